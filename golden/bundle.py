@@ -1,0 +1,88 @@
+"""Golden vector bundles: `bundle.npz` (arrays) + `bundle.json` (manifest).
+
+The npz holds the test inputs exactly as the device receives them, labels,
+float logits, integer logits and per-layer integer outputs for the first
+`per_layer_vectors` vectors (all of them would be tens of MB for KWS; the
+simulator regenerates any other vector's layers in milliseconds). The
+manifest records shapes, scales, metrics, the qmodel hash the bundle was
+built from, the npz's sha256 and its own content hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from golden.artifact import content_hash
+
+FORMAT = "hil-bundle"
+VERSION = 1
+PER_LAYER_VECTORS = 32
+
+
+class BundleError(ValueError):
+    """A golden bundle is missing, stale or corrupted."""
+
+
+@dataclass
+class Bundle:
+    manifest: dict
+    arrays: dict[str, np.ndarray]
+
+    @property
+    def inputs(self) -> np.ndarray:
+        return self.arrays["inputs"]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.arrays["labels"]
+
+    @property
+    def float_logits(self) -> np.ndarray:
+        return self.arrays["float_logits"]
+
+    @property
+    def int_logits(self) -> np.ndarray:
+        return self.arrays["int_logits"]
+
+    def layer(self, i: int) -> np.ndarray:
+        return self.arrays[f"layer_{i:02d}"]
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+def write(path_dir: Path, manifest: dict, arrays: dict[str, np.ndarray]) -> dict:
+    path_dir = Path(path_dir)
+    path_dir.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    data = buf.getvalue()
+    (path_dir / "bundle.npz").write_bytes(data)
+    manifest = dict(manifest, format=FORMAT, version=VERSION,
+                    npz_sha256=hashlib.sha256(data).hexdigest())
+    manifest["hash"] = content_hash(manifest)
+    (path_dir / "bundle.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
+
+
+def read(path_dir: Path) -> Bundle:
+    path_dir = Path(path_dir)
+    mpath, npath = path_dir / "bundle.json", path_dir / "bundle.npz"
+    if not mpath.exists() or not npath.exists():
+        raise BundleError(f"golden bundle not found in {path_dir} (run `hil golden build`)")
+    manifest = json.loads(mpath.read_text())
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise BundleError(f"{mpath}: not a {FORMAT} v{VERSION} manifest")
+    if manifest.get("hash") != content_hash(manifest):
+        raise BundleError(f"{mpath}: manifest content hash mismatch")
+    data = npath.read_bytes()
+    if hashlib.sha256(data).hexdigest() != manifest["npz_sha256"]:
+        raise BundleError(f"{npath}: sha256 does not match its manifest (corrupted or stale)")
+    with np.load(io.BytesIO(data)) as z:
+        arrays = {k: z[k] for k in z.files}
+    return Bundle(manifest, arrays)

@@ -1,0 +1,63 @@
+"""Per-model data: float tensors for training and the device's integer input.
+
+A `Prepared` holds every split as the float model sees it, plus how a float
+input becomes the int8 (or int6) tensor the device receives. The float
+reference logits of a bundle are computed on the *dequantized device input*,
+so float and device see the same numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from golden.models import ModelInfo
+
+
+@dataclass
+class Prepared:
+    splits: dict[str, tuple[torch.Tensor, torch.Tensor]]   # name -> (x float, y)
+    input_scale: float | None = None      # None: calibrate from training data
+    input_zp: int | None = None
+    preprocessing: dict = field(default_factory=dict)      # how raw data became x
+
+    def device_input(self, x: torch.Tensor, scale: float, zp: int, lo=-128, hi=127) -> np.ndarray:
+        q = np.round(x.double().numpy() / scale) + zp
+        return np.clip(q, lo, hi).astype(np.int8)
+
+
+def data_root() -> Path:
+    import os
+    return Path(os.environ.get("HIL_DATA", Path(__file__).resolve().parents[1] / ".cache"))
+
+
+def prepare(info: ModelInfo, root: Path | None = None) -> Prepared:
+    root = Path(root or data_root())
+    if info.dataset == "mnist":
+        from golden.data import mnist
+        splits = {}
+        for s in ("train", "validation", "test"):
+            x, y = mnist.load_split(s, root / "mnist")
+            splits[s] = (torch.from_numpy(x).float().unsqueeze(1) / 255.0, torch.from_numpy(y))
+        # pixel/255 with zero point -128 makes every 8-bit pixel exact on the device
+        return Prepared(splits, 1 / 255, -128, {"kind": "mnist", "input": "pixel / 255"})
+    if info.dataset in ("kws", "kws_fpga"):
+        from golden.data.kws import load_kws_features
+        feats = load_kws_features(root / "kws", info.classes, seed=0)
+        splits = {s: (torch.from_numpy(feats[s]["x"]).float(), torch.from_numpy(feats[s]["y"]))
+                  for s in ("train", "validation", "test")}
+        pre = {"kind": "mfcc", "feature_norm": feats["norm"], "words": info.classes}
+        if info.dataset == "kws_fpga":
+            from golden.quant.shift import INPUT_SCALE, quantize_input
+            splits = {s: (quantize_input(x), y) for s, (x, y) in splits.items()}
+            pre["input"] = "clamp(round(normalised_mfcc * 8), -32, 31)"
+            return Prepared(splits, INPUT_SCALE, 0, pre)   # x is already integer-valued
+        return Prepared(splits, None, None, pre)
+    if info.dataset == "sine":
+        from golden.data import sine
+        splits = {s: tuple(torch.from_numpy(a) for a in sine.load_split(s))
+                  for s in ("train", "validation", "test")}
+        return Prepared(splits, None, None, {"kind": "sine", "input": "x in [0, 2*pi]"})
+    raise ValueError(f"model '{info.name}': no data loader for dataset '{info.dataset}'")

@@ -1,0 +1,63 @@
+"""Run a quantized artifact on integer inputs: the bit-exact device reference."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.artifact import layer_arrays
+from .kernels import KERNELS
+
+
+@dataclass
+class SimResult:
+    outputs: np.ndarray                 # [N, *out_shape] integer outputs (logits)
+    layers: list[np.ndarray] | None     # per layer [N, *shape], when requested
+
+
+class IntegerSimulator:
+    """Executes `doc['layers']` with the kernels of golden.intsim.kernels."""
+
+    def __init__(self, doc: dict):
+        self.doc = doc
+        self.scheme = doc["scheme"]
+        self.layers = [layer_arrays(L) for L in doc["layers"]]
+        self.input_shape = tuple(doc["input"]["shape"])
+        for L in self.layers:
+            if (self.scheme, L["op"]) not in KERNELS:
+                raise ValueError(f"layer '{L['name']}': op {L['op']} has no {self.scheme} kernel")
+
+    def run_one(self, x: np.ndarray, keep_layers: bool = False):
+        x = np.asarray(x)
+        if tuple(x.shape) != self.input_shape:
+            raise ValueError(f"input shape {tuple(x.shape)} != model input {self.input_shape}")
+        t = x.astype(np.int64)
+        per_layer = []
+        for L in self.layers:
+            t = KERNELS[(self.scheme, L["op"])](t, L).reshape(L["out_shape"])
+            if keep_layers:
+                per_layer.append(t)
+        return t, per_layer
+
+    def run(self, xs: np.ndarray, keep_layers: bool = False) -> SimResult:
+        outs, per = [], [[] for _ in self.layers]
+        for x in xs:
+            out, layers = self.run_one(x, keep_layers)
+            outs.append(out)
+            for i, t in enumerate(layers):
+                per[i].append(t)
+        out_dtype = np.int8 if self.scheme == "int8" else np.int32
+        layers = None
+        if keep_layers:
+            layers = [np.stack(p).astype(_layer_dtype(self.scheme, p)) for p in per]
+        return SimResult(np.stack(outs).astype(out_dtype), layers)
+
+
+def _layer_dtype(scheme: str, tensors) -> type:
+    return np.int8 if scheme == "int8" else np.int32
+
+
+def dequantize(doc: dict, q: np.ndarray) -> np.ndarray:
+    """Integer outputs -> real values with the artifact's output scale."""
+    o = doc["output"]
+    return (np.asarray(q, np.float64) - o["zero_point"]) * o["scale"]

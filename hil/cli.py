@@ -1,0 +1,38 @@
+"""The `hil` console script."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from hil import golden_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hil", description="hardware-in-the-loop tests for tiny neural networks")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    golden_cli.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    console = Console(stderr=True)
+    logging.basicConfig(level=logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=console, show_path=False)])
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, console) or 0
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        return 130
+    except (KeyError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        console.print(f"[red]error:[/] {msg}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""`hil golden build|show`: the reference side from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from golden import bundle, models
+from golden.build import artifact_dir, build_model
+
+
+def _names(model: str) -> list[str]:
+    if model == "all":
+        return list(models.REGISTRY)
+    models.get(model)   # raises with the list of known models
+    return [model]
+
+
+def summary(name: str) -> dict:
+    """The `show --json` record of one model, from its committed bundle."""
+    b = bundle.read(artifact_dir(name))
+    m = b.manifest
+    rec = dict(model=name, scheme=m["scheme"], params=m["params"], macs=m["macs"],
+               test_vectors=m["test_vectors"], bundle_hash=m["hash"], qmodel_hash=m["qmodel_hash"])
+    rec.update(m["metrics"])
+    return rec
+
+
+def cmd_build(args, console: Console) -> int:
+    names = _names(args.model)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} models"), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("building", total=len(names))
+        for name in names:
+            def say(msg: str) -> None:
+                progress.update(task, description=msg)
+                if args.verbose:
+                    progress.console.log(msg)
+            manifest = build_model(name, retrain=args.retrain, say=say)
+            progress.console.log(f"[green]{name}[/]: {_metrics_text(manifest['metrics'])}, "
+                                 f"{manifest['test_vectors']} vectors, bundle {manifest['hash'][:19]}")
+            progress.advance(task)
+    return 0
+
+
+def _metrics_text(m: dict) -> str:
+    if "float_accuracy" in m:
+        return (f"float {m['float_accuracy']:.2%}, int {m['int_accuracy']:.2%}, "
+                f"agreement {m['agreement']:.2%}")
+    return f"float MAE {m['float_mae']:.4f}, int MAE {m['int_mae']:.4f}, int-vs-float {m['int_vs_float_mae']:.4f}"
+
+
+def cmd_show(args, console: Console) -> int:
+    recs = [summary(n) for n in _names(args.model)]
+    if args.json:
+        sys.stdout.write(json.dumps(recs, indent=2) + "\n")
+        return 0
+    t = Table(title="golden references")
+    for col in ("model", "scheme", "params", "MACs", "vectors", "float", "int", "agreement", "bundle"):
+        t.add_column(col, justify="right" if col not in ("model", "scheme", "bundle") else "left")
+    for r in recs:
+        if "float_accuracy" in r:
+            fl, it, ag = (f"{r['float_accuracy']:.2%}", f"{r['int_accuracy']:.2%}", f"{r['agreement']:.2%}")
+        else:
+            fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
+        t.add_row(r["model"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}", str(r["test_vectors"]),
+                  fl, it, ag, r["bundle_hash"][7:19])
+    console.print(t)
+    return 0
+
+
+def add_parser(sub) -> None:
+    g = sub.add_parser("golden", help="golden references: build and show")
+    gs = g.add_subparsers(dest="golden_cmd", required=True)
+    b = gs.add_parser("build", help="train if weights are missing, quantize, write bundles")
+    b.add_argument("--model", default="all", help="model name or 'all'")
+    b.add_argument("--retrain", action="store_true", help="train even if weights are committed")
+    b.add_argument("-v", "--verbose", action="store_true")
+    b.set_defaults(func=cmd_build)
+    s = gs.add_parser("show", help="summarise the committed golden bundles")
+    s.add_argument("--model", default="all")
+    s.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    s.set_defaults(func=cmd_show)

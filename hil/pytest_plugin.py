@@ -1,0 +1,1 @@
+"""pytest plugin: `pytest --board=...` (filled in by the end-to-end work)."""
