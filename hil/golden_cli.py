@@ -1,9 +1,9 @@
 """`hil golden build|show`: the reference side from the command line."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -31,6 +31,12 @@ def summary(name: str) -> dict:
 
 
 def cmd_build(args, console: Console) -> int:
+    if args.onnx:
+        from golden.user_models import register_onnx
+        if not args.name or not args.dataset:
+            raise ValueError("--onnx needs --name and --dataset (mnist, kws or sine)")
+        register_onnx(args.name, args.onnx, args.dataset)
+        args.model = args.name
     names = _names(args.model)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} models"), TimeElapsedColumn(),
@@ -41,7 +47,7 @@ def cmd_build(args, console: Console) -> int:
                 progress.update(task, description=msg)
                 if args.verbose:
                     progress.console.log(msg)
-            manifest = build_model(name, retrain=args.retrain, say=say)
+            manifest = build_model(name, retrain=args.retrain, say=say, root=args.out)
             progress.console.log(f"[green]{name}[/]: {_metrics_text(manifest['metrics'])}, "
                                  f"{manifest['test_vectors']} vectors, bundle {manifest['hash'][:19]}")
             progress.advance(task)
@@ -80,6 +86,10 @@ def add_parser(sub) -> None:
     b = gs.add_parser("build", help="train if weights are missing, quantize, write bundles")
     b.add_argument("--model", default="all", help="model name or 'all'")
     b.add_argument("--retrain", action="store_true", help="train even if weights are committed")
+    b.add_argument("--onnx", type=Path, help="a user's ONNX model to put through the pipeline")
+    b.add_argument("--name", help="registry name for --onnx")
+    b.add_argument("--dataset", choices=["mnist", "kws", "sine"], help="data set for --onnx")
+    b.add_argument("--out", type=Path, default=None, help="artifact root (default: golden/artifacts)")
     b.add_argument("-v", "--verbose", action="store_true")
     b.set_defaults(func=cmd_build)
     s = gs.add_parser("show", help="summarise the committed golden bundles")

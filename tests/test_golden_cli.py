@@ -1,0 +1,32 @@
+"""`hil golden show` as a user runs it."""
+import json
+import subprocess
+import sys
+
+from golden import models
+
+KEYS = {"model", "params", "macs", "test_vectors", "bundle_hash"}
+
+
+def _hil(*args):
+    return subprocess.run([sys.executable, "-m", "hil.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_show_json_has_the_documented_keys():
+    r = _hil("golden", "show", "--model", "all", "--json")
+    assert r.returncode == 0, r.stderr
+    recs = json.loads(r.stdout)
+    assert [x["model"] for x in recs] == list(models.REGISTRY)
+    for rec in recs:
+        assert KEYS <= rec.keys()
+        if rec["model"] == "sine_mlp":
+            assert {"float_mae", "int_mae"} <= rec.keys()
+        else:
+            assert {"float_accuracy", "int_accuracy", "agreement"} <= rec.keys()
+
+
+def test_show_table_and_unknown_model():
+    r = _hil("golden", "show", "--model", "mnist_lenet")
+    assert r.returncode == 0 and "mnist_lenet" in r.stdout
+    r = _hil("golden", "show", "--model", "nope")
+    assert r.returncode == 2 and "unknown model 'nope'" in r.stderr
