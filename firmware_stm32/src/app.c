@@ -1,0 +1,148 @@
+/*
+ * app.c - bring-up application: echo, plus two text commands.
+ *
+ * Every received byte is echoed back unchanged (all 256 values). In addition,
+ * a received line (terminated by "\n", an optional "\r" before it is ignored)
+ * equal to one of these runs a command after the echo:
+ *   CYCLES  run a fixed busy loop of 2 * HIL_BUSY_LOOP_ITERS instructions and
+ *           print "CYCLES count=<n> kind=<DWT|SYSTICK> iters=<k> hz=<core Hz>"
+ *   STATS   print "STATS rx_dropped=<n> rx_overruns=<n>"
+ * Replies end in "\r\n". At boot one banner line is printed:
+ *   "HIL-FW boot board=<name> hz=<core Hz> kind=<counter> clock=<desc>"
+ *
+ * Place for the binary protocol (include/hil_frame.h, src/proto/hil_frame.c;
+ * add the latter to APP_SRCS in the Makefile): app_handle_byte() becomes
+ *     hil_frame_t f;
+ *     int r = hil_frame_rx_byte(&s_rx, b, &f);
+ *     if (r == HIL_RX_FRAME) app_handle_frame(&f);
+ *     else if (r != HIL_RX_MORE) ... reply with hil_frame_encode_error() ...
+ * and a static app_handle_frame() here switches on f->type and replies with
+ * hil_frame_encode() + uart_write(). Keep board, UART and cycle code out of
+ * the dispatcher. The boot banner is plain text before any frame; drop it or
+ * make the host skip it.
+ */
+#include "app.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "board/board.h"
+#include "cycles.h"
+#include "fmt.h"
+#include "uart.h"
+
+#ifndef HIL_BUSY_LOOP_ITERS
+#define HIL_BUSY_LOOP_ITERS 1000000u
+#endif
+
+#define LINE_MAX 15u
+
+static char s_line[LINE_MAX + 1u];
+static size_t s_line_len;
+static bool s_line_too_long;
+
+#ifdef HIL_TEST_BLOAT
+/* Build-system test hook: a flash array of HIL_TEST_BLOAT bytes
+ * (tests/test_firmware_boot.py checks the size check rejects it). */
+const uint8_t hil_test_bloat[HIL_TEST_BLOAT] = {1u};
+#endif
+#ifdef HIL_TEST_BLOAT_RAM
+/* Same for RAM (.bss). */
+uint8_t hil_test_bloat_ram[HIL_TEST_BLOAT_RAM];
+#endif
+
+static void put_kv_u32(const char *key, uint32_t v)
+{
+    char num[FMT_U32_DEC_LEN + 1u];
+    uart_write_str(key);
+    fmt_u32_dec(num, v);
+    uart_write_str(num);
+}
+
+/* Exactly 2 instructions per iteration (subs, bne), independent of the
+ * compiler: 2 * iters guest instructions under QEMU. */
+static void busy_loop(uint32_t iters)
+{
+    __asm volatile(
+        "1: subs %0, %0, #1\n\t"
+        "bne 1b\n\t"
+        : "+r"(iters)
+        :
+        : "cc");
+}
+
+static void cmd_cycles(void)
+{
+    cycles_sync();
+    uint32_t t0 = cycles_now();
+    busy_loop(HIL_BUSY_LOOP_ITERS);
+    uint32_t n = cycles_now() - t0;
+
+    put_kv_u32("CYCLES count=", n);
+    uart_write_str(" kind=");
+    uart_write_str(cycles_kind_name(cycles_kind()));
+    put_kv_u32(" iters=", HIL_BUSY_LOOP_ITERS);
+    put_kv_u32(" hz=", board_clock_hz());
+    uart_write_str("\r\n");
+}
+
+static void cmd_stats(void)
+{
+    put_kv_u32("STATS rx_dropped=", uart_rx_dropped());
+    put_kv_u32(" rx_overruns=", uart_rx_overruns());
+    uart_write_str("\r\n");
+}
+
+static bool line_is(const char *cmd)
+{
+    size_t i = 0;
+    for (; cmd[i] != '\0'; ++i)
+        if (i >= s_line_len || s_line[i] != cmd[i])
+            return false;
+    return i == s_line_len;
+}
+
+static void end_of_line(void)
+{
+    if (s_line_len > 0u && s_line[s_line_len - 1u] == '\r')
+        --s_line_len;
+    if (!s_line_too_long) {
+        if (line_is("CYCLES"))
+            cmd_cycles();
+        else if (line_is("STATS"))
+            cmd_stats();
+    }
+    s_line_len = 0u;
+    s_line_too_long = false;
+}
+
+void app_init(void)
+{
+#ifdef HIL_TEST_BLOAT
+    (void)*(volatile const uint8_t *)&hil_test_bloat[HIL_TEST_BLOAT - 1];
+#endif
+#ifdef HIL_TEST_BLOAT_RAM
+    *(volatile uint8_t *)&hil_test_bloat_ram[HIL_TEST_BLOAT_RAM - 1] = 0u;
+#endif
+    uart_write_str("HIL-FW boot board=");
+    uart_write_str(board_name());
+    put_kv_u32(" hz=", board_clock_hz());
+    uart_write_str(" kind=");
+    uart_write_str(cycles_kind_name(cycles_kind()));
+    uart_write_str(" clock=");
+    uart_write_str(board_clock_desc());
+    uart_write_str("\r\n");
+}
+
+void app_handle_byte(uint8_t b)
+{
+    uart_write_byte(b);
+    if (b == '\n') {
+        end_of_line();
+        return;
+    }
+    if (s_line_len < LINE_MAX)
+        s_line[s_line_len++] = (char)b;
+    else
+        s_line_too_long = true;
+}

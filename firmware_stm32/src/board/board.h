@@ -1,0 +1,30 @@
+/*
+ * board.h - what differs between targets: clocks and pins.
+ *
+ * One implementation per target, chosen by the Makefile (TARGET=qemu ->
+ * board_qemu.c, TARGET=disc1 -> board_disc1.c). Application code includes only
+ * this header and never asks which board it runs on.
+ */
+#ifndef HIL_BOARD_H
+#define HIL_BOARD_H
+
+#include <stdint.h>
+
+/* Set up clocks, enable the USART1 and GPIO clocks, route USART1 to its pins.
+ * Call first in main(). */
+void board_init(void);
+
+/* Short board identifier, e.g. "qemu-netduinoplus2", "stm32f429i-disc1". */
+const char *board_name(void);
+
+/* Core clock (HCLK, also SysTick's and DWT's clock) in Hz, after board_init(). */
+uint32_t board_clock_hz(void);
+
+/* USART1 kernel clock (APB2) in Hz, after board_init(). */
+uint32_t board_uart_clock_hz(void);
+
+/* One line describing the clock tree as configured, for the boot banner
+ * (e.g. "HSE 8 MHz -> PLL 180 MHz, over-drive, 5 WS"). */
+const char *board_clock_desc(void);
+
+#endif /* HIL_BOARD_H */

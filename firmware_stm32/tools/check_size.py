@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Check that a linked firmware image fits its target's flash and RAM.
+
+Usage: check_size.py --target NAME [--objdump TOOL] [--nm TOOL] ELF
+
+Region bounds come from the ELF itself (symbols __hil_flash_start/size and
+__hil_ram_start/size, defined by ld/stm32f4_sections.ld from the MEMORY
+regions), section sizes from `objdump -h`:
+
+  flash = every loaded section whose load address (LMA) is in flash,
+          i.e. vectors + .text/.rodata + the initial values of .data
+  RAM   = every allocated section whose run address (VMA) is in RAM,
+          i.e. .stack + .data + .bss
+
+Prints one usage line and exits 0 when both fit; otherwise prints which
+region overflows, by how many bytes, for which target, and exits 1. The
+Makefile also runs this on an image relinked with --noinhibit-exec when the
+linker itself rejects an overflowing image, so the reader gets these numbers
+instead of only ld's "region `FLASH' overflowed".
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    size: int
+    vma: int
+    lma: int
+    flags: frozenset[str]
+
+
+def read_sections(objdump: str, elf: str) -> list[Section]:
+    out = subprocess.run([objdump, "-h", "-w", elf], check=True, capture_output=True, text=True).stdout
+    sections = []
+    for line in out.splitlines():
+        parts = line.split()
+        # Idx Name Size VMA LMA File-off Algn Flags
+        if len(parts) < 7 or not parts[0].isdigit():
+            continue
+        flags = frozenset(f.strip(",") for f in parts[7:]) if len(parts) > 7 else frozenset()
+        sections.append(Section(parts[1], int(parts[2], 16), int(parts[3], 16), int(parts[4], 16), flags))
+    return sections
+
+
+def read_symbols(nm: str, elf: str) -> dict[str, int]:
+    out = subprocess.run([nm, elf], check=True, capture_output=True, text=True).stdout
+    symbols = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].startswith("__hil_"):
+            symbols[parts[2]] = int(parts[0], 16)
+    return symbols
+
+
+def in_window(addr: int, start: int) -> bool:
+    # Overflowing sections lie past the region's end, so classify by the
+    # 256 MiB address window the region lives in (flash 0x08.., SRAM 0x20..).
+    return (addr & 0xF0000000) == (start & 0xF0000000) and addr >= start
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--target", required=True)
+    ap.add_argument("--objdump", default="arm-none-eabi-objdump")
+    ap.add_argument("--nm", default="arm-none-eabi-nm")
+    ap.add_argument("elf")
+    args = ap.parse_args(argv)
+
+    sections = read_sections(args.objdump, args.elf)
+    sym = read_symbols(args.nm, args.elf)
+    try:
+        flash_start, flash_size = sym["__hil_flash_start"], sym["__hil_flash_size"]
+        ram_start, ram_size = sym["__hil_ram_start"], sym["__hil_ram_size"]
+    except KeyError as missing:
+        print(f"check_size: {args.elf} lacks symbol {missing}; link with ld/stm32f4_sections.ld", file=sys.stderr)
+        return 2
+
+    flash = [s for s in sections if "LOAD" in s.flags and s.size and in_window(s.lma, flash_start)]
+    ram = [s for s in sections if "ALLOC" in s.flags and s.size and in_window(s.vma, ram_start)]
+    flash_used = sum(s.size for s in flash)
+    ram_used = sum(s.size for s in ram)
+
+    def parts(secs: list[Section]) -> str:
+        return " + ".join(f"{s.name} {s.size}" for s in secs) or "nothing"
+
+    errors = []
+    if flash_used > flash_size:
+        errors.append(
+            f"FLASH overflow: needs {flash_used} bytes ({parts(flash)}), has {flash_size}: "
+            f"{flash_used - flash_size} bytes over"
+        )
+    if ram_used > ram_size:
+        errors.append(
+            f"RAM overflow: needs {ram_used} bytes ({parts(ram)}), has {ram_size}: "
+            f"{ram_used - ram_size} bytes over"
+        )
+    if errors:
+        print(f"check_size: ERROR: firmware for TARGET={args.target} does not fit:", file=sys.stderr)
+        for e in errors:
+            print(f"check_size:   {e}", file=sys.stderr)
+        print(
+            "check_size:   shrink the model tables / buffers, lower STACK_SIZE, or build for a larger target",
+            file=sys.stderr,
+        )
+        return 1
+
+    print(
+        f"check_size: TARGET={args.target}: flash {flash_used}/{flash_size} bytes "
+        f"({100.0 * flash_used / flash_size:.1f}%), RAM {ram_used}/{ram_size} bytes "
+        f"({100.0 * ram_used / ram_size:.1f}%) [{parts(ram)}]"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
