@@ -8,13 +8,15 @@ import sys
 from rich.console import Console
 from rich.logging import RichHandler
 
-from hil import golden_cli
+from hil import board_cli, golden_cli
+from hil.errors import HilError
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hil", description="hardware-in-the-loop tests for tiny neural networks")
     sub = p.add_subparsers(dest="cmd", required=True)
     golden_cli.add_parser(sub)
+    board_cli.add_parsers(sub)
     return p
 
 
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]")
         return 130
-    except (KeyError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
+    except (HilError, KeyError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         console.print(f"[red]error:[/] {msg}")
         return 2

@@ -1,1 +1,130 @@
-"""pytest plugin: `pytest --board=...` (filled in by the end-to-end work)."""
+"""pytest plugin: `pytest --board=<name>` in any repository that installs hil.
+
+Options: --board (default: the emulated stm32f4-qemu), --hil-config (lab
+config file), --vectors N (default: all), --model (repeatable), --hil-json
+(results file). Fixtures:
+
+* `hil_board`  session-scoped: built, deployed and connected once
+* `dut`        the connected `hil.device.Device`
+* `hil_model`  per model: golden references + the device's model entry
+* `golden_vector`  parametrised (model, index): a failing test names its vector
+
+A rich summary table is printed at the end and results are written as JSON.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
+
+_STATE: dict = {"records": {}, "board": None, "link0": {}}
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("hil", "hardware-in-the-loop")
+    g.addoption("--board", default=None, help=f"board to test on (default {DEFAULT_BOARD}; `hil boards` lists them)")
+    g.addoption("--hil-config", default=None, help="lab config file (TOML) binding boards to probes and ports")
+    g.addoption("--vectors", type=int, default=None, help="golden vectors per model (default: all)")
+    g.addoption("--model", action="append", default=None, help="model(s) to test (default: all on the board)")
+    g.addoption("--hil-json", default="hil-results.json", help="where to write the results JSON")
+
+
+def _board_name(config) -> str:
+    return config.getoption("--board") or DEFAULT_BOARD
+
+
+def _models(config) -> list[str]:
+    from hil.runner import default_models
+    chosen = config.getoption("--model")
+    if not chosen:
+        return default_models()
+    return [m for c in chosen for m in c.split(",")]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
+
+
+def pytest_generate_tests(metafunc):
+    if "golden_vector" not in metafunc.fixturenames:
+        return
+    from golden import bundle
+    from golden.build import artifact_dir
+    n = metafunc.config.getoption("--vectors")
+    params, ids = [], []
+    for name in _models(metafunc.config):
+        total = bundle.read(artifact_dir(name)).manifest["test_vectors"]
+        for i in range(total if n is None else min(n, total)):
+            params.append((name, i))
+            ids.append(f"{name}-{i}")
+    metafunc.parametrize("golden_vector", params, ids=ids)
+
+
+@pytest.fixture(scope="session")
+def hil_board(request):
+    """The board under test, opened once for the session and always closed."""
+    from hil.lab_config import board_section
+    name = _board_name(request.config)
+    cls = board_class(name)
+    section = board_section(request.config.getoption("--hil-config"), name)
+    board = cls(BoardOptions(models=_models(request.config), config=section))
+    board.open()
+    _STATE["board"] = board
+    yield board
+    board.close()
+
+
+@pytest.fixture(scope="session")
+def dut(hil_board):
+    return hil_board.device
+
+
+@pytest.fixture(autouse=True)
+def _hil_capability(request):
+    marker = request.node.get_closest_marker("hil_capability")
+    if marker is None:
+        return
+    board = request.getfixturevalue("hil_board")
+    if marker.args[0] not in {c.value for c in board.capabilities}:
+        pytest.skip(f"board {board.name} lacks capability '{marker.args[0]}'")
+
+
+@pytest.fixture(scope="session")
+def _model_runs(hil_board):
+    return {}
+
+
+@pytest.fixture
+def hil_model(hil_board, _model_runs, golden_vector):
+    from hil.runner import prepare
+    name = golden_vector[0]
+    if name not in _model_runs:
+        _model_runs[name] = prepare(hil_board, name)
+        _STATE["link0"][name] = (hil_board.link.bytes_in + hil_board.link.bytes_out,
+                                 hil_board.device.payload_bytes, time.perf_counter())
+    return _model_runs[name]
+
+
+def record_vector(model: str, record: dict, model_run) -> None:
+    """Keep a vector's record for the summary and the JSON results."""
+    _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    board = _STATE.get("board")
+    if not _STATE["records"] or board is None or board.info is None:
+        return
+    from hil.report import results_table
+    from hil.runner import assemble
+    docs = []
+    for name, (records, mr) in _STATE["records"].items():
+        records.sort(key=lambda r: r["index"])
+        docs.append(assemble(board, mr, records, _STATE["link0"][name]))
+    path = Path(config.getoption("--hil-json"))
+    path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
+    results_table(docs, terminalreporter._tw)
+    terminalreporter.write_line(f"hil: results written to {path}")

@@ -1,0 +1,86 @@
+"""`hil boards`, `hil run`, `hil profile`: boards from the command line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
+from hil.lab_config import board_section
+from hil.report import layer_table, run_table
+
+
+def _open(args, models: list[str]):
+    cls = board_class(args.board)
+    return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board)))
+
+
+def _write_json(path: Path | None, doc: dict, console: Console) -> None:
+    if path:
+        Path(path).write_text(json.dumps(doc, indent=1, default=float) + "\n")
+        console.print(f"results written to {path}")
+
+
+def cmd_boards(args, console: Console) -> int:
+    t = Table(title="known boards")
+    for col in ("board", "kind", "capabilities", "description"):
+        t.add_column(col)
+    attached = []
+    for name, ep in sorted(known_boards().items()):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not hide the others
+            t.add_row(name, "?", "-", f"[red]cannot load: {exc}[/]")
+            continue
+        caps = ", ".join(sorted(c.value for c in cls.capabilities))
+        t.add_row(name, "emulated" if "emulated" in caps else "real", caps, cls.description)
+        attached += cls.attached()
+    console.print(t)
+    console.print("attached: " + ("\n  ".join([""] + attached) if attached else "no probes or serial ports found"))
+    return 0
+
+
+def cmd_run(args, console: Console) -> int:
+    from hil.runner import run_model
+    with _open(args, [args.model]) as board:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console) as prog:
+            task = prog.add_task(f"{args.model} on {args.board}", total=None)
+            doc = run_model(board, args.model, args.vectors,
+                            progress=lambda i, n: prog.update(task, completed=i, total=n))
+    console.print(run_table([doc]))
+    for line in doc["mismatch_details"]:
+        console.print(f"  [red]{line}[/]")
+    if doc["layers"] and doc["layers"][0]["count"] is not None:
+        console.print(layer_table(doc))
+    _write_json(args.json, doc, console)
+    return 1 if doc["int_mismatches"] else 0
+
+
+def cmd_profile(args, console: Console) -> int:
+    from hil.runner import profile_model
+    with _open(args, [args.model]) as board:
+        doc = profile_model(board, args.model, args.repeats)
+    console.print(layer_table(doc))
+    _write_json(args.json, doc, console)
+    return 0
+
+
+def add_parsers(sub) -> None:
+    b = sub.add_parser("boards", help="known boards, attached probes and ports")
+    b.set_defaults(func=cmd_boards)
+    for name, func, helptext in (("run", cmd_run, "run golden vectors on a board and compare"),
+                                 ("profile", cmd_profile, "per-layer counts of a model on a board")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--board", default=DEFAULT_BOARD)
+        p.add_argument("--model", required=True)
+        p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
+        p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        if name == "run":
+            p.add_argument("--vectors", type=int, default=None, help="number of vectors (default all)")
+        else:
+            p.add_argument("--repeats", type=int, default=5, help="vectors to take the median over")
+        p.set_defaults(func=func)

@@ -1,0 +1,93 @@
+"""The one interface every board implements: build -> deploy -> open link -> close.
+
+The pytest plugin and the CLI only ever see this interface; whether a board
+is real or emulated is the board class's business. Capabilities tell tests
+what a board can do, so a test that needs one is skipped with a reason on
+boards without it instead of branching on a board name.
+"""
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass, field
+
+from hil.device import Device, DeviceInfo
+from hil.errors import HilError
+from hil.link import SerialLink
+
+
+class BoardError(HilError):
+    """A board could not be built, deployed or reached."""
+
+
+class Capability(str, enum.Enum):
+    EMULATED = "emulated"                  # runs on this machine, no hardware
+    CYCLE_COUNTER = "cycle_counter"        # counts are measured or instruction based
+    LAYER_TENSORS = "layer_tensors"        # can return every layer's output tensor
+    FLASH = "flash"                        # writes firmware to a real device
+
+
+@dataclass
+class BoardOptions:
+    """What a user chose on the command line or in the lab config."""
+    models: list[str] = field(default_factory=lambda: ["mnist_lenet", "kws_dscnn", "sine_mlp"])
+    config: dict = field(default_factory=dict)      # this board's section of the lab config
+    timeout: float = 20.0
+
+
+class Board(abc.ABC):
+    name: str = "?"
+    description: str = ""
+    capabilities: frozenset[Capability] = frozenset()
+
+    def __init__(self, options: BoardOptions | None = None):
+        self.options = options or BoardOptions()
+        self.link: SerialLink | None = None
+        self.device: Device | None = None
+        self.info: DeviceInfo | None = None
+
+    @abc.abstractmethod
+    def build(self) -> None:
+        """Produce what deploy() needs (firmware image, emulator binary)."""
+
+    @abc.abstractmethod
+    def deploy(self) -> str:
+        """Put the build on the target and start it; returns the link URL."""
+
+    def baudrate(self) -> int:
+        return 115200
+
+    def open(self) -> Device:
+        """build, deploy, connect and resynchronise; returns the Device."""
+        try:
+            self.build()
+            url = self.deploy()
+            self.link = SerialLink(url, self.baudrate(), board=self.name)
+            self.device = Device(self.link, timeout=self.options.timeout)
+            self.device.sync()
+            self.info = self.device.info()
+        except BaseException:
+            self.close()
+            raise
+        return self.device
+
+    def close(self) -> None:
+        """Always safe to call, also twice and after a failed open()."""
+        if self.link is not None:
+            self.link.close()     # the object stays: its byte counters feed the results
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop whatever deploy() started (emulator processes); default: nothing."""
+
+    def __enter__(self) -> "Board":
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @classmethod
+    def attached(cls) -> list[str]:
+        """Human-readable lines about what is attached for this board kind."""
+        return []

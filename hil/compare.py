@@ -1,0 +1,91 @@
+"""Judging a device against the two golden references.
+
+Integer outputs must equal the integer simulator bit for bit (no tolerance);
+against the float model we report what ST's on-target validation reports:
+argmax agreement, max abs error, RMSE, cosine similarity, and accuracy
+against the labels for device, float model and integer model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class VectorVerdict:
+    index: int
+    label: int | float | None
+    device: np.ndarray               # integer outputs from the device
+    expected: np.ndarray             # integer simulator outputs
+    first_bad_layer: str | None = None
+    first_bad_index: int | None = None
+
+    @property
+    def int_match(self) -> bool:
+        return bool(np.array_equal(self.device, self.expected))
+
+    def describe(self) -> str:
+        if self.int_match:
+            return f"vector {self.index}: ok"
+        diff = np.flatnonzero(self.device.reshape(-1) != self.expected.reshape(-1))
+        msg = (f"vector {self.index}: {diff.size} of {self.expected.size} outputs differ from the "
+               f"integer simulator (first at output {diff[0]}: device {self.device.reshape(-1)[diff[0]]}, "
+               f"expected {self.expected.reshape(-1)[diff[0]]})")
+        if self.first_bad_layer is not None:
+            msg += f"; first differing layer: {self.first_bad_layer} at index {self.first_bad_index}"
+        return msg
+
+
+def first_differing_layer(device_layers: list[np.ndarray], sim_layers: list[np.ndarray],
+                          names: list[str]) -> tuple[str, int] | None:
+    """(layer name, flat index) of the first layer whose tensor differs, else None."""
+    for name, d, s in zip(names, device_layers, sim_layers):
+        bad = np.flatnonzero(np.asarray(d).reshape(-1) != np.asarray(s).reshape(-1))
+        if bad.size:
+            return name, int(bad[0])
+    return None
+
+
+@dataclass
+class Report:
+    """Aggregate over all vectors of one run."""
+    task: str                                   # classification | regression
+    n: int
+    int_mismatches: int
+    accuracy: dict = field(default_factory=dict)       # device / float / int
+    vs_float: dict = field(default_factory=dict)       # agreement, max_abs_err, rmse, cosine
+    mismatched_vectors: list[int] = field(default_factory=list)
+
+
+def summarize(device_int: np.ndarray, sim_int: np.ndarray, to_real, float_out: np.ndarray,
+              labels: np.ndarray, task: str) -> Report:
+    """Compare device integer outputs with the simulator (exact) and the float model.
+
+    `to_real` dequantizes integer outputs with the model's output scale.
+    """
+    device_int = np.asarray(device_int).reshape(len(device_int), -1)
+    sim_int = np.asarray(sim_int).reshape(len(sim_int), -1)
+    dev = np.asarray(to_real(device_int), np.float64)
+    ref = np.asarray(float_out, np.float64).reshape(len(float_out), -1)
+    bad = np.flatnonzero((device_int != sim_int).any(axis=1))
+    err = dev - ref
+    norms = np.linalg.norm(dev, axis=1) * np.linalg.norm(ref, axis=1)
+    cos = np.where(norms > 0, (dev * ref).sum(1) / np.where(norms > 0, norms, 1), 1.0)
+    vs = dict(max_abs_err=float(np.abs(err).max()) if err.size else 0.0,
+              rmse=float(np.sqrt((err ** 2).mean())) if err.size else 0.0,
+              mae=float(np.abs(err).mean()) if err.size else 0.0,
+              cosine=float(cos.mean()) if cos.size else 1.0)
+    acc: dict = {}
+    if task == "classification":
+        d, f, s = dev.argmax(1), ref.argmax(1), sim_int.argmax(1)
+        y = np.asarray(labels).reshape(-1)
+        vs["agreement"] = float((d == f).mean())
+        acc = dict(metric="accuracy", device=float((d == y).mean()), float=float((f == y).mean()),
+                   int=float((s == y).mean()))
+    else:   # regression: the same keys hold the mean absolute error against the labels
+        y = np.asarray(labels, np.float64).reshape(len(labels), -1)
+        sim = np.asarray(to_real(sim_int), np.float64)
+        acc = dict(metric="mae", device=float(np.abs(dev - y).mean()),
+                   float=float(np.abs(ref - y).mean()), int=float(np.abs(sim - y).mean()))
+    return Report(task, len(device_int), int(bad.size), acc, vs, bad.tolist())

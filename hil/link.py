@@ -1,0 +1,57 @@
+"""The byte link to a device: pyserial, for real ports and emulators alike.
+
+`socket://127.0.0.1:PORT` reaches QEMU's or the FPGA twin's TCP serial port,
+`/dev/ttyACM0` a board's USB-UART; the code above this never knows which.
+"""
+from __future__ import annotations
+
+import time
+
+import serial
+
+from hil.errors import HilError
+
+
+class LinkError(HilError):
+    """The port could not be opened or failed while in use."""
+
+
+class SerialLink:
+    def __init__(self, url: str, baudrate: int = 115200, board: str = "?",
+                 open_timeout: float = 10.0):
+        self.url, self.board, self.baudrate = url, board, baudrate
+        self.bytes_out = self.bytes_in = 0
+        deadline = time.monotonic() + open_timeout
+        while True:   # an emulator's listening socket may take a moment to appear
+            try:
+                self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02,
+                                                   write_timeout=10)
+                break
+            except (serial.SerialException, OSError) as exc:
+                if time.monotonic() > deadline or not url.startswith("socket://"):
+                    raise LinkError(f"{board}: cannot open {url} at {baudrate} baud: {exc}") from None
+                time.sleep(0.05)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._port.write(data)
+            self._port.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"{self.board}: write to {self.url} failed: {exc}") from None
+        self.bytes_out += len(data)
+
+    def read_some(self) -> bytes:
+        """Whatever arrived, waiting at most the short poll timeout."""
+        try:
+            n = self._port.in_waiting
+            data = self._port.read(max(1, n))
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"{self.board}: read from {self.url} failed: {exc}") from None
+        self.bytes_in += len(data)
+        return data
+
+    def close(self) -> None:
+        try:
+            self._port.close()
+        except Exception:  # noqa: BLE001 - closing a dead socket must not mask the real error
+            pass

@@ -1,0 +1,60 @@
+"""Human-readable result tables (rich), shared by the CLI and the pytest plugin."""
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _pct(v):
+    return "-" if v is None else f"{v:.2%}"
+
+
+def _num(v):
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def run_table(docs: list[dict]) -> Table:
+    t = Table(title=f"hil results on {docs[0]['board']} ({docs[0]['counter_note']})" if docs else "hil results")
+    for col in ("model", "vectors", "int mismatches", "device", "float", "int", "agreement",
+                "count (median)", "device ms", "round trip ms"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for d in docs:
+        acc, tc = d["accuracy"], d["total_count"]
+        if acc.get("metric") == "mae":
+            dev, fl, it, agree = (f"MAE {acc['device']:.4f}", f"MAE {acc['float']:.4f}",
+                                  f"MAE {acc['int']:.4f}", "-")
+        else:
+            dev, fl, it, agree = _pct(acc["device"]), _pct(acc["float"]), _pct(acc["int"]), _pct(d["vs_float"].get("agreement"))
+        lat = d["latency_ms"]
+        t.add_row(d["model"], str(d["vectors"]),
+                  ("[green]0[/]" if d["int_mismatches"] == 0 else f"[red]{d['int_mismatches']}[/]"),
+                  dev, fl, it, agree, _num(tc["median"]) if tc else "-",
+                  "-" if lat["device"] is None else f"{lat['device']:.3f}",
+                  "-" if lat["round_trip"] is None else f"{lat['round_trip']:.1f}")
+    return t
+
+
+def layer_table(doc: dict) -> Table:
+    t = Table(title=f"{doc['model']} on {doc['board']}: per-layer counts ({doc['counter_note']})")
+    for col in ("layer", "type", "MACs", "count", "share", "MACs/count"):
+        t.add_column(col, justify="left" if col in ("layer", "type") else "right")
+    for L in doc["layers"]:
+        t.add_row(L["name"], L["type"], f"{L['macs']:,}", _num(L["count"]),
+                  "-" if L["share"] is None else f"{L['share']:.1%}",
+                  "-" if L["macs_per_count"] is None else f"{L['macs_per_count']:.3f}")
+    tc = doc.get("total_count")
+    if tc:
+        t.caption = f"total: median {tc['median']:,.0f}, min {tc['min']:,}, max {tc['max']:,}"
+    return t
+
+
+def results_table(docs: list[dict], tw) -> None:
+    """Print the run table through pytest's terminal writer."""
+    buf = io.StringIO()
+    Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth)).print(run_table(docs))
+    for d in docs:
+        for line in d["mismatch_details"][:5]:
+            buf.write(f"  {line}\n")
+    tw.write(buf.getvalue())
