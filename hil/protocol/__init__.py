@@ -1,0 +1,1 @@
+"""Wire protocol between host and device: spec (data), codec, generators."""
