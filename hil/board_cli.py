@@ -10,7 +10,7 @@ from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
 from hil.lab_config import board_section
-from hil.report import layer_table, run_table
+from hil.report import layer_table, run_table, stdout_console
 
 
 def _open(args, models: list[str]):
@@ -38,8 +38,9 @@ def cmd_boards(args, console: Console) -> int:
         caps = ", ".join(sorted(c.value for c in cls.capabilities))
         t.add_row(name, "emulated" if "emulated" in caps else "real", caps, cls.description)
         attached += cls.attached()
-    console.print(t)
-    console.print("attached: " + ("\n  ".join([""] + attached) if attached else "no probes or serial ports found"))
+    out = stdout_console()
+    out.print(t)
+    out.print("attached: " + ("\n  ".join([""] + attached) if attached else "no probes or serial ports found"))
     return 0
 
 
@@ -51,11 +52,12 @@ def cmd_run(args, console: Console) -> int:
             task = prog.add_task(f"{args.model} on {args.board}", total=None)
             doc = run_model(board, args.model, args.vectors,
                             progress=lambda i, n: prog.update(task, completed=i, total=n))
-    console.print(run_table([doc]))
+    out = stdout_console()
+    out.print(run_table([doc]))
     for line in doc["mismatch_details"]:
-        console.print(f"  [red]{line}[/]")
+        out.print(f"  [red]{line}[/]")
     if doc["layers"] and doc["layers"][0]["count"] is not None:
-        console.print(layer_table(doc))
+        out.print(layer_table(doc))
     _write_json(args.json, doc, console)
     return 1 if doc["int_mismatches"] else 0
 
@@ -64,7 +66,7 @@ def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
     with _open(args, [args.model]) as board:
         doc = profile_model(board, args.model, args.repeats)
-    console.print(layer_table(doc))
+    stdout_console().print(layer_table(doc))
     _write_json(args.json, doc, console)
     return 0
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from golden import bundle, models
 from golden.build import artifact_dir, build_model
+from hil.report import stdout_console
 
 
 def _names(model: str) -> list[str]:
@@ -76,7 +77,7 @@ def cmd_show(args, console: Console) -> int:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
         t.add_row(r["model"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}", str(r["test_vectors"]),
                   fl, it, ag, r["bundle_hash"][7:19])
-    console.print(t)
+    stdout_console().print(t)
     return 0
 
 

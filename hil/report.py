@@ -7,6 +7,12 @@ from rich.console import Console
 from rich.table import Table
 
 
+def stdout_console() -> Console:
+    """Tables go to stdout; wide enough not to truncate names when piped."""
+    c = Console()
+    return c if c.is_terminal else Console(width=160)
+
+
 def _pct(v):
     return "-" if v is None else f"{v:.2%}"
 

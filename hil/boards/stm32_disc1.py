@@ -1,0 +1,98 @@
+"""`stm32f4`: a real STM32F429I-DISC1 over its ST-LINK.
+
+Builds with TARGET=disc1, flashes with pyOCD's Python API (target
+`stm32f429xi`, built into pyOCD, no pack download), resets, and talks over the
+ST-LINK virtual COM port (USART1, PA9/PA10). The probe is chosen by unique ID
+from the lab config (`[boards.stm32f4] probe_uid = ...`), and the serial port
+is the one whose USB serial number is that same ID, so two identical boards
+are never mixed up. Only a board can prove this path; see docs/board-bringup.md.
+"""
+from __future__ import annotations
+
+from hil.boards.base import Board, BoardError, Capability
+from hil.firmware import build_stm32
+
+PYOCD_TARGET = "stm32f429xi"
+
+
+def _probes():
+    try:
+        from pyocd.core.helpers import ConnectHelper
+    except ImportError as exc:   # pragma: no cover - pyocd is a dependency
+        raise BoardError(f"pyocd not importable: {exc}") from None
+    return ConnectHelper.get_all_connected_probes(blocking=False, print_wait_message=False)
+
+
+def _ports():
+    from serial.tools import list_ports
+    return list(list_ports.comports())
+
+
+class Stm32Disc1Board(Board):
+    name = "stm32f4"
+    description = "STM32F429I-DISC1 via ST-LINK: pyOCD flashing, DWT cycle counts"
+    capabilities = frozenset({Capability.FLASH, Capability.CYCLE_COUNTER, Capability.LAYER_TENSORS})
+    target = "disc1"
+
+    def baudrate(self) -> int:
+        return int(self.options.config.get("baud", 115200))
+
+    def build(self) -> None:
+        self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name)
+
+    def _choose_probe(self):
+        probes = _probes()
+        uid = self.options.config.get("probe_uid")
+        if not probes:
+            raise BoardError(f"{self.name}: no debug probe attached. {self._attached_text()}")
+        if uid is None:
+            if len(probes) > 1:
+                raise BoardError(f"{self.name}: {len(probes)} probes attached and no probe_uid in the lab "
+                                 f"config; set [boards.{self.name}] probe_uid. {self._attached_text()}")
+            return probes[0]
+        for p in probes:
+            if p.unique_id == uid:
+                return p
+        raise BoardError(f"{self.name}: probe {uid} from the lab config is not attached. {self._attached_text()}")
+
+    def _port_for(self, uid: str) -> str:
+        if self.options.config.get("port"):
+            return self.options.config["port"]
+        for port in _ports():
+            if port.serial_number and port.serial_number.upper() == uid.upper():
+                return port.device
+        raise BoardError(f"{self.name}: no serial port with USB serial number {uid} (the ST-LINK VCP); "
+                         f"set [boards.{self.name}] port. {self._attached_text()}")
+
+    def deploy(self) -> str:
+        from pyocd.core.helpers import ConnectHelper
+        from pyocd.flash.file_programmer import FileProgrammer
+        probe = self._choose_probe()
+        try:
+            with ConnectHelper.session_with_chosen_probe(unique_id=probe.unique_id, target_override=PYOCD_TARGET,
+                                                         options={"frequency": 4_000_000}) as session:
+                FileProgrammer(session).program(str(self.elf), file_format="elf")
+                session.board.target.reset()
+        except Exception as exc:  # noqa: BLE001 - pyOCD raises many types; name the board and probe
+            raise BoardError(f"{self.name}: flashing {self.elf.name} through probe {probe.unique_id} "
+                             f"failed: {exc}") from None
+        return self._port_for(probe.unique_id)
+
+    @classmethod
+    def _attached_text(cls) -> str:
+        lines = cls.attached()
+        return "Attached: " + ("; ".join(lines) if lines else "nothing")
+
+    @classmethod
+    def attached(cls) -> list[str]:
+        out = []
+        try:
+            for p in _probes():
+                out.append(f"probe {p.unique_id} ({p.description})")
+        except Exception as exc:  # noqa: BLE001 - listing must not fail `hil boards`
+            out.append(f"probes: cannot list ({exc})")
+        for port in _ports():
+            if port.vid is None:      # built-in UARTs (/dev/ttyS*) are never a board's VCP
+                continue
+            out.append(f"port {port.device} ({port.description}, serial {port.serial_number})")
+        return out

@@ -1,0 +1,37 @@
+"""Building the STM32 firmware for a set of models (make + arm-none-eabi-gcc)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from golden.build import qmodel_path
+from hil.boards.base import BoardError
+
+REPO = Path(__file__).resolve().parents[1]
+FIRMWARE_DIR = REPO / "firmware_stm32"
+
+
+def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?") -> Path:
+    """Generate model tables for `models` (ids in this order) and build; returns the ELF."""
+    for tool in ("make", "arm-none-eabi-gcc"):
+        if shutil.which(tool) is None:
+            raise BoardError(f"{board}: {tool} not found on PATH: run `make setup` "
+                             f"(installs gcc-arm-none-eabi)")
+    paths = [str(qmodel_path(m)) for m in models]
+    for m, p in zip(models, paths):
+        if not Path(p).exists():
+            raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
+    build_dir = f"build/{target}"
+    cmd = ["make", "-C", str(FIRMWARE_DIR), f"TARGET={target}", f"BAUD={baud}",
+           f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
+        raise BoardError(f"{board}: firmware build failed ({' '.join(cmd[:4])} ...):\n{tail}")
+    return FIRMWARE_DIR / build_dir / "hil_fw.elf"
+
+
+def _python() -> str:
+    import sys
+    return sys.executable
