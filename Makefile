@@ -7,7 +7,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(PY) -m hil.demo
+	.venv/bin/pytest tests/board --board=stm32f4-qemu -q
 
 test: setup
 	$(PY) -m hil.protocol.gen_c --check
