@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import socket
 import time
 
 import serial
@@ -14,6 +15,13 @@ from hil.errors import HilError
 
 class LinkError(HilError):
     """The port could not be opened or failed while in use."""
+
+
+def _no_delay(port) -> None:
+    """Small request frames must not wait for Nagle + delayed ACK (~40 ms each)."""
+    sock = getattr(port, "_socket", None)
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class SerialLink:
@@ -26,6 +34,7 @@ class SerialLink:
             try:
                 self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02,
                                                    write_timeout=10)
+                _no_delay(self._port)
                 break
             except (serial.SerialException, OSError) as exc:
                 if time.monotonic() > deadline or not url.startswith("socket://"):

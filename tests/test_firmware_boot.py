@@ -22,7 +22,7 @@ import pytest
 import serial
 
 FW_DIR = Path(__file__).resolve().parents[1] / "firmware_stm32"
-BUSY_LOOP_ITERS = 1_000_000  # HIL_BUSY_LOOP_ITERS default in src/app.c
+BUSY_LOOP_ITERS = 1_000_000  # HIL_BUSY_LOOP_ITERS default in src/app_bringup.c
 QEMU_TICKS_PER_INSN = 0.168  # SysTick at 168 MHz, -icount shift=0: 1 insn = 1 ns
 USART1_VECTOR = 16 + 37
 
@@ -37,8 +37,10 @@ needs_qemu = pytest.mark.skipif(
 
 
 def make(target: str, build_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # The bring-up app (echo, CYCLES, boot banner) unless a test asks for APP=protocol.
+    app = [] if any(e.startswith("APP=") for e in extra) else ["APP=bringup"]
     return subprocess.run(
-        ["make", "-C", str(FW_DIR), f"TARGET={target}", f"BUILD_DIR={build_dir}", *extra],
+        ["make", "-C", str(FW_DIR), f"TARGET={target}", f"BUILD_DIR={build_dir}", *app, *extra],
         capture_output=True,
         text=True,
         timeout=300,
@@ -184,6 +186,14 @@ def test_target_builds_with_vector_table(target: str, tmp_path: Path) -> None:
 
 
 @needs_gcc
+@needs_gcc
+def test_disc1_builds_the_protocol_app_with_all_models(tmp_path: Path) -> None:
+    """The real board's image: dispatcher, int8 engine and the three models' tables."""
+    result = make("disc1", tmp_path / "disc1", "APP=protocol", "MODELS=mnist_lenet kws_dscnn sine_mlp")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "check_size: TARGET=disc1" in result.stdout + result.stderr
+
+
 def test_disc1_builds_with_other_baud(tmp_path: Path) -> None:
     build("disc1", tmp_path / "disc1", "BAUD=921600")
     assert "-DHIL_UART_BAUD=921600u" in (tmp_path / "disc1" / "flags.txt").read_text()

@@ -110,8 +110,10 @@ class SimDevice:
 
     def on_infer(self, model_id, mode, repeat):
         sim = self.sims[self._model(model_id)]
-        if mode > 3 or (mode < 3 and repeat != 1) or repeat == 0:
+        if mode > 3:
             raise _Reject("BAD_MODE", 0b1111)
+        if (mode < 3 and repeat != 1) or repeat == 0:
+            raise _Reject("BAD_PAYLOAD", codec.layout("INFER").fixed_len)
         if model_id != self.input_model or self.filled != len(self.input):
             raise _Reject("INPUT_NOT_LOADED", self.filled if model_id == self.input_model else 0)
         x = np.frombuffer(bytes(self.input), np.int8).reshape(sim.input_shape)

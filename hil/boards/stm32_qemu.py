@@ -49,7 +49,7 @@ class Stm32QemuBoard(Board):
             port = free_port()
             self.log = tempfile.NamedTemporaryFile(prefix="hil-qemu-", suffix=".log", delete=False)
             cmd = [QEMU, "-M", "netduinoplus2", "-nographic", "-monitor", "none", "-icount", "shift=0",
-                   "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on", "-kernel", str(self.elf)]
+                   "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", "-kernel", str(self.elf)]
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
             atexit.register(self.stop)

@@ -1,0 +1,35 @@
+/* hil_depthwise_conv2d_s8.h: depthwise int8 convolution, depth multiplier 1,
+ * CHW (the `depthwise_conv2d` op):
+ *
+ *   out[c, y, x] = requantize_s8(bias[c] + sum_{ky, kx} (in[c, y*sh - ph + ky, x*sw - pw + kx]
+ *                                 - input_zp) * w[c, 0, ky, kx])
+ * padding contributing 0, as golden/intsim/kernels.py depthwise_conv2d_s8.
+ *
+ *   conv      kernel, stride, padding, zero points and activation clamp
+ *   quant     per channel multiplier/shift, C entries each
+ *   in_dims   (C, H, W); in: C*H*W int8 values
+ *   weights   [C, 1, KH, KW] int8
+ *   bias      C int32 values, or NULL
+ *   out_dims  (C, OH, OW), OH = (H + 2*ph - KH) / sh + 1, likewise OW
+ *   out       C*OH*OW int8 values; must not overlap in
+ * Return HIL_NN_OK or HIL_NN_ERR_ARG (shapes disagree, nothing written). */
+#ifndef HIL_DEPTHWISE_CONV2D_S8_H
+#define HIL_DEPTHWISE_CONV2D_S8_H
+
+#include <stdint.h>
+
+#include "nn/hil_nn_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int hil_depthwise_conv2d_s8(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
+                            const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
+                            const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIL_DEPTHWISE_CONV2D_S8_H */

@@ -1,0 +1,116 @@
+/* hil_model.h: a quantized model as const tables, and the executor that runs it.
+ *
+ * The tables come from `python -m hil.codegen_c` (build/gen/hil_models.{c,h}),
+ * which reads golden/artifacts/<model>/<model>.qmodel.json; weights, biases,
+ * multipliers and shifts are const (flash). Layers run in order; layer i writes
+ * its output into one of two halves of a static arena (hil_nn_arena, sized by
+ * the generator for the largest model) and layer i+1 reads it from there, so no
+ * malloc and no per-model RAM. The last layer run writes straight into the
+ * caller's output buffer.
+ *
+ * Firmware:
+ *   static void on_layer(void *ctx, uint32_t i, const hil_layer_t *layer, const int8_t *t)
+ *   {   counts[i] = cycles_now() - last; last = cycles_now();      // per layer cost
+ *       if (i == wanted) memcpy(copy, t, layer->out_size);         // or keep a tensor
+ *   }
+ *   int rc = hil_model_run(hil_models[id], input, output, on_layer, &state);
+ */
+#ifndef HIL_MODEL_H
+#define HIL_MODEL_H
+
+#include <stdint.h>
+
+#include "hil_protocol.h"
+#include "nn/hil_nn_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HIL_NN_MAX_DIMS 4u  /* as the wire protocol's MAX_DIMS */
+
+/* Layer ops are the wire protocol's OPS ids (HIL_OP_CONV2D ... from the
+ * generated hil_protocol.h), so one name means one number everywhere. */
+typedef uint8_t hil_op_t;
+
+/* A tensor shape as in the qmodel artifact (CHW, batch dropped), unused dims 0. */
+typedef struct {
+    uint8_t ndim;                     /* [1, HIL_NN_MAX_DIMS] */
+    uint16_t dims[HIL_NN_MAX_DIMS];
+} hil_shape_t;
+
+typedef struct {
+    hil_op_t op;
+    const char *name;          /* layer name in the qmodel artifact */
+    hil_shape_t in_shape;
+    hil_shape_t out_shape;
+    hil_dims_t in_dims;        /* in_shape as (C, H, W); a vector of n is (n, 1, 1) */
+    hil_dims_t out_dims;
+    uint32_t in_size;          /* int8 elements = bytes */
+    uint32_t out_size;
+    hil_hw_t kernel;           /* conv and pool layers */
+    hil_hw_t stride;
+    hil_hw_t padding;          /* conv layers; 0 for pools */
+    uint8_t global_pool;       /* maxpool2d over all of H x W */
+    int32_t input_zp;          /* conv and fully connected layers: [-128, 127] */
+    int32_t output_zp;
+    int32_t act_min;           /* fused ReLU: act_min = output_zp */
+    int32_t act_max;
+    const int8_t *weights;     /* conv [Cout, Cin, KH, KW], depthwise [C, 1, KH, KW], FC [Out, In] */
+    const int32_t *bias;       /* per output channel, or NULL */
+    const int32_t *multiplier; /* per output channel */
+    const int32_t *shift;      /* per output channel */
+    uint32_t macs;
+} hil_layer_t;
+
+typedef struct {
+    uint32_t id;               /* index in hil_models[] */
+    const char *name;          /* model registry name */
+    hil_shape_t in_shape;
+    hil_shape_t out_shape;
+    uint32_t in_size;          /* bytes of the int8 input tensor */
+    uint32_t out_size;         /* bytes of the int8 output tensor */
+    float in_scale;
+    int32_t in_zp;
+    float out_scale;
+    int32_t out_zp;
+    uint32_t layer_count;
+    const hil_layer_t *layers;
+    uint32_t macs;             /* sum over layers */
+    const char *qmodel_hash;   /* "sha256:<64 hex>" of the artifact the tables came from */
+    uint8_t qmodel_digest[32]; /* the same sha256 as bytes */
+    uint32_t arena_size;       /* bytes of hil_nn_arena this model needs */
+} hil_model_t;
+
+/* Called after each layer with its index, description and output tensor
+ * (layer->out_size int8 values, valid until the next layer runs). */
+typedef void (*hil_layer_hook_t)(void *ctx, uint32_t layer_index, const hil_layer_t *layer,
+                                 const int8_t *tensor);
+
+/* Defined by the generated tables (hil_models.c). */
+extern int8_t hil_nn_arena[];
+extern const uint32_t hil_nn_arena_size;
+
+/* Run all layers: input holds model->in_size int8 values, output receives
+ * model->out_size. hook may be NULL. input and output must not lie in
+ * hil_nn_arena. Returns HIL_NN_OK or a negative HIL_NN_ERR_* code. */
+int hil_model_run(const hil_model_t *model, const int8_t *input, int8_t *output,
+                  hil_layer_hook_t hook, void *ctx);
+
+/* Run layers 0..last_layer only; out receives layer last_layer's tensor
+ * (model->layers[last_layer].out_size values). hil_model_run() is
+ * hil_model_run_until(model, input, layer_count - 1, output, hook, ctx). */
+int hil_model_run_until(const hil_model_t *model, const int8_t *input, uint32_t last_layer,
+                        int8_t *out, hil_layer_hook_t hook, void *ctx);
+
+/* Arena bytes the executor needs for model (the generator computes the same). */
+uint32_t hil_model_arena_need(const hil_model_t *model);
+
+/* One layer: in holds layer->in_size values, out receives layer->out_size. */
+int hil_layer_run(const hil_layer_t *layer, const int8_t *in, int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIL_MODEL_H */

@@ -1,0 +1,84 @@
+# nn.mk: the int8 inference engine (src/nn, include/nn) and the model tables
+# generated from qmodel artifacts, as a fragment for firmware_stm32/Makefile.
+#
+# In the Makefile, before APP_SRCS is defined:
+#
+#     include nn.mk
+#     APP_SRCS := src/main.c src/app.c $(NN_SRCS) $(MODEL_SRC)
+#     CFLAGS += $(NN_CFLAGS)          # after the CFLAGS := line
+#
+# Inputs
+#   MODELS      qmodel.json paths (relative to the make directory, or absolute)
+#               or model names (golden/artifacts/<name>/<name>.qmodel.json);
+#               model ids 0..n-1 in this order. Empty: tables with no models.
+#   NN_GEN_DIR  where hil_models.c/.h are written (default build/gen next to
+#               this file; set it to $(BUILD_DIR)/gen to keep targets apart)
+#   PYTHON      interpreter with numpy; when not given on the command line or
+#               in the environment, the repo's .venv/bin/python if present
+# Outputs
+#   NN_SRCS     kernels + executor + the generated hil_models.c
+#   NN_CFLAGS   -I for include/ (#include "nn/hil_model.h") and NN_GEN_DIR
+#               (#include "hil_models.h")
+#   NN_GEN      the generated hil_models.c and hil_models.h
+#
+# The tables are (re)generated while make reads its makefiles (they come with
+# $(NN_GEN_DIR)/hil_models.mk, included below), so they exist before anything
+# is compiled: when MODELS changes, an artifact or hil/codegen_c.py is newer,
+# or a generated file is missing. Unchanged tables keep their timestamps.
+
+NN_SAVED_GOAL := $(.DEFAULT_GOAL)
+NN_DIR  := $(patsubst ./%,%,$(dir $(lastword $(MAKEFILE_LIST))))
+NN_ROOT := $(abspath $(NN_DIR)..)
+
+MODELS     ?=
+NN_GEN_DIR ?= $(NN_DIR)build/gen
+
+NN_KERNEL_SRCS := $(addprefix $(NN_DIR)src/nn/, \
+    hil_conv2d_s8.c hil_conv2d_1x1_s8.c hil_conv2d_wrapper_s8.c \
+    hil_depthwise_conv2d_s8.c hil_fully_connected_s8.c \
+    hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c)
+NN_GEN    := $(NN_GEN_DIR)/hil_models.c $(NN_GEN_DIR)/hil_models.h
+NN_SRCS   := $(NN_KERNEL_SRCS) $(NN_GEN_DIR)/hil_models.c
+NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR)
+
+ifneq ($(filter command line environment override,$(origin PYTHON)),)
+  NN_PYTHON ?= $(PYTHON)
+else
+  NN_PYTHON ?= $(or $(wildcard $(NN_ROOT)/.venv/bin/python),$(PYTHON),python3)
+endif
+
+# Generator arguments: *.json as absolute paths, anything else a model name.
+NN_MODEL_ARGS  := $(foreach m,$(MODELS),$(if $(filter %.json,$(m)),$(abspath $(m)),$(m)))
+NN_MODEL_FILES := $(foreach m,$(NN_MODEL_ARGS),$(if $(filter %.json,$(m)),$(m),\
+                    $(NN_ROOT)/golden/artifacts/$(m)/$(m).qmodel.json))
+NN_GEN_MK      := $(NN_GEN_DIR)/hil_models.mk
+
+# `make clean` alone does not generate anything.
+ifneq ($(if $(MAKECMDGOALS),$(filter-out clean,$(MAKECMDGOALS)),all),)
+
+# hil_models.mk records the MODELS the tables were made for (NN_GEN_MODELS);
+# when it is missing or out of date, make remakes it first, then restarts.
+include $(NN_GEN_MK)
+ifneq ($(strip $(NN_GEN_MODELS)),$(strip $(NN_MODEL_ARGS)))
+  NN_GEN_FORCE := nn-gen-force
+endif
+ifneq ($(words $(wildcard $(NN_GEN))),2)
+  NN_GEN_FORCE := nn-gen-force
+endif
+# a missing artifact: let the generator say what to do about it
+ifneq ($(words $(wildcard $(NN_MODEL_FILES))),$(words $(NN_MODEL_FILES)))
+  NN_GEN_FORCE := nn-gen-force
+endif
+
+$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES)) $(NN_ROOT)/hil/codegen_c.py $(NN_GEN_FORCE)
+	@mkdir -p $(@D)
+	@echo "  GEN     $(NN_GEN_DIR)/hil_models.c: $(or $(MODELS),no models)"
+	$(Q)cd $(NN_ROOT) && $(NN_PYTHON) -m hil.codegen_c -q --out $(abspath $(NN_GEN_DIR)) $(NN_MODEL_ARGS)
+	@printf 'NN_GEN_MODELS := %s\n' '$(NN_MODEL_ARGS)' > $@
+
+.PHONY: nn-gen-force
+nn-gen-force: ;
+endif
+
+# Nothing here is a default goal: keep the including Makefile's.
+.DEFAULT_GOAL := $(NN_SAVED_GOAL)
