@@ -1,0 +1,91 @@
+"""The device under test (`--board`, default stm32f4-qemu) against the wire
+protocol: discovery, clear errors, recovery, repeatable counts."""
+import numpy as np
+import pytest
+
+from hil.errors import DeviceError
+from hil.protocol import codec
+from hil.runner import MEASURED, prepare, run_vector
+
+
+@pytest.fixture
+def first_model(hil_board):
+    return hil_board.info.models[0]
+
+
+def test_info_describes_board_and_models(hil_board):
+    info = hil_board.info
+    assert info.board and info.fw_version and info.models
+    assert info.counter in MEASURED | {"none"}
+    for m in info.models:
+        assert m.model_hash.startswith("sha256:") and len(m.model_hash) == 7 + 64
+        assert m.in_bytes == int(np.prod(m.in_shape)) * np.dtype(m.in_dtype).itemsize
+        assert len(m.layers) > 0 and sum(L.macs for L in m.layers) == m.macs
+
+
+def test_unknown_model_id_is_a_clear_error(dut, hil_board):
+    n = len(hil_board.info.models)
+    with pytest.raises(DeviceError, match=f"UNKNOWN_MODEL.*detail {n}"):
+        dut.request("INFER", model_id=n + 3, mode=0, repeat=1)
+
+
+def test_wrong_input_size_is_a_clear_error(dut, first_model):
+    with pytest.raises(DeviceError, match=f"WRONG_INPUT_SIZE.*detail {first_model.in_bytes}"):
+        dut.load_input(first_model.id, bytes(first_model.in_bytes + 1))
+
+
+def test_infer_without_complete_input_is_refused(dut, first_model):
+    dut.request("LOAD_INPUT", model_id=first_model.id, total=first_model.in_bytes, offset=0, data=b"\x01")
+    with pytest.raises(DeviceError, match="INPUT_NOT_LOADED.*detail 1"):
+        dut.request("INFER", model_id=first_model.id, mode=0, repeat=1)
+
+
+def test_unknown_type_and_bad_payload(dut):
+    dut.link.write(b"\x00" + codec.encode_frame(0x42, 77))
+    dut.link.write(b"\x00" + codec.encode_frame(codec.layout("INFER").id, 78, b"\x00"))
+    got = {}
+    import time
+    deadline = time.monotonic() + 5
+    while len(got) < 2 and time.monotonic() < deadline:
+        for f in dut._decoder.feed(dut.link.read_some()):
+            if isinstance(f, codec.Frame) and f.seq in (77, 78):
+                got[f.seq] = codec.unpack_payload("ERROR", f.payload)
+    assert got[77]["code"] == 0x10 and got[77]["detail"] == 0x42          # UNKNOWN_TYPE
+    assert got[78]["code"] == 0x11 and got[78]["detail"] == 4             # BAD_PAYLOAD, INFER is 4 bytes
+
+
+def test_link_recovers_from_garbage_and_truncated_frame(hil_board, dut, first_model):
+    dut.link.write(bytes(range(1, 200)) + b"no delimiter here")
+    assert dut.request("PING")["proto_version"] == 1
+    half = codec.encode_message("INFO", 500)
+    dut.link.write(half[: len(half) // 2])
+    assert dut.request("PING")["max_payload"] == 512
+    mr = prepare(hil_board, first_model.name)
+    assert run_vector(hil_board, mr, 0)["int_match"]
+
+
+@pytest.mark.hil_capability("cycle_counter")
+def test_two_runs_give_identical_per_layer_counts(hil_board, dut):
+    for m in hil_board.info.models:
+        mr = prepare(hil_board, m.name)
+        a = dut.run(m, mr.bundle.inputs[1], "LAYER_COUNTS")
+        b = dut.run(m, mr.bundle.inputs[1], "LAYER_COUNTS")
+        assert a.layer_counts == b.layer_counts and a.total_sum == b.total_sum, m.name
+        assert sum(a.layer_counts) <= a.total_sum and a.total_sum > 0
+
+
+@pytest.mark.hil_capability("cycle_counter")
+def test_timing_mode_repeats(dut, hil_board, first_model):
+    mr = prepare(hil_board, first_model.name)
+    dut.load_input(first_model.id, mr.bundle.inputs[0].tobytes())
+    r = dut.infer(first_model, "TIMING", repeat=5)
+    assert r.repeat == 5 and r.total_min <= r.total_sum / 5 <= r.total_max
+
+
+@pytest.mark.hil_capability("layer_tensors")
+def test_layer_tensors_match_the_integer_simulator(hil_board, dut, first_model):
+    mr = prepare(hil_board, first_model.name)
+    r = dut.run(first_model, mr.bundle.inputs[2], "LAYER_TENSORS")
+    _, sim = mr.sim.run_one(mr.bundle.inputs[2], keep_layers=True)
+    for i, (t, s) in enumerate(zip(r.layer_tensors, sim)):
+        assert np.array_equal(t.astype(np.int64), s), f"layer {i} {mr.doc['layers'][i]['name']}"
