@@ -55,7 +55,7 @@ class KwsDsCnn(nn.Module):
     independent blocks: each gets its own calibrated activation range after
     quantization (shared weights would force one range onto four different
     distributions), it matches Hello Edge / MLPerf Tiny's DS-CNN, and the
-    extra 14 K parameters are nothing for a 1 MiB flash.
+    extra 14 K parameters (44,870 vs 30,470) are nothing for a 1 MiB flash.
     """
 
     def __init__(self, num_classes: int = len(KWS_WORDS), channels: int = 64):
