@@ -43,16 +43,24 @@ def save(doc: dict, path: Path) -> None:
     path.write_text(json.dumps(doc, sort_keys=True, indent=1) + "\n")
 
 
+def read_checked(path: Path, fmt: str, version: int, error: type[Exception]) -> dict:
+    """A JSON document whose format, version and content hash are verified."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: not valid JSON ({exc})") from None
+    if doc.get("format") != fmt or doc.get("version") != version:
+        raise error(f"{path}: not a {fmt} v{version} document")
+    if doc.get("hash") != content_hash(doc):
+        raise error(f"{path}: content hash mismatch (file edited or corrupted)")
+    return doc
+
+
 def load(path: Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise ArtifactError(f"quantized model artifact not found: {path} (run `hil golden build`)")
-    doc = json.loads(path.read_text())
-    if doc.get("format") != FORMAT or doc.get("version") != VERSION:
-        raise ArtifactError(f"{path}: not a {FORMAT} v{VERSION} artifact")
-    if doc.get("hash") != content_hash(doc):
-        raise ArtifactError(f"{path}: content hash mismatch (file edited or corrupted)")
-    return doc
+    return read_checked(path, FORMAT, VERSION, ArtifactError)
 
 
 def layer_arrays(layer: dict) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.artifact import content_hash
+from golden.artifact import content_hash, read_checked
 
 FORMAT = "hil-bundle"
 VERSION = 1
@@ -75,11 +75,7 @@ def read(path_dir: Path) -> Bundle:
     mpath, npath = path_dir / "bundle.json", path_dir / "bundle.npz"
     if not mpath.exists() or not npath.exists():
         raise BundleError(f"golden bundle not found in {path_dir} (run `hil golden build`)")
-    manifest = json.loads(mpath.read_text())
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise BundleError(f"{mpath}: not a {FORMAT} v{VERSION} manifest")
-    if manifest.get("hash") != content_hash(manifest):
-        raise BundleError(f"{mpath}: manifest content hash mismatch")
+    manifest = read_checked(mpath, FORMAT, VERSION, BundleError)
     data = npath.read_bytes()
     if hashlib.sha256(data).hexdigest() != manifest["npz_sha256"]:
         raise BundleError(f"{npath}: sha256 does not match its manifest (corrupted or stale)")
