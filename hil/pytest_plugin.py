@@ -41,7 +41,10 @@ def _models(config) -> list[str]:
     from hil.runner import default_models
     chosen = config.getoption("--model")
     if not chosen:
-        return default_models()
+        try:   # a board whose image holds other models (fpga-sim) declares them
+            return list(getattr(board_class(_board_name(config)), "default_models", None) or default_models())
+        except Exception:  # noqa: BLE001 - an unknown board is reported by the hil_board fixture
+            return default_models()
     return [m for c in chosen for m in c.split(",")]
 
 

@@ -435,6 +435,6 @@ void app_handle_byte(uint8_t b)
     int r = hil_frame_rx_byte(&s_rx, b, &f);
     if (r == HIL_RX_FRAME)
         handle_frame(&f);
-    else if (r != HIL_RX_MORE)
-        send_error(HIL_SEQ_NONE, (uint8_t)r, 0u, 0u);
+    else if (r != HIL_RX_MORE)   /* detail as the error table says: MAX_PAYLOAD for an over-long frame */
+        send_error(HIL_SEQ_NONE, (uint8_t)r, 0u, r == HIL_ERR_PAYLOAD_TOO_LARGE ? HIL_MAX_PAYLOAD : 0u);
 }

@@ -133,6 +133,9 @@ class SimDevice:
                     output=b"" if mode == 3 else out_b[:room])
 
     def on_read_tensor(self, tensor, offset):
+        n_layers = len(self.docs[self.result_model]["layers"]) if self.result_model >= 0 else 0
+        if tensor < min(SPECIAL.values()) and self.result and tensor >= n_layers:
+            raise _Reject("BAD_LAYER", n_layers)
         if tensor not in self.result:
             raise _Reject("NO_RESULT")
         data, dtype = self.result[tensor]
@@ -175,8 +178,9 @@ class SimServer:
                         break   # host disconnected: a reconnect gets a fresh decoder
                     for item in decoder.feed(data):
                         if isinstance(item, codec.FrameFault):
-                            out = codec.encode_message("ERROR", spec.SEQ_NONE, code=item.code,
-                                                       request_type=0, detail=0)
+                            too_large = item.code == ERR["PAYLOAD_TOO_LARGE"]
+                            out = codec.encode_message("ERROR", spec.SEQ_NONE, code=item.code, request_type=0,
+                                                       detail=spec.MAX_PAYLOAD if too_large else 0)
                         else:
                             out = self.device.handle(item)
                         conn.sendall(out)

@@ -89,3 +89,28 @@ def test_layer_tensors_match_the_integer_simulator(hil_board, dut, first_model):
     _, sim = mr.sim.run_one(mr.bundle.inputs[2], keep_layers=True)
     for i, (t, s) in enumerate(zip(r.layer_tensors, sim)):
         assert np.array_equal(t.astype(np.int64), s), f"layer {i} {mr.doc['layers'][i]['name']}"
+
+
+def _errors_with_seq(dut, seq, timeout=5.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for f in dut._decoder.feed(dut.link.read_some()):
+            if isinstance(f, codec.Frame) and f.seq == seq and f.type == 0xFF:
+                return codec.unpack_payload("ERROR", f.payload)
+    raise AssertionError(f"no ERROR frame with seq {seq}")
+
+
+def test_read_tensor_past_the_last_layer_is_bad_layer(hil_board, dut, first_model):
+    mr = prepare(hil_board, first_model.name)
+    dut.run(first_model, mr.bundle.inputs[0], "LAYER_TENSORS")
+    n = len(first_model.layers)
+    with pytest.raises(DeviceError, match=f"BAD_LAYER.*detail {n}"):
+        dut.request("READ_TENSOR", tensor=n + 1, offset=0)
+
+
+def test_over_long_chunk_is_reported_with_max_payload(dut):
+    dut.link.write(b"\x00" + b"\x01" * 700 + b"\x00")       # longer than any frame
+    err = _errors_with_seq(dut, 0xFFFF)
+    assert err["code"] == 0x04 and err["detail"] == 512    # PAYLOAD_TOO_LARGE, MAX_PAYLOAD
+    assert dut.request("PING")["proto_version"] == 1
