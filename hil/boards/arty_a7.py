@@ -107,20 +107,15 @@ class ArtyA7Board(Board):
             ports = [p for p in ports if (p.serial_number or "").upper() == str(serial).upper()]
         if not ports:
             what = f"with serial number {serial}" if serial else "(USB 0403:6010)"
-            raise BoardError(f"{self.name}: no Arty FTDI serial port {what} attached. {self._attached_text()}")
+            raise BoardError(f"{self.name}: no Arty FTDI serial port {what} attached. {self.attached_text()}")
         boards = sorted({p.serial_number or "?" for p in ports})
         if len(boards) > 1:
             raise BoardError(f"{self.name}: {len(boards)} FTDI 0403:6010 boards attached ({', '.join(boards)}) and "
-                             f"no serial in the lab config; set [boards.{self.name}] serial. {self._attached_text()}")
+                             f"no serial in the lab config; set [boards.{self.name}] serial. {self.attached_text()}")
         uart = [p for p in ports if _interface(p) == UART_INTERFACE]
         if not uart:      # interface unknown: channel B enumerates after channel A
             uart = sorted(ports, key=lambda p: p.device)[-1:]
         return uart[0].device
-
-    @classmethod
-    def _attached_text(cls) -> str:
-        lines = cls.attached()
-        return "Attached: " + ("; ".join(lines) if lines else "nothing")
 
     @classmethod
     def attached(cls) -> list[str]:

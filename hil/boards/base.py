@@ -91,3 +91,9 @@ class Board(abc.ABC):
     def attached(cls) -> list[str]:
         """Human-readable lines about what is attached for this board kind."""
         return []
+
+    @classmethod
+    def attached_text(cls) -> str:
+        """`attached()` as one clause for error messages."""
+        lines = cls.attached()
+        return "Attached: " + ("; ".join(lines) if lines else "nothing")

@@ -44,16 +44,16 @@ class Stm32Disc1Board(Board):
         probes = _probes()
         uid = self.options.config.get("probe_uid")
         if not probes:
-            raise BoardError(f"{self.name}: no debug probe attached. {self._attached_text()}")
+            raise BoardError(f"{self.name}: no debug probe attached. {self.attached_text()}")
         if uid is None:
             if len(probes) > 1:
                 raise BoardError(f"{self.name}: {len(probes)} probes attached and no probe_uid in the lab "
-                                 f"config; set [boards.{self.name}] probe_uid. {self._attached_text()}")
+                                 f"config; set [boards.{self.name}] probe_uid. {self.attached_text()}")
             return probes[0]
         for p in probes:
             if p.unique_id == uid:
                 return p
-        raise BoardError(f"{self.name}: probe {uid} from the lab config is not attached. {self._attached_text()}")
+        raise BoardError(f"{self.name}: probe {uid} from the lab config is not attached. {self.attached_text()}")
 
     def _port_for(self, uid: str) -> str:
         if self.options.config.get("port"):
@@ -62,7 +62,7 @@ class Stm32Disc1Board(Board):
             if port.serial_number and port.serial_number.upper() == uid.upper():
                 return port.device
         raise BoardError(f"{self.name}: no serial port with USB serial number {uid} (the ST-LINK VCP); "
-                         f"set [boards.{self.name}] port. {self._attached_text()}")
+                         f"set [boards.{self.name}] port. {self.attached_text()}")
 
     def deploy(self) -> str:
         from pyocd.core.helpers import ConnectHelper
@@ -77,11 +77,6 @@ class Stm32Disc1Board(Board):
             raise BoardError(f"{self.name}: flashing {self.elf.name} through probe {probe.unique_id} "
                              f"failed: {exc}") from None
         return self._port_for(probe.unique_id)
-
-    @classmethod
-    def _attached_text(cls) -> str:
-        lines = cls.attached()
-        return "Attached: " + ("; ".join(lines) if lines else "nothing")
 
     @classmethod
     def attached(cls) -> list[str]:

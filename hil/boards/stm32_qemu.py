@@ -8,26 +8,16 @@ connects. QEMU is always killed on close, also on Ctrl-C or a failed open.
 """
 from __future__ import annotations
 
-import atexit
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
 
-from hil.boards.base import Board, BoardError, Capability
+from hil.boards.base import BoardError, Capability
+from hil.boards.local_process import LocalProcessBoard
 from hil.firmware import build_stm32
 
 QEMU = "qemu-system-arm"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Stm32QemuBoard(Board):
+class Stm32QemuBoard(LocalProcessBoard):
     name = "stm32f4-qemu"
     description = "STM32F4 firmware in QEMU netduinoplus2 (instruction-count based SysTick counts)"
     capabilities = frozenset({Capability.EMULATED, Capability.CYCLE_COUNTER, Capability.LAYER_TENSORS})
@@ -35,57 +25,21 @@ class Stm32QemuBoard(Board):
 
     def __init__(self, options=None):
         super().__init__(options)
-        self.proc: subprocess.Popen | None = None
         self.elf = None
-        self.log = None
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, board=self.name)
 
-    def deploy(self) -> str:
+    def command(self, port: int) -> list[str]:
         if shutil.which(QEMU) is None:
             raise BoardError(f"{self.name}: {QEMU} not found on PATH: run `make setup` (installs qemu-system-arm)")
-        for _ in range(3):   # the free port can be taken between probe and bind: retry
-            port = free_port()
-            self.log = tempfile.NamedTemporaryFile(prefix="hil-qemu-", suffix=".log", delete=False)
-            cmd = [QEMU, "-M", "netduinoplus2", "-nographic", "-monitor", "none", "-icount", "shift=0",
-                   "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", "-kernel", str(self.elf)]
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-            atexit.register(self.stop)
-            if self._wait_listening(port):
-                return f"socket://127.0.0.1:{port}"
-            self.stop()
-        raise BoardError(f"{self.name}: QEMU did not start listening: {self._log_tail()}")
+        return [QEMU, "-M", "netduinoplus2", "-nographic", "-monitor", "none", "-icount", "shift=0",
+                "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", "-kernel", str(self.elf)]
 
-    def _wait_listening(self, port: int, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False          # e.g. the port was taken: QEMU exits at once
-            # Connecting to probe would use up the one wait=on connection, so
-            # watch the kernel's socket table instead.
-            if _listening(port):
-                return True
-            time.sleep(0.02)
-        return False
-
-    def _log_tail(self) -> str:
-        try:
-            with open(self.log.name) as f:
-                return f.read()[-500:].strip() or "(no output)"
-        except (OSError, AttributeError):
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            self.proc = None
+    def is_listening(self, port: int) -> bool:
+        # Connecting to probe would use up the one wait=on connection, so
+        # watch the kernel's socket table instead.
+        return _listening(port)
 
 
 def _listening(port: int) -> bool:
