@@ -46,15 +46,10 @@ class IntegerSimulator:
             outs.append(out)
             for i, t in enumerate(layers):
                 per[i].append(t)
-        out_dtype = np.int8 if self.scheme == "int8" else np.int32
-        layers = None
-        if keep_layers:
-            layers = [np.stack(p).astype(_layer_dtype(self.scheme, p)) for p in per]
-        return SimResult(np.stack(outs).astype(out_dtype), layers)
-
-
-def _layer_dtype(scheme: str, tensors) -> type:
-    return np.int8 if scheme == "int8" else np.int32
+        # int8 activations in the int8 scheme; the shift scheme keeps int32 values
+        dtype = np.int8 if self.scheme == "int8" else np.int32
+        layers = [np.stack(p).astype(dtype) for p in per] if keep_layers else None
+        return SimResult(np.stack(outs).astype(dtype), layers)
 
 
 def dequantize(doc: dict, q: np.ndarray) -> np.ndarray:
