@@ -38,13 +38,7 @@ POOL_PIX:
         Sink<OUT>::put(out, c, oh, ow, o, m);
         HIL_CSIM_TAP(CFG::LAYER, o, m);
         HIL_CSIM_TRIP(CFG::LAYER);
-        if (++ow == CFG::OUT_W) {
-            ow = 0;
-            if (++oh == CFG::OUT_H) {
-                oh = 0;
-                ++c;
-            }
-        }
+        next_chw<CFG::OUT_H, CFG::OUT_W>(c, oh, ow);
     }
 }
 
@@ -95,13 +89,7 @@ POOL_PIX:
         Sink<OUT>::put(out, c, oh, ow, o, v);
         HIL_CSIM_TAP(CFG::LAYER, o, v);
         HIL_CSIM_TRIP(CFG::LAYER);
-        if (++ow == CFG::OUT_W) {
-            ow = 0;
-            if (++oh == CFG::OUT_H) {
-                oh = 0;
-                ++c;
-            }
-        }
+        next_chw<CFG::OUT_H, CFG::OUT_W>(c, oh, ow);
     }
 }
 

@@ -46,6 +46,21 @@ template <class T, int C, int H, int W> struct Source<T[C][H][W]> {
     static T get(T (&a)[C][H][W], int i) { return a[i / (H * W)][(i / W) % H][i % W]; }
 };
 
+/* Advance a flat CHW output position (c, oh, ow) by one element, W fastest:
+ * the loop counters every pipelined kernel keeps instead of dividing. */
+template <int H, int W>
+inline void next_chw(int &c, int &oh, int &ow)
+{
+#pragma HLS INLINE
+    if (++ow == W) {
+        ow = 0;
+        if (++oh == H) {
+            oh = 0;
+            ++c;
+        }
+    }
+}
+
 }  // namespace hil
 
 #endif /* HIL_HLS_TYPES_H */
