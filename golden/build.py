@@ -52,10 +52,11 @@ RECIPES = {
     "kws_dscnn": Recipe(30, 0.004, augment=augment_spectro),
     "kws_dscnn_fpga": Recipe(30, 0.5, augment=augment_spectro, qat_epochs=20, qat_lr=0.1),
     "sine_mlp": Recipe(400, 0.01, batch=16),
-    # Colour-MNIST-32 stand-in (docs/data.md); epochs kept low: 1-3 min per epoch on a shared core
-    "squeezenet_mini": Recipe(15, 0.005, augment=augment_affine_border, threads=1),
-    "shufflenetv2_mini": Recipe(10, 0.005, augment=augment_affine_border, threads=1),
-    "resnet8": Recipe(10, 0.005, augment=augment_affine_border, threads=1),
+    # Colour-MNIST-32 stand-in (docs/data.md): 1-5 min per epoch on a shared core, so few epochs
+    # of small batches (250 steps an epoch) rather than many of large ones
+    "squeezenet_mini": Recipe(8, 0.003, batch=32, threads=1),
+    "shufflenetv2_mini": Recipe(5, 0.003, batch=32, threads=1),
+    "resnet8": Recipe(5, 0.003, batch=32, threads=1),
 }
 
 
