@@ -98,6 +98,7 @@ class ShuffleUnit(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int):
         super().__init__()
         self.stride = stride
+        self.half = cin // 2     # an int, not x.shape[1] // 2: graph tracing sees constants
         branch = cout // 2
         right_in = cin if stride == 2 else cin // 2
         if stride == 2:
@@ -108,8 +109,7 @@ class ShuffleUnit(nn.Module):
 
     def forward(self, x):
         if self.stride == 1:
-            half = x.shape[1] // 2
-            out = torch.cat([x[:, :half], self.right(x[:, half:])], 1)
+            out = torch.cat([x[:, :self.half], self.right(x[:, self.half:])], 1)
         else:
             out = torch.cat([self.left(x), self.right(x)], 1)
         return channel_shuffle(out, 2)
