@@ -24,13 +24,13 @@ def _names(model: str) -> list[str]:
 
 def summary(name: str) -> dict:
     """The `show --json` record of one model, from its committed bundle; a model trained but
-    not quantized yet shows its float figures from `float.json`. `dataset` names the data
-    every figure was measured on (its test split)."""
+    not quantized yet shows its float figures from `float.json` (which also gives the float
+    validation accuracy). `dataset` names the data every figure was measured on."""
     info = models.get(name)
     data = dict(dataset=info.dataset, dataset_name=dataset_name(info.dataset))
+    fpath = artifact_dir(name) / "float.json"
+    f = json.loads(fpath.read_text()) if fpath.exists() else {}
     if not (artifact_dir(name) / "bundle.json").exists():
-        fpath = artifact_dir(name) / "float.json"
-        f = json.loads(fpath.read_text()) if fpath.exists() else {}
         return dict(model=name, status="float only" if f else "not built", scheme=None, params=None,
                     macs=None, test_vectors=f.get("test_vectors"), bundle_hash=None, qmodel_hash=None,
                     float_accuracy=f.get("float_test_accuracy"),
@@ -41,6 +41,8 @@ def summary(name: str) -> dict:
     rec = dict(model=name, status="bundle", scheme=m["scheme"], params=m["params"], macs=m["macs"],
                test_vectors=m["test_vectors"], bundle_hash=m["hash"], qmodel_hash=m["qmodel_hash"])
     rec.update(m["metrics"])
+    if "float_validation_accuracy" in f:
+        rec["float_validation_accuracy"] = f["float_validation_accuracy"]
     rec.update(data)
     return rec
 
