@@ -176,3 +176,9 @@ def test_broken_shuffle_pattern_is_named():
 def test_chain_artifacts_v1_still_load():
     doc = artifact.load(artifact.Path(__file__).resolve().parents[1] / "golden/artifacts/mnist_lenet/mnist_lenet.qmodel.json")
     assert [L["inputs"] for L in doc["layers"]][:2] == [["input"], ["conv1"]]
+
+
+def test_every_int8_op_has_a_protocol_op_id():
+    from hil.protocol import spec
+    ids = {name for name, _, _ in spec.OPS}
+    assert {op for scheme, op in K.KERNELS if scheme == "int8"} <= ids
