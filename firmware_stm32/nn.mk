@@ -36,7 +36,8 @@ NN_GEN_DIR ?= $(NN_DIR)build/gen
 NN_KERNEL_SRCS := $(addprefix $(NN_DIR)src/nn/, \
     hil_conv2d_s8.c hil_conv2d_1x1_s8.c hil_conv2d_wrapper_s8.c \
     hil_depthwise_conv2d_s8.c hil_fully_connected_s8.c \
-    hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c)
+    hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c \
+    hil_add_s8.c hil_concat_s8.c hil_channel_shuffle_s8.c hil_grouped_conv2d_s8.c)
 NN_GEN    := $(NN_GEN_DIR)/hil_models.c $(NN_GEN_DIR)/hil_models.h
 NN_SRCS   := $(NN_KERNEL_SRCS) $(NN_GEN_DIR)/hil_models.c
 NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR)
