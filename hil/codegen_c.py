@@ -352,7 +352,12 @@ def tensor_buffer_size(docs: list[dict]) -> int:
 
 def render_header(docs: list[dict]) -> str:
     lines = ["/* hil_models.h: the models built into this firmware (int8 engine tables).",
-             *_stamp_lines(docs), " */",
+             *_stamp_lines(docs), " * activation arena per model (tools/check_size.py prints these):"]
+    for d in docs:
+        p = plan(d)
+        lines.append(f" *   arena {d['model']}: planned {p.peak} B, naive sum {p.naive} B, "
+                     f"largest tensor {tensor_max(d)} B")
+    lines += [" */",
              "#ifndef HIL_MODELS_H", "#define HIL_MODELS_H", "",
              '#include "nn/hil_model.h"', "",
              f"#define HIL_MODEL_COUNT {len(docs)}u",

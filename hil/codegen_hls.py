@@ -119,10 +119,20 @@ def layer_codes(doc: dict, plan: ModelPlan) -> list[LayerCode]:
     return out
 
 
+GRAPH_OPS = ("add", "concat", "channel_shuffle", "channel_slice", "grouped_conv2d")
+
+
 def check_supported(doc: dict) -> None:
     if doc["scheme"] not in ("shift", "int8"):
         raise CodegenError(f"{doc['model']}: scheme {doc['scheme']} has no HLS kernels")
+    prev = "input"
     for L in doc["layers"]:
+        if L["op"] in GRAPH_OPS or L.get("inputs", [prev]) != [prev]:
+            raise CodegenError(
+                f"{doc['model']}/{L['name']}: the HLS flow runs chains of conv, depthwise, fully connected "
+                f"and pool layers; graph models ({L['op']} reading {L.get('inputs')}) run on the STM32 "
+                f"engine (--board stm32f4-qemu) only for now")
+        prev = L["name"]
         hls_cycles.kernel_name(L, doc["scheme"])      # raises for unknown ops
         if L["op"] == "depthwise_conv2d" and L["weights_shape"][1] != 1:
             raise CodegenError(f"{doc['model']}/{L['name']}: depth multiplier != 1 is not supported")

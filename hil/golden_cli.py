@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from golden import bundle, models
-from golden.build import artifact_dir, build_model
+from golden import artifact, bundle, models
+from golden.build import artifact_dir, build_model, qmodel_path
 from hil.report import stdout_console
 
 
@@ -28,7 +28,18 @@ def summary(name: str) -> dict:
     rec = dict(model=name, scheme=m["scheme"], params=m["params"], macs=m["macs"],
                test_vectors=m["test_vectors"], bundle_hash=m["hash"], qmodel_hash=m["qmodel_hash"])
     rec.update(m["metrics"])
+    rec.update(arena_summary(name))
     return rec
+
+
+def arena_summary(name: str) -> dict:
+    """Activation memory of the STM32 engine: liveness-planned peak vs every tensor its own bytes."""
+    from hil.memory_plan import plan
+    doc = artifact.load(qmodel_path(name))
+    if doc["scheme"] != "int8":
+        return {}
+    p = plan(doc)
+    return dict(arena_planned_bytes=p.peak, arena_naive_bytes=p.naive)
 
 
 def cmd_build(args, console: Console) -> int:
@@ -68,7 +79,8 @@ def cmd_show(args, console: Console) -> int:
         sys.stdout.write(json.dumps(recs, indent=2) + "\n")
         return 0
     t = Table(title="golden references")
-    for col in ("model", "scheme", "params", "MACs", "vectors", "float", "int", "agreement", "bundle"):
+    for col in ("model", "scheme", "params", "MACs", "vectors", "float", "int", "agreement",
+                "arena B (plan/naive)", "bundle"):
         t.add_column(col, justify="right" if col not in ("model", "scheme", "bundle") else "left")
     for r in recs:
         if "float_accuracy" in r:
@@ -76,9 +88,15 @@ def cmd_show(args, console: Console) -> int:
         else:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
         t.add_row(r["model"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}", str(r["test_vectors"]),
-                  fl, it, ag, r["bundle_hash"][7:19])
+                  fl, it, ag, _arena_text(r), r["bundle_hash"][7:19])
     stdout_console().print(t)
     return 0
+
+
+def _arena_text(r: dict) -> str:
+    if "arena_planned_bytes" not in r:
+        return "-"
+    return f"{r['arena_planned_bytes']:,} / {r['arena_naive_bytes']:,}"
 
 
 def add_parser(sub) -> None:

@@ -137,3 +137,10 @@ def test_codegen_rejects_broken_graphs(graphs):
     layers[cat] = dict(layers[cat], out_shape=[layers[cat]["out_shape"][0] + 1, *layers[cat]["out_shape"][1:]])
     with pytest.raises(codegen_c.CodegenError, match="concat"):
         codegen_c.check_model(dict(doc, layers=layers, output=dict(doc["output"], shape=layers[-1]["out_shape"])))
+
+
+def test_hls_flow_rejects_graph_models_clearly(graphs):
+    from hil import codegen_hls
+    docs, _ = graphs
+    with pytest.raises(codegen_hls.CodegenError, match="fire/.*graph models.*stm32f4-qemu"):
+        codegen_hls.check_supported(docs["fire"])
