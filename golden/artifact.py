@@ -13,13 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from golden.errors import GoldenError
+
 FORMAT = "hil-qmodel"
 VERSION = 2          # 2: a graph (each layer names its input tensors); 1: a chain
 READABLE = (1, 2)
 INPUT = "input"      # the model input's tensor name; every other tensor is named for its layer
 
 
-class ArtifactError(ValueError):
+class ArtifactError(GoldenError):
     """A quantized-model artifact is missing, malformed or altered."""
 
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
+from golden.errors import GoldenError
 from golden.graph_fold import fold_bn, same_padding
 
 SUPPORTED = ("Conv2d (dense, depthwise, grouped; + BatchNorm2d folded), Linear, ReLU/ReLU6/clamp "
@@ -34,7 +35,7 @@ WEIGHTED = ("conv2d", "depthwise_conv2d", "grouped_conv2d", "fully_connected")
 CLAMPABLE = WEIGHTED + ("add",)
 
 
-class UnsupportedLayer(ValueError):
+class UnsupportedLayer(GoldenError):
     """A model uses a layer type the device kernels do not implement."""
 
 

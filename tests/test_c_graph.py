@@ -15,7 +15,8 @@ from torch import nn
 
 from golden import artifact
 from golden.intsim.run import IntegerSimulator
-from hil import codegen_c, memory_plan
+from hil.targets.stm32 import codegen as codegen_c
+from hil.targets.stm32 import memory_plan
 from tests.graph_nets import Fire, Residual, ShuffleUnit, TinyGraphNet, randomize_bn
 from tests.test_graph_ops import _quantized
 
@@ -140,7 +141,7 @@ def test_codegen_rejects_broken_graphs(graphs):
 
 
 def test_hls_flow_rejects_graph_models_clearly(graphs):
-    from hil import codegen_hls
+    from hil.targets.hls import codegen as codegen_hls
     docs, _ = graphs
     with pytest.raises(codegen_hls.CodegenError, match="fire/.*graph models.*stm32f4-qemu"):
         codegen_hls.check_supported(docs["fire"])

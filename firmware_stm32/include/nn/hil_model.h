@@ -1,12 +1,12 @@
 /* hil_model.h: a quantized model as const tables, and the executor that runs it.
  *
- * The tables come from `python -m hil.codegen_c` (build/gen/hil_models.{c,h}),
+ * The tables come from `python -m hil.targets.stm32.codegen` (build/gen/hil_models.{c,h}),
  * which reads golden/artifacts/<model>/<model>.qmodel.json; weights, biases,
  * multipliers and shifts are const (flash). A model is a graph: layers run in
  * the artifact's topological order, each reading its input tensors by id
  * (0 = the model input, i + 1 = layer i's output) and writing its own output
  * at a fixed offset in one static arena (hil_nn_arena). The generator plans
- * the offsets from tensor lifetimes (hil/memory_plan.py): two tensors share
+ * the offsets from tensor lifetimes (hil/targets/stm32/memory_plan.py): two tensors share
  * bytes only if they are never live at the same time, so no malloc and no
  * per-model RAM. The tensor of the last layer run is copied to the caller.
  *
