@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from golden.data.names import dataset_name
+from golden.errors import DatasetError
 from golden.models import ModelInfo
 
 
@@ -63,7 +64,7 @@ def prepare(info: ModelInfo, root: Path | None = None) -> Prepared:
         splits = {s: tuple(torch.from_numpy(a) for a in sine.load_split(s))
                   for s in ("train", "validation", "test")}
         return Prepared(splits, None, None, {"kind": "sine", "input": "x in [0, 2*pi]"})
-    raise ValueError(f"model '{info.name}': no data loader for dataset '{info.dataset}'")
+    raise DatasetError(f"model '{info.name}': no data loader for dataset '{info.dataset}'")
 
 
 def _rgb32(dataset: str, root: Path) -> Prepared:

@@ -13,6 +13,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from golden.errors import UnknownModel
+from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS
+
 KWS_WORDS = ["_silence_", "one", "two", "three", "four", "five"]
 KWS_FPGA_WORDS = ["_silence_", "one", "two", "three"]
 
@@ -113,7 +116,7 @@ def get(name: str) -> ModelInfo:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown model '{name}'; known: {', '.join(sorted(REGISTRY))}") from None
+        raise UnknownModel(f"unknown model '{name}'; known: {', '.join(sorted(REGISTRY))}") from None
 
 
 def _kws_fpga():
@@ -149,3 +152,6 @@ for _name, _cls, _desc in [
     register(ModelInfo(_name, _tiny_cnn(_cls), (3, 32, 32), "colour_mnist",
                        classes=[str(d) for d in range(10)],
                        description=_desc + ", Colour-MNIST-32 stand-in data"))
+
+assert tuple(REGISTRY) == BUILTIN_MODELS, "golden.registry.BUILTIN_MODELS must list the models registered here"
+assert all(BUILTIN_DATASETS[n] == i.dataset for n, i in REGISTRY.items()), "golden.registry.BUILTIN_DATASETS"

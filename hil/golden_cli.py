@@ -9,16 +9,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from golden import bundle, models
-from golden.build import artifact_dir, build_model
+from golden import artifact, bundle
+from golden.paths import artifact_dir, qmodel_path
 from golden.data.names import dataset_name
+from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS
+from hil.errors import UsageError
 from hil.report import stdout_console
 
 
 def _names(model: str) -> list[str]:
     if model == "all":
-        return list(models.REGISTRY)
-    models.get(model)   # raises with the list of known models
+        return list(BUILTIN_MODELS)
+    if model not in BUILTIN_MODELS:
+        from golden import models        # torch: only when a name is not a built-in one
+        models.get(model)   # raises UnknownModel with the list of known models
     return [model]
 
 
@@ -26,10 +30,10 @@ def summary(name: str) -> dict:
     """The `show --json` record of one model, from its committed bundle; a model trained but
     not quantized yet shows its float figures from `float.json` (which also gives the float
     validation accuracy). `dataset` names the data every figure was measured on."""
-    info = models.get(name)
-    data = dict(dataset=info.dataset, dataset_name=dataset_name(info.dataset))
     fpath = artifact_dir(name) / "float.json"
     f = json.loads(fpath.read_text()) if fpath.exists() else {}
+    ds = BUILTIN_DATASETS.get(name) or f.get("dataset") or "user"
+    data = dict(dataset=ds, dataset_name=dataset_name(ds))
     if not (artifact_dir(name) / "bundle.json").exists():
         return dict(model=name, status="float only" if f else "not built", scheme=None, params=None,
                     macs=None, test_vectors=f.get("test_vectors"), bundle_hash=None, qmodel_hash=None,
@@ -43,15 +47,27 @@ def summary(name: str) -> dict:
     rec.update(m["metrics"])
     if "float_validation_accuracy" in f:
         rec["float_validation_accuracy"] = f["float_validation_accuracy"]
+    rec.update(arena_summary(name))
     rec.update(data)
     return rec
 
 
+def arena_summary(name: str) -> dict:
+    """Activation memory of the STM32 engine: liveness-planned peak vs every tensor its own bytes."""
+    from hil.targets.stm32.memory_plan import plan
+    doc = artifact.load(qmodel_path(name))
+    if doc["scheme"] != "int8":
+        return {}
+    p = plan(doc)
+    return dict(arena_planned_bytes=p.peak, arena_naive_bytes=p.naive)
+
+
 def cmd_build(args, console: Console) -> int:
+    from golden.build import build_model    # torch: only the build command needs it
     if args.onnx:
         from golden.user_models import register_onnx
         if not args.name or not args.dataset:
-            raise ValueError("--onnx needs --name and --dataset (mnist, kws or sine)")
+            raise UsageError("--onnx needs --name and --dataset (mnist, kws or sine)")
         register_onnx(args.name, args.onnx, args.dataset)
         args.model = args.name
     names = _names(args.model)
@@ -85,22 +101,28 @@ def cmd_show(args, console: Console) -> int:
         return 0
     t = Table(title="golden references (figures on each data set's held-out test split)")
     for col in ("model", "data set", "scheme", "params", "MACs", "vectors", "float", "int", "agreement",
-                "bundle"):
+                "arena B (plan/naive)", "bundle"):
         t.add_column(col, justify="left" if col in ("model", "data set", "scheme", "bundle") else "right")
     for r in recs:
         if r["status"] != "bundle":     # trained but not quantized yet, or nothing built
             fl = "-" if r["float_accuracy"] is None else f"{r['float_accuracy']:.2%}"
             t.add_row(r["model"], r["dataset_name"], "-", "-", "-", str(r["test_vectors"] or "-"),
-                      fl, "-", "-", r["status"])
+                      fl, "-", "-", "-", r["status"])
             continue
         if "float_accuracy" in r:
             fl, it, ag = (f"{r['float_accuracy']:.2%}", f"{r['int_accuracy']:.2%}", f"{r['agreement']:.2%}")
         else:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
-        t.add_row(r["model"], r["dataset_name"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}", str(r["test_vectors"]),
-                  fl, it, ag, r["bundle_hash"][7:19])
+        t.add_row(r["model"], r["dataset_name"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
+                  str(r["test_vectors"]), fl, it, ag, _arena_text(r), r["bundle_hash"][7:19])
     stdout_console().print(t)
     return 0
+
+
+def _arena_text(r: dict) -> str:
+    if "arena_planned_bytes" not in r:
+        return "-"
+    return f"{r['arena_planned_bytes']:,} / {r['arena_naive_bytes']:,}"
 
 
 def add_parser(sub) -> None:

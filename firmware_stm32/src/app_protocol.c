@@ -33,10 +33,10 @@
 #define RUN_MODES_SUPPORTED 0x0Fu
 #define OUTPUT_MAX 1024u
 
-/* Buffers are bounded by the arena the generator sized for the largest
- * model: every tensor (input, any layer output) fits in it. */
-static int8_t s_input[HIL_NN_ARENA_SIZE];
-static int8_t s_layer_copy[HIL_NN_ARENA_SIZE];
+/* One tensor buffer each: every tensor (input, any layer output) of every
+ * model fits in HIL_NN_TENSOR_MAX bytes (the generated tables say so). */
+static int8_t s_input[HIL_NN_TENSOR_MAX];
+static int8_t s_layer_copy[HIL_NN_TENSOR_MAX];
 static int8_t s_output[OUTPUT_MAX];
 static uint32_t s_layer_counts[MAX_LAYERS];
 
