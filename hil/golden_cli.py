@@ -11,7 +11,7 @@ from rich.table import Table
 
 from golden import artifact, bundle
 from golden.paths import artifact_dir, qmodel_path
-from golden.data.names import dataset_name
+from golden.data.names import dataset_name, dataset_short
 from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS
 from hil.errors import UsageError
 from hil.report import stdout_console
@@ -99,21 +99,23 @@ def cmd_show(args, console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(recs, indent=2) + "\n")
         return 0
-    t = Table(title="golden references (figures on each data set's held-out test split)")
+    legend = {dataset_short(r["dataset"]): dataset_name(r["dataset"]) for r in recs}
+    t = Table(title="golden references (figures on each data set's held-out test split)",
+              caption="data sets: " + "; ".join(f"{k} = {v}" for k, v in legend.items()) + " (docs/data.md)")
     for col in ("model", "data set", "scheme", "params", "MACs", "vectors", "float", "int", "agreement",
                 "arena B (plan/naive)", "bundle"):
         t.add_column(col, justify="left" if col in ("model", "data set", "scheme", "bundle") else "right")
     for r in recs:
         if r["status"] != "bundle":     # trained but not quantized yet, or nothing built
             fl = "-" if r["float_accuracy"] is None else f"{r['float_accuracy']:.2%}"
-            t.add_row(r["model"], r["dataset_name"], "-", "-", "-", str(r["test_vectors"] or "-"),
+            t.add_row(r["model"], dataset_short(r["dataset"]), "-", "-", "-", str(r["test_vectors"] or "-"),
                       fl, "-", "-", "-", r["status"])
             continue
         if "float_accuracy" in r:
             fl, it, ag = (f"{r['float_accuracy']:.2%}", f"{r['int_accuracy']:.2%}", f"{r['agreement']:.2%}")
         else:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
-        t.add_row(r["model"], r["dataset_name"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
+        t.add_row(r["model"], dataset_short(r["dataset"]), r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
                   str(r["test_vectors"]), fl, it, ag, _arena_text(r), r["bundle_hash"][7:19])
     stdout_console().print(t)
     return 0
