@@ -139,9 +139,3 @@ def test_codegen_rejects_broken_graphs(graphs):
     with pytest.raises(codegen_c.CodegenError, match="concat"):
         codegen_c.check_model(dict(doc, layers=layers, output=dict(doc["output"], shape=layers[-1]["out_shape"])))
 
-
-def test_hls_flow_rejects_graph_models_clearly(graphs):
-    from hil.targets.hls import codegen as codegen_hls
-    docs, _ = graphs
-    with pytest.raises(codegen_hls.CodegenError, match="fire/.*graph models.*stm32f4-qemu"):
-        codegen_hls.check_supported(docs["fire"])
