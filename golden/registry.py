@@ -13,7 +13,8 @@ from golden.errors import UnknownModel
 from golden.paths import ARTIFACTS, qmodel_path
 
 # The seed models, in the order `hil golden build --model all` builds them.
-BUILTIN_MODELS = ("mnist_lenet", "kws_dscnn", "kws_dscnn_fpga", "sine_mlp")
+BUILTIN_MODELS = ("mnist_lenet", "kws_dscnn", "kws_dscnn_fpga", "sine_mlp", "squeezenet_mini", "shufflenetv2_mini",
+                  "resnet8")
 
 # What a board runs when no model is chosen: the int8 engine (STM32 firmware,
 # the `sim` board) and the HLS image (fpga-sim, FPGA boards).
