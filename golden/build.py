@@ -23,8 +23,7 @@ from golden.intsim.run import IntegerSimulator, dequantize
 from golden.onnx_io import export_onnx
 from golden.paths import ARTIFACTS, artifact_dir, qmodel_path  # noqa: F401 - re-exported
 from golden.quant import int8 as q8
-from golden.train import (accuracy, augment_affine, augment_affine_border, augment_spectro,
-                          train_classifier, train_regressor)
+from golden.train import accuracy, augment_affine, augment_spectro, train_classifier, train_regressor
 
 Progress = Callable[[str], None]
 

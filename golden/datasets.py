@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from golden.errors import DatasetError
 from golden.data.names import dataset_name
+from golden.errors import DatasetError
 from golden.models import ModelInfo
 
 

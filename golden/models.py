@@ -14,7 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from golden.errors import UnknownModel
-from golden.registry import BUILTIN_MODELS
+from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS
 
 KWS_WORDS = ["_silence_", "one", "two", "three", "four", "five"]
 KWS_FPGA_WORDS = ["_silence_", "one", "two", "three"]
@@ -154,3 +154,4 @@ for _name, _cls, _desc in [
                        description=_desc + ", Colour-MNIST-32 stand-in data"))
 
 assert tuple(REGISTRY) == BUILTIN_MODELS, "golden.registry.BUILTIN_MODELS must list the models registered here"
+assert all(BUILTIN_DATASETS[n] == i.dataset for n, i in REGISTRY.items()), "golden.registry.BUILTIN_DATASETS"

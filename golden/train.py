@@ -32,10 +32,6 @@ def augment_affine(x: torch.Tensor, gen: torch.Generator, rot_deg=12.0, shift_px
     return F.grid_sample(x, grid, align_corners=False, padding_mode=padding_mode)
 
 
-def augment_affine_border(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    return augment_affine(x, gen, padding_mode="border")
-
-
 def augment_spectro(x: torch.Tensor, gen: torch.Generator, max_shift=4, time_mask=6,
                     freq_mask=2) -> torch.Tensor:
     """Time shift (in frames) plus one time and one coefficient mask (SpecAugment-like)."""

@@ -10,9 +10,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from golden import artifact, bundle
-from golden.data.names import dataset_name
 from golden.paths import artifact_dir, qmodel_path
-from golden.registry import BUILTIN_MODELS
+from golden.data.names import dataset_name, dataset_short
+from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS
 from hil.errors import UsageError
 from hil.report import stdout_console
 
@@ -30,11 +30,10 @@ def summary(name: str) -> dict:
     """The `show --json` record of one model, from its committed bundle; a model trained but
     not quantized yet shows its float figures from `float.json` (which also gives the float
     validation accuracy). `dataset` names the data every figure was measured on."""
-    from golden import models      # the data set of a model is in its (torch) definition
-    info = models.get(name)
-    data = dict(dataset=info.dataset, dataset_name=dataset_name(info.dataset))
     fpath = artifact_dir(name) / "float.json"
     f = json.loads(fpath.read_text()) if fpath.exists() else {}
+    ds = BUILTIN_DATASETS.get(name) or f.get("dataset") or "user"
+    data = dict(dataset=ds, dataset_name=dataset_name(ds))
     if not (artifact_dir(name) / "bundle.json").exists():
         return dict(model=name, status="float only" if f else "not built", scheme=None, params=None,
                     macs=None, test_vectors=f.get("test_vectors"), bundle_hash=None, qmodel_hash=None,
@@ -46,9 +45,9 @@ def summary(name: str) -> dict:
     rec = dict(model=name, status="bundle", scheme=m["scheme"], params=m["params"], macs=m["macs"],
                test_vectors=m["test_vectors"], bundle_hash=m["hash"], qmodel_hash=m["qmodel_hash"])
     rec.update(m["metrics"])
-    rec.update(arena_summary(name))
     if "float_validation_accuracy" in f:
         rec["float_validation_accuracy"] = f["float_validation_accuracy"]
+    rec.update(arena_summary(name))
     rec.update(data)
     return rec
 
@@ -100,21 +99,23 @@ def cmd_show(args, console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(recs, indent=2) + "\n")
         return 0
-    t = Table(title="golden references (figures on each data set's held-out test split)")
+    legend = {dataset_short(r["dataset"]): dataset_name(r["dataset"]) for r in recs}
+    t = Table(title="golden references (figures on each data set's held-out test split)",
+              caption="data sets: " + "; ".join(f"{k} = {v}" for k, v in legend.items()) + " (docs/data.md)")
     for col in ("model", "data set", "scheme", "params", "MACs", "vectors", "float", "int", "agreement",
                 "arena B (plan/naive)", "bundle"):
         t.add_column(col, justify="left" if col in ("model", "data set", "scheme", "bundle") else "right")
     for r in recs:
         if r["status"] != "bundle":     # trained but not quantized yet, or nothing built
             fl = "-" if r["float_accuracy"] is None else f"{r['float_accuracy']:.2%}"
-            t.add_row(r["model"], r["dataset_name"], "-", "-", "-", str(r["test_vectors"] or "-"),
+            t.add_row(r["model"], dataset_short(r["dataset"]), "-", "-", "-", str(r["test_vectors"] or "-"),
                       fl, "-", "-", "-", r["status"])
             continue
         if "float_accuracy" in r:
             fl, it, ag = (f"{r['float_accuracy']:.2%}", f"{r['int_accuracy']:.2%}", f"{r['agreement']:.2%}")
         else:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
-        t.add_row(r["model"], r["dataset_name"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
+        t.add_row(r["model"], dataset_short(r["dataset"]), r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
                   str(r["test_vectors"]), fl, it, ag, _arena_text(r), r["bundle_hash"][7:19])
     stdout_console().print(t)
     return 0

@@ -41,4 +41,6 @@ def test_show_names_the_data_set_of_every_figure():
     for name in ("squeezenet_mini", "shufflenetv2_mini", "resnet8"):
         assert "not CIFAR-10" in recs[name]["dataset_name"]
     r = _hil("golden", "show", "--model", "resnet8")
-    assert r.returncode == 0 and "Colour-MNIST-32 stand-in, not CIFAR-10" in r.stdout.replace("\n", " ")
+    assert r.returncode == 0 and "Colour-MNIST-32" in r.stdout
+    assert "Colour-MNIST-32 = Colour-MNIST-32 stand-in" in " ".join(r.stdout.split())   # the caption
+    assert "not CIFAR-10" in " ".join(r.stdout.split())

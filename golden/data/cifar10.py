@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from golden.data.mnist import split_by_class_position
+from golden.errors import DatasetError
 
 ENV = "HIL_CIFAR10"
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
@@ -42,7 +43,7 @@ _ALLOWED = {
 }
 
 
-class CifarDataError(RuntimeError):
+class CifarDataError(DatasetError):
     """The CIFAR-10 batches are missing or malformed."""
 
 
