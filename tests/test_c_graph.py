@@ -139,3 +139,21 @@ def test_codegen_rejects_broken_graphs(graphs):
     with pytest.raises(codegen_c.CodegenError, match="concat"):
         codegen_c.check_model(dict(doc, layers=layers, output=dict(doc["output"], shape=layers[-1]["out_shape"])))
 
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not on PATH")
+def test_activation_arena_too_big_for_ram_names_the_model_and_sizes(tmp_path):
+    """16 x 96 x 96 activations (147 KB) cannot fit the F405's 128 KiB RAM."""
+    torch.manual_seed(0)
+    doc, _ = _quantized(nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)), (1, 96, 96), n=4)
+    doc = artifact.finalize(dict(doc, model="wide"))
+    path = tmp_path / "wide.qmodel.json"
+    artifact.save(doc, path)
+    from hil.targets.stm32.firmware import FIRMWARE_DIR
+    r = subprocess.run(["make", "-C", str(FIRMWARE_DIR), "TARGET=qemu", f"BUILD_DIR={tmp_path / 'b'}",
+                        f"MODELS={path}"], capture_output=True, text=True, timeout=600)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "RAM overflow" in out, out[-2000:]
+    p = memory_plan.plan(doc)
+    assert f"arena wide: planned {p.peak} B, naive sum {p.naive} B" in out, out[-2000:]
