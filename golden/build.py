@@ -209,6 +209,9 @@ def metrics(info: models.ModelInfo, doc: dict, float_out, int_out, labels) -> di
         return dict(float_mae=float(np.abs(float_out - labels).mean()),
                     int_mae=float(np.abs(deq - labels).mean()),
                     int_vs_float_mae=float(np.abs(deq - float_out).mean()))
+    # a classifier ending in global pooling gives logits shaped (N, classes, 1, 1)
+    float_out = np.asarray(float_out).reshape(len(float_out), -1)
+    int_out = np.asarray(int_out).reshape(len(int_out), -1)
     fa = float((float_out.argmax(1) == labels).mean())
     ia = float((int_out.argmax(1) == labels).mean())
     agree = float((float_out.argmax(1) == int_out.argmax(1)).mean())

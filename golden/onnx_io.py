@@ -51,7 +51,7 @@ _CONST_OPS = {
     "Unsqueeze": lambda a, axes: np.expand_dims(a, tuple(int(x) for x in axes)),
     "Squeeze": lambda a, axes=None: np.squeeze(a, None if axes is None else tuple(int(x) for x in axes)),
     "Concat": lambda *xs, axis=0: np.concatenate(xs, axis),
-    "Mul": np.multiply, "Add": np.add, "Sub": np.subtract,
+    "Mul": np.multiply, "Add": np.add, "Sub": np.subtract, "Identity": np.asarray,
     "Div": lambda a, b: a // b if np.issubdtype(np.asarray(a).dtype, np.integer) else a / b,
 }
 
