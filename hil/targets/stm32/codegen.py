@@ -339,7 +339,9 @@ def _stamp_lines(docs: list[dict]) -> list[str]:
 
 
 def arena_size(docs: list[dict]) -> int:
-    return max([1] + [arena_need(d) for d in docs])
+    """The largest planned peak; never below one tensor, since dispatchers size their
+    one-tensor buffers (input, layer copy) with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX."""
+    return max([1] + [max(arena_need(d), tensor_max(d)) for d in docs])
 
 
 def tensor_buffer_size(docs: list[dict]) -> int:
