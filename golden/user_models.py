@@ -14,7 +14,8 @@ from golden import models
 from golden.graph import extract_layers
 from golden.onnx_io import module_from_onnx
 
-DATASETS = {"mnist": ("mnist_lenet",), "kws": ("kws_dscnn",), "sine": ("sine_mlp",)}
+DATASETS = {"mnist": ("mnist_lenet",), "kws": ("kws_dscnn",), "sine": ("sine_mlp",),
+            "colour_mnist": ("resnet8",)}
 
 
 def _like(dataset: str) -> models.ModelInfo:

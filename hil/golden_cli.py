@@ -67,7 +67,7 @@ def cmd_build(args, console: Console) -> int:
     if args.onnx:
         from golden.user_models import register_onnx
         if not args.name or not args.dataset:
-            raise UsageError("--onnx needs --name and --dataset (mnist, kws or sine)")
+            raise UsageError("--onnx needs --name and --dataset (mnist, kws, sine or colour_mnist)")
         register_onnx(args.name, args.onnx, args.dataset)
         args.model = args.name
     names = _names(args.model)
@@ -135,7 +135,7 @@ def add_parser(sub) -> None:
     b.add_argument("--retrain", action="store_true", help="train even if weights are committed")
     b.add_argument("--onnx", type=Path, help="a user's ONNX model to put through the pipeline")
     b.add_argument("--name", help="registry name for --onnx")
-    b.add_argument("--dataset", choices=["mnist", "kws", "sine"], help="data set for --onnx")
+    b.add_argument("--dataset", choices=["mnist", "kws", "sine", "colour_mnist"], help="data set for --onnx")
     b.add_argument("--out", type=Path, default=None, help="artifact root (default: golden/artifacts)")
     b.add_argument("-v", "--verbose", action="store_true")
     b.set_defaults(func=cmd_build)
