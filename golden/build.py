@@ -100,6 +100,7 @@ def train_float(name: str, *, retrain: bool = False, say: Progress = lambda m: N
     out.mkdir(parents=True, exist_ok=True)
     data = prepare(info, data_root)
     wpath = out / "weights.pt"
+    torch.manual_seed(0)            # the initial weights: torch's own seed differs per process
     model = info.build()
     if wpath.exists() and not retrain:
         model.load_state_dict(torch.load(wpath, weights_only=True))
@@ -123,6 +124,7 @@ def build_model(name: str, *, retrain: bool = False, say: Progress = lambda m: N
     say(f"{name}: loading data")
     data = prepare(info, data_root)
     wpath = out / "weights.pt"
+    torch.manual_seed(0)            # the initial weights: torch's own seed differs per process
     model = info.build()
     if info.extra.get("pretrained"):
         torch.save(model.state_dict(), wpath)      # a user's model arrives trained
