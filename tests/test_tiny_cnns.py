@@ -79,3 +79,22 @@ def test_shuffle_units_keep_or_halve_the_resolution():
     # the stride-1 unit passes the left half through untouched (it lands on the even channels)
     u = ShuffleUnit(24, 24, 1).eval()
     assert torch.equal(u(x)[:, 0::2], x[:, :12])
+
+
+def test_training_is_deterministic_from_the_seeds():
+    """Same seeds, one thread: bit-identical weights (what golden.build relies on)."""
+    from golden.train import train_classifier
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        g = torch.Generator().manual_seed(5)
+        x, y = torch.rand(64, 3, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
+        states = []
+        for _ in range(2):
+            torch.manual_seed(0)
+            m = models.get("resnet8").build()
+            train_classifier(m, x, y, epochs=1, lr=0.003, batch=32, seed=0)
+            states.append(m.state_dict())
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
