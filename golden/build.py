@@ -17,6 +17,7 @@ import torch
 
 from golden import artifact, bundle, models
 from golden.errors import GoldenError
+from golden.data.names import dataset_name
 from golden.datasets import Prepared, prepare
 from golden.graph import extract_layers
 from golden.intsim.run import IntegerSimulator, dequantize
@@ -83,7 +84,7 @@ def load_float_model(name: str, root: Path | None = None) -> torch.nn.Module:
 
 def float_metrics(info: models.ModelInfo, model: torch.nn.Module, data: Prepared) -> dict:
     """Float accuracy on validation and test, naming the data set they come from."""
-    rec = dict(model=info.name, dataset=info.dataset, dataset_name=data.preprocessing.get("dataset", info.dataset))
+    rec = dict(model=info.name, dataset=info.dataset, dataset_name=dataset_name(info.dataset))
     for split in ("validation", "test"):
         x, y = data.splits[split]
         rec[f"{split}_vectors"] = len(y)
