@@ -89,15 +89,23 @@ def describe_mismatch(mr: ModelRun, v: dict) -> str:
 
 
 def run_model(board: Board, name: str, vectors: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> dict:
+              progress: Callable[[int, int], None] | None = None,
+              sink: Callable[[ModelRun, dict], None] | None = None, done: list[dict] | None = None) -> dict:
+    """Run the first `vectors` vectors. `sink` sees each record as it finishes (the results store
+    commits it); `done` holds records of an interrupted run, which are not run again (resume)."""
     mr = prepare(board, name)
     n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
     link0 = (board.link.bytes_in + board.link.bytes_out, board.device.payload_bytes, time.perf_counter())
-    per_vector = []
+    per_vector = [v for v in (done or []) if v["index"] < n]
+    have = {v["index"] for v in per_vector}
     for i in range(n):
-        per_vector.append(run_vector(board, mr, i))
+        if i not in have:
+            per_vector.append(run_vector(board, mr, i))
+            if sink:
+                sink(mr, per_vector[-1])
         if progress:
             progress(i + 1, n)
+    per_vector.sort(key=lambda v: v["index"])
     return assemble(board, mr, per_vector, link0)
 
 

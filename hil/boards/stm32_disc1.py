@@ -10,7 +10,7 @@ are never mixed up. Only a board can prove this path; see docs/board-bringup.md.
 from __future__ import annotations
 
 from hil.boards.base import Board, BoardError, Capability
-from hil.firmware import build_stm32
+from hil.firmware import build_stm32, image_info
 
 PYOCD_TARGET = "stm32f429xi"
 
@@ -39,6 +39,9 @@ class Stm32Disc1Board(Board):
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name)
+
+    def build_info(self) -> dict:
+        return image_info(self.elf) if getattr(self, "elf", None) else {}
 
     def _choose_probe(self):
         probes = _probes()

@@ -12,7 +12,7 @@ import shutil
 
 from hil.boards.base import BoardError, Capability
 from hil.boards.local_process import LocalProcessBoard
-from hil.firmware import build_stm32
+from hil.firmware import build_stm32, image_info
 
 QEMU = "qemu-system-arm"
 
@@ -29,6 +29,9 @@ class Stm32QemuBoard(LocalProcessBoard):
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, board=self.name)
+
+    def build_info(self) -> dict:
+        return image_info(self.elf) if self.elf else {}
 
     def command(self, port: int) -> list[str]:
         if shutil.which(QEMU) is None:

@@ -1,0 +1,108 @@
+"""One run of a board, recorded in the results store as it goes.
+
+    with RunRecorder(store, board, models, vectors) as rec:      # board already open
+        for m in models:
+            doc = run_model(board, m, vectors, sink=rec.sink, done=rec.done(m))
+            verdict = rec.finish_model(m, doc)
+
+Leaving the block normally marks the run complete; an exception (device
+dead, Ctrl-C) leaves it incomplete with every finished vector kept, and
+`resume=RUN_ID` continues it on a board running the same firmware image.
+The emulator's output and the host's log lines are kept with the run.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+
+from hil.errors import HilError
+from hil.results import baseline
+from hil.results.provenance import run_meta
+from hil.results.store import Store, StoreError
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+class RunRecorder:
+    def __init__(self, store: Store, board, models: list[str], vectors: int | None,
+                 thresholds: baseline.Thresholds | None = None, argv: list[str] | None = None,
+                 resume: int | None = None):
+        self.store, self.board, self.models, self.vectors = store, board, list(models), vectors
+        self.thresholds = thresholds or baseline.Thresholds()
+        self.argv, self.resume = argv, resume
+        self.run_id: int | None = None
+        self.verdicts: dict[str, dict] = {}
+        self._started: set[str] = set()
+        self._log = _ListHandler()
+
+    def __enter__(self) -> "RunRecorder":
+        meta = run_meta(self.board, self.models, self.vectors, self.argv)
+        if self.resume is not None:
+            self.run_id = self.resume
+            check_resumable(self.store.run(self.resume), meta)
+            self.store.reopen_run(self.resume, os.getpid())
+        else:
+            self.run_id = self.store.start_run(meta)
+        logging.getLogger().addHandler(self._log)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        logging.getLogger().removeHandler(self._log)
+        logs = dict(self.board.logs())
+        if self._log.lines:
+            logs["host"] = "\n".join(self._log.lines)
+        if exc is not None:
+            logs["host"] = (logs.get("host", "") + f"\nrun stopped: {type(exc).__name__}: {exc}").lstrip()
+        for name, text in logs.items():
+            self.store.add_log(self.run_id, name, text)
+        self.store.finish_run(self.run_id, "complete" if exc is None else "incomplete")
+
+    def done(self, model: str) -> list[dict]:
+        """Vectors of this model already recorded (resume)."""
+        return self.store.vectors(self.run_id, model) if self.resume is not None else []
+
+    def sink(self, mr, record) -> None:
+        """Commit one finished vector (runner callback)."""
+        if mr.name not in self._started:
+            self.store.start_model(
+                self.run_id, mr.name, model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
+                task=mr.task, planned=self.vectors, counter=self.board.info.counter or "none",
+                layers=[dict(name=L["name"], type=L["op"], macs=L["macs"]) for L in mr.doc["layers"]])
+            self._started.add(mr.name)
+        i = int(record["index"] if isinstance(record, dict) else record.index)
+        extra = {}
+        if mr.task == "classification":      # for the device-vs-float confusion matrix
+            extra["float_pred"] = int(np.argmax(mr.bundle.float_logits[i]))
+        self.store.record_vector(self.run_id, mr.name, record, counter=self.board.info.counter or "none",
+                                 extra=extra)
+
+    def finish_model(self, model: str, doc: dict) -> dict:
+        """Store the model's summary, compare it with its baseline; returns the verdict."""
+        if model not in self._started:      # a resumed run whose model was already complete
+            self._started.add(model)
+        self.store.finish_model(self.run_id, model, doc)
+        self.verdicts[model] = baseline.judge(self.store, self.run_id, model, self.thresholds)
+        return self.verdicts[model]
+
+    def regression_lines(self) -> list[str]:
+        return [line for m, v in self.verdicts.items() for line in baseline.describe(self.board.name, m, v)]
+
+
+def check_resumable(run: dict, meta: dict) -> None:
+    """A run resumes only on the same board, counter kind and firmware image."""
+    if run["status"] != "incomplete":
+        raise StoreError(f"run {run['id']} is {run['status']}, nothing to resume")
+    for key in ("board", "counter", "image_hash", "build_hash"):
+        if run.get(key) != meta.get(key):
+            raise HilError(f"run {run['id']} cannot be resumed: its {key} was {run.get(key)!r}, now "
+                           f"{meta.get(key)!r}; start a new run (without --resume)")
