@@ -35,7 +35,7 @@ DETERMINISTIC = {"systick_icount", "modelled"}
 class Thresholds:
     total: float = 0.02          # relative rise of the whole-inference count
     layer: float = 0.05          # relative rise of one layer's count
-    layer_min: int = 100         # ... and at least this many counts (tiny layers are noisy in share)
+    layer_min: float = 100       # ... and by at least this many counts per inference
     layers: dict = field(default_factory=dict)     # per-layer override: name -> relative rise
     accuracy: float = 0.01       # absolute accuracy drop (relative MAE rise for regression models)
     link: float = 0.5            # relative drop of link payload throughput (wall clock: noisy on a loaded host)
@@ -68,13 +68,14 @@ def _finding(kind, what, before, after, threshold, regression, unit="") -> dict:
 
 
 def _counts(vs: dict[int, dict], idx: list[int], deterministic: bool):
-    """(total, per-layer list) over `idx`: sums for deterministic counters, medians otherwise."""
+    """(total, per-layer list) over `idx`: exact means of the paired vectors for deterministic
+    counters, medians (robust to outliers) for measured ones."""
     tot = [vs[i]["count"] for i in idx if vs[i].get("count") is not None]
     lay = [vs[i]["layer_counts"] for i in idx if vs[i].get("layer_counts")]
     if not tot:
         return None, None
-    agg = sum if deterministic else statistics.median
-    layers = [agg(c[k] for c in lay) for k in range(len(lay[0]))] if lay else None
+    agg = (lambda xs: round(sum(xs) / len(xs), 1)) if deterministic else statistics.median
+    layers = [agg([c[k] for c in lay]) for k in range(len(lay[0]))] if lay else None
     return agg(tot), layers
 
 
@@ -104,7 +105,7 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
         extra = 0.0 if det else th.tolerance
         t0, l0 = _counts(base, common, det)
         t1, l1 = _counts(cur, common, det)
-        how = f"sum over {len(common)} shared vectors" if det else f"median over {len(common)} shared vectors"
+        how = f"{'mean' if det else 'median'} of {len(common)} shared vectors"
         if t0 is not None and t1 is not None:
             if t1 != t0:
                 findings.append(_finding("total", f"total count ({how})", t0, t1, th.total,
@@ -115,9 +116,8 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
                     if a == b:
                         continue
                     limit = float(th.layers.get(name, th.layer))
-                    n_vec = len(common) if det else 1
-                    reg = _rise(a, b) > limit + extra and (b - a) / n_vec >= th.layer_min
-                    findings.append(_finding("layer", name, a, b, limit, reg, counter))
+                    reg = _rise(a, b) > limit + extra and (b - a) >= th.layer_min
+                    findings.append(_finding("layer", f"layer {name}", a, b, limit, reg, counter))
                     if reg:
                         moved.append(name)
     findings += _link(store, run["id"], base_id, model, th)
@@ -175,7 +175,7 @@ def judge(store: Store, run_id: int, model: str, th: Thresholds) -> dict:
     return verdict
 
 
-def _fmt(v) -> str:
+def fmt(v) -> str:
     if isinstance(v, float) and not v.is_integer():
         return f"{v:,.4f}" if abs(v) < 10 else f"{v:,.1f}"
     return f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)
@@ -189,6 +189,6 @@ def describe(board: str, model: str, verdict: dict, all_changes: bool = False) -
             continue
         ch = "" if f["change"] is None else f" ({f['change']:+.1%}, threshold {f['threshold']:.0%})"
         tag = "REGRESSION" if f["regression"] else "change"
-        lines.append(f"{tag} {board} / {model}: {f['kind']} {f['what']}: {_fmt(f['before'])} -> "
-                     f"{_fmt(f['after'])} {f['unit']}{ch} vs run {verdict['baseline']}".rstrip())
+        lines.append(f"{tag} {board} / {model} vs run {verdict['baseline']}: {f['what']}: {fmt(f['before'])} "
+                     f"-> {fmt(f['after'])} {f['unit']}{ch}".rstrip())
     return lines
