@@ -106,6 +106,15 @@ def cmd_compare(args, console: Console) -> int:
                           f"{f['threshold']:.0%}", "[red]regression[/]" if f["regression"] else "change")
             if not v["findings"]:
                 t.caption = "no differences"
+            if v.get("layers"):
+                lt = Table(title=f"{model}: per-layer counts ({v['counter']}, {v['total']['how']})")
+                for col in ("layer", f"run {a['id']}", f"run {b['id']}", "delta", "change"):
+                    lt.add_column(col, justify="left" if col == "layer" else "right")
+                for L in v["layers"] + [dict(name="total", **v["total"])]:
+                    d = L["after"] - L["before"]
+                    lt.add_row(L["name"], fmt(L["before"]), fmt(L["after"]), f"{d:+,.1f}",
+                               f"{d / L['before']:+.2%}" if L["before"] else "-")
+                out.print(lt)
             out.print(t)
             for line in describe(b["board"], model, v):
                 out.print(f"[red]{escape(line)}[/]", highlight=False)

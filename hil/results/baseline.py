@@ -100,6 +100,8 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
                                  f"simulator (e.g. {new_bad[:5]})", 0, len(new_bad), 0, True, "vectors"))
     findings += _accuracy(store, run, base_id, model, cur, base, common, th)
     moved: list[str] = []
+    layers: list[dict] = []       # every layer, changed or not (hil compare, the report)
+    total = None
     if counter != "none" and (base_run["counter"] or "none") == counter and common:
         det = counter in DETERMINISTIC
         extra = 0.0 if det else th.tolerance
@@ -107,12 +109,14 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
         t1, l1 = _counts(cur, common, det)
         how = f"{'mean' if det else 'median'} of {len(common)} shared vectors"
         if t0 is not None and t1 is not None:
+            total = dict(before=t0, after=t1, how=how)
             if t1 != t0:
                 findings.append(_finding("total", f"total count ({how})", t0, t1, th.total,
                                          _rise(t0, t1) > th.total + extra, counter))
             names = [L["name"] for L in (store_layers(store, run["id"], model))]
             if l0 and l1 and len(l0) == len(l1):
                 for name, a, b in zip(names or [f"layer{k}" for k in range(len(l0))], l0, l1):
+                    layers.append(dict(name=name, before=a, after=b))
                     if a == b:
                         continue
                     limit = float(th.layers.get(name, th.layer))
@@ -122,7 +126,7 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
                         moved.append(name)
     findings += _link(store, run["id"], base_id, model, th)
     return dict(baseline=base_id, counter=counter, regression=any(f["regression"] for f in findings),
-                findings=findings, layers_moved=moved, shared_vectors=len(common))
+                findings=findings, layers_moved=moved, shared_vectors=len(common), total=total, layers=layers)
 
 
 def store_layers(store: Store, run_id: int, model: str) -> list[dict]:
@@ -176,9 +180,9 @@ def judge(store: Store, run_id: int, model: str, th: Thresholds) -> dict:
 
 
 def fmt(v) -> str:
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:,.4f}" if abs(v) < 10 else f"{v:,.1f}"
-    return f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)
+    if isinstance(v, float):
+        return f"{v:,.1f}" if abs(v) >= 10 else f"{v:.4f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
 
 
 def describe(board: str, model: str, verdict: dict, all_changes: bool = False) -> list[str]:
