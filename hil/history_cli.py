@@ -20,9 +20,6 @@ def _when(t: float | None) -> str:
     return "-" if t is None else time.strftime("%m-%d %H:%M", time.localtime(t))
 
 
-def _median(m: dict):
-    tc = (m.get("summary") or {}).get("total_count")
-    return tc["median"] if tc else None
 
 
 def history_rows(store: Store, board: str | None, model: str | None, limit: int | None) -> list[dict]:
@@ -38,7 +35,8 @@ def history_rows(store: Store, board: str | None, model: str | None, limit: int 
             s, v = m.get("summary") or {}, m.get("verdict") or {}
             rows.append(dict(base, model=m["model"], vectors_done=m.get("done"),
                              int_mismatches=s.get("int_mismatches"), accuracy=s.get("accuracy"),
-                             total_count_median=_median(m), counter_unit=m.get("counter") or r["counter"],
+                             total_count_median=(store.count_stats(r["id"], m["model"]) or {}).get("median")
+                             if m["model"] else None, counter_unit=m.get("counter") or r["counter"],
                              baseline=v.get("baseline"), regression=v.get("regression"),
                              layers_moved=v.get("layers_moved", [])))
     return rows

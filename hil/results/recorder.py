@@ -77,7 +77,8 @@ class RunRecorder:
             self.store.start_model(
                 self.run_id, mr.name, model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
                 task=mr.task, planned=self.vectors, counter=self.board.info.counter or "none",
-                layers=[dict(name=L["name"], type=L["op"], macs=L["macs"]) for L in mr.doc["layers"]])
+                layers=[dict(name=L["name"], type=L["op"], macs=L["macs"]) for L in mr.doc["layers"]],
+                classes=mr.doc.get("classes"))
             self._started.add(mr.name)
         i = int(record["index"] if isinstance(record, dict) else record.index)
         extra = {}

@@ -46,7 +46,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE run_models(
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, model TEXT NOT NULL,
         model_hash TEXT, bundle_hash TEXT, task TEXT, planned INTEGER, counter TEXT,
-        layers TEXT NOT NULL DEFAULT '[]', summary TEXT, verdict TEXT,
+        layers TEXT NOT NULL DEFAULT '[]', classes TEXT, summary TEXT, verdict TEXT,
         PRIMARY KEY (run_id, model));
     CREATE TABLE vectors(
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, model TEXT NOT NULL,
@@ -69,9 +69,12 @@ LOG_LIMIT = 1_000_000     # characters of one log kept (the tail: where a failur
 
 RUN_FIELDS = ("board", "device_board", "probe_uid", "clock_hz", "counter", "host", "pid", "git_commit",
               "git_dirty", "fw_version", "build_hash", "image_hash", "compiler", "cflags", "vectors")
-# Per-vector record keys the store keeps in columns; anything else goes to `extra`.
+# Per-vector record keys the store keeps in columns; anything else goes to `extra`. A count is
+# stored as `count` with its counter kind next to it, whatever the runner calls it.
 VECTOR_COLUMNS = ("index", "label", "device", "int_match", "count", "layer_counts", "round_trip_s",
                   "first_bad_layer", "first_bad_index")
+COUNT_KEYS = ("count", "instructions", "cycles")
+LAYER_COUNT_KEYS = ("layer_counts", "layer_instructions", "layer_cycles")
 
 
 class StoreError(HilError):
@@ -110,6 +113,9 @@ def vector_record(v) -> dict:
     d = _plain(v) if not isinstance(v, dict) else {k: _plain(x) for k, x in v.items()}
     if "device" in d and d["device"] is not None:
         d["device"] = np.asarray(d["device"]).reshape(-1).tolist()
+    for name, keys in (("count", COUNT_KEYS), ("layer_counts", LAYER_COUNT_KEYS)):
+        if d.get(name) is None:
+            d[name] = next((d.pop(k) for k in keys if d.get(k) is not None), None)
     return d
 
 
@@ -190,12 +196,15 @@ class Store:
 
     def start_model(self, run_id: int, model: str, *, model_hash: str | None = None,
                     bundle_hash: str | None = None, task: str | None = None, planned: int | None = None,
-                    counter: str | None = None, layers: list[dict] | None = None) -> None:
-        """Register a model of a run (its layer names, types and MACs); idempotent."""
+                    counter: str | None = None, layers: list[dict] | None = None,
+                    classes: list | None = None) -> None:
+        """Register a model of a run (its layer names, types and MACs, class names); idempotent."""
         with self._tx() as c:
-            c.execute("INSERT INTO run_models(run_id, model, model_hash, bundle_hash, task, planned, counter, layers) "
-                      "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(run_id, model) DO UPDATE SET planned = excluded.planned",
-                      (run_id, model, model_hash, bundle_hash, task, planned, counter, _json(layers or [])))
+            c.execute("INSERT INTO run_models(run_id, model, model_hash, bundle_hash, task, planned, counter, layers, "
+                      "classes) VALUES (?,?,?,?,?,?,?,?,?) "
+                      "ON CONFLICT(run_id, model) DO UPDATE SET planned = excluded.planned",
+                      (run_id, model, model_hash, bundle_hash, task, planned, counter, _json(layers or []),
+                       _json(classes)))
 
     def record_vector(self, run_id: int, model: str, verdict, counter: str | None = None,
                       extra: dict | None = None) -> None:
@@ -287,7 +296,7 @@ class Store:
                 "SELECT m.*, (SELECT COUNT(*) FROM vectors v WHERE v.run_id = m.run_id AND v.model = m.model) AS done "
                 "FROM run_models m WHERE run_id = ? ORDER BY rowid", (run_id,)):
             d = dict(r)
-            for k in ("layers", "summary", "verdict"):
+            for k in ("layers", "classes", "summary", "verdict"):
                 d[k] = json.loads(d[k]) if d[k] else ([] if k == "layers" else None)
             out.append(d)
         return out
@@ -321,6 +330,16 @@ class Store:
             d.update(json.loads(r["extra"]))
             out.append(d)
         return out
+
+    def count_stats(self, run_id: int, model: str) -> dict | None:
+        """Median whole-inference count and per-layer medians of a run's model, from its vectors."""
+        rows = self.conn.execute("SELECT count, layer_counts FROM vectors WHERE run_id = ? AND model = ? "
+                                 "AND count IS NOT NULL", (run_id, model)).fetchall()
+        if not rows:
+            return None
+        lay = [json.loads(r[1]) for r in rows if r[1]]
+        return dict(median=float(np.median([r[0] for r in rows])), n=len(rows),
+                    layers=[float(np.median([c[k] for c in lay])) for k in range(len(lay[0]))] if lay else [])
 
     def logs(self, run_id: int) -> dict[str, str]:
         return {r["name"]: r["text"] for r in
