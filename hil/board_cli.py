@@ -89,7 +89,8 @@ def add_parsers(sub) -> None:
     for name, func, helptext in (("run", cmd_run, "run golden vectors on a board and compare"),
                                  ("profile", cmd_profile, "per-layer counts of a model on a board")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--board", default=DEFAULT_BOARD)
+        p.add_argument("--board", default=None if name == "run" else DEFAULT_BOARD,
+                       help=f"board (default {DEFAULT_BOARD}; with --resume the run's)")
         p.add_argument("--model", required=(name != "run"))
         p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
         p.add_argument("--json", type=Path, default=None, help="write results JSON here")

@@ -103,7 +103,30 @@ def check_resumable(run: dict, meta: dict) -> None:
     """A run resumes only on the same board, counter kind and firmware image."""
     if run["status"] != "incomplete":
         raise StoreError(f"run {run['id']} is {run['status']}, nothing to resume")
+    if still_running(run):
+        raise StoreError(f"run {run['id']} is still running (pid {run['pid']} on {run['host']}): "
+                         f"wait for it or stop it first")
     for key in ("board", "counter", "image_hash", "build_hash"):
         if run.get(key) != meta.get(key):
             raise HilError(f"run {run['id']} cannot be resumed: its {key} was {run.get(key)!r}, now "
                            f"{meta.get(key)!r}; start a new run (without --resume)")
+
+
+def still_running(run: dict) -> bool:
+    """Is the process that owns this incomplete run alive (on this host)?"""
+    import socket
+    if run["status"] != "incomplete" or not run.get("pid") or run.get("host") != socket.gethostname():
+        return False
+    if run["pid"] == os.getpid():
+        return False
+    try:
+        os.kill(run["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:     # a zombie (killed, not yet reaped by its parent) is not running
+        with open(f"/proc/{run['pid']}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -44,6 +44,8 @@ def thresholds(args) -> Thresholds:
 def resolve_resume(args, store: Store) -> int | None:
     """With --resume, take board, model and vector count from the stored run; returns its id."""
     if args.resume is None:
+        from hil.boards import DEFAULT_BOARD
+        args.board = args.board or DEFAULT_BOARD
         if not args.model:
             raise HilError("hil run: --model is required (or --resume to finish an incomplete run)")
         return None
@@ -58,9 +60,9 @@ def resolve_resume(args, store: Store) -> int | None:
             raise HilError(f"--resume takes a run id, got {args.resume!r}") from None
         if run is None:
             raise StoreError(f"run {args.resume} in {store.path} is not incomplete: nothing to resume")
-    if args.model and args.model not in run["models"]:
-        raise HilError(f"run {run['id']} ran {', '.join(run['models'])}, not {args.model}")
-    args.board, args.model, args.vectors = run["board"], run["models"][0], run["vectors"]
+    if args.model and args.model not in run["model_names"]:
+        raise HilError(f"run {run['id']} ran {', '.join(run['model_names'])}, not {args.model}")
+    args.board, args.model, args.vectors = run["board"], run["model_names"][0], run["vectors"]
     return run["id"]
 
 
@@ -85,6 +87,10 @@ def store_for(args):
     if getattr(args, "no_db", False):
         if args.resume:
             raise HilError("--resume needs the results store: drop --no-db")
+        from hil.boards import DEFAULT_BOARD
+        args.board = args.board or DEFAULT_BOARD
+        if not args.model:
+            raise HilError("hil run: --model is required")
         yield None
         return
     store = Store.open(db_path(args))

@@ -276,7 +276,7 @@ class Store:
     @staticmethod
     def _run_dict(row: sqlite3.Row) -> dict:
         d = dict(row)
-        d["models"] = json.loads(d["models"])
+        d["model_names"] = json.loads(d.pop("models"))     # as asked for; "models" gets the per-model rows
         d["meta"] = json.loads(d["meta"])
         d["git_dirty"] = None if d["git_dirty"] is None else bool(d["git_dirty"])
         return d
