@@ -54,8 +54,10 @@ def test_regression_fails_the_session(pytester):
         s.finish_run(rid, "complete")
         s.pin_baseline(rid)
     pytester.makepyfile(test_user=TEST)
+    # the sim board is emulated: its link is judged only when the lab config asks for it
+    pytester.makefile(".toml", lab="[thresholds]\nlink_emulated = true\n")
     r = pytester.runpytest_subprocess("--board=sim", "--vectors=4", "--model=mnist_lenet", "--hil-db=r.db",
-                                      "--junitxml=j.xml")
+                                      "--junitxml=j.xml", "--hil-config=lab.toml")
     r.assert_outcomes(passed=4)
     assert r.ret == 1
     r.stdout.fnmatch_lines(["*REGRESSION sim / mnist_lenet vs run 1: link payload throughput*",

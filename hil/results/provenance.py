@@ -55,5 +55,6 @@ def run_meta(board, models: list[str], vectors: int | None, argv: list[str] | No
         host=socket.gethostname(), pid=os.getpid(), git_commit=commit, git_dirty=dirty,
         image_hash=build.get("image_hash"), compiler=build.get("compiler"), cflags=build.get("cflags"),
         models=list(models), vectors=vectors, argv=argv or [],
+        capabilities=sorted(str(getattr(c, "value", c)) for c in getattr(board, "capabilities", ())),
         config={k: v for k, v in (board.options.config or {}).items()},
         build={k: v for k, v in build.items() if k not in ("image_hash", "compiler", "cflags")})
