@@ -47,37 +47,47 @@ def _series(store: Store, runs: list[dict]) -> dict[str, list[tuple[dict, dict]]
     return out
 
 
-def count_trend(store: Store, series: dict) -> go.Figure:
-    fig = go.Figure()
+def count_trends(store: Store, series: dict) -> list[go.Figure]:
+    """One figure per counter kind (a count only compares with a count of its kind), log scale:
+    models differ by orders of magnitude."""
+    by_kind: dict[str, go.Figure] = {}
     for key, items in series.items():
-        pts = [(r, store.count_stats(r["id"], m["model"])) for r, m in items]
-        pts = [(r, s, m) for (r, s), (_, m) in zip(pts, items) if s]
+        pts = [(r, store.count_stats(r["id"], m["model"]), m) for r, m in items]
+        pts = [p for p in pts if p[1]]
         if not pts:
             continue
+        kind = pts[0][0]["counter"] or "none"
+        fig = by_kind.setdefault(kind, go.Figure())
         reg = [bool((m.get("verdict") or {}).get("regression")) for _, _, m in pts]
         fig.add_trace(go.Scatter(
-            x=[f"run {r['id']}" for r, _, _ in pts], y=[s["median"] for _, s, _ in pts], name=key,
+            x=[r["id"] for r, _, _ in pts], y=[s["median"] for _, s, _ in pts], name=key,
             mode="lines+markers", marker=dict(size=[13 if g else 8 for g in reg],
                                               symbol=["x" if g else "circle" for g in reg]),
             text=[f"{r['cflags'] or ''}" for r, _, _ in pts],
-            hovertemplate="%{x}: %{y:,.0f}<br>%{text}<extra>" + html.escape(key) + "</extra>"))
-    fig.update_layout(title="Count per inference across runs (median over vectors; x marks a regression)",
-                      xaxis_title="run", yaxis_title="count (unit: the counter kind in the series name)")
-    return fig
+            hovertemplate="run %{x}: %{y:,.0f}<br>%{text}<extra>" + html.escape(key) + "</extra>"))
+    for kind, fig in by_kind.items():
+        fig.update_layout(title=f"Count per inference across runs, counter {kind} (median over vectors; "
+                          f"x marks a regression)", xaxis_title="run id", yaxis_title=f"count ({kind})",
+                          yaxis_type="log", xaxis=dict(tickformat="d", dtick=1))
+    return list(by_kind.values())
 
 
-def accuracy_trend(series: dict) -> go.Figure:
-    fig = go.Figure()
+def accuracy_trends(series: dict) -> list[go.Figure]:
+    """Accuracy (classification) and MAE (regression models) in their own figures."""
+    figs: dict[str, go.Figure] = {}
     for key, items in series.items():
         pts = [(r, m["summary"]["accuracy"]) for r, m in items if m.get("summary") and m["summary"].get("accuracy")]
         if not pts:
             continue
         metric = pts[0][1].get("metric", "accuracy")
-        fig.add_trace(go.Scatter(x=[f"run {r['id']}" for r, _ in pts], y=[a["device"] for _, a in pts],
+        fig = figs.setdefault(metric, go.Figure())
+        fig.add_trace(go.Scatter(x=[r["id"] for r, _ in pts], y=[a["device"] for _, a in pts],
                                  name=f"{key} device {metric}", mode="lines+markers"))
-    fig.update_layout(title="Device accuracy against the labels across runs (MAE for regression models)",
-                      xaxis_title="run", yaxis_title="accuracy / MAE")
-    return fig
+    for metric, fig in figs.items():
+        what = "accuracy against the labels" if metric == "accuracy" else "mean absolute error against the labels"
+        fig.update_layout(title=f"Device {what} across runs", xaxis_title="run id", yaxis_title=metric,
+                          xaxis=dict(tickformat="d", dtick=1))
+    return list(figs.values())
 
 
 def layer_breakdown(store: Store, run: dict, m: dict) -> go.Figure | None:
@@ -197,8 +207,9 @@ def render(store: Store, limit: int | None = 200) -> str:
     runs = store.runs(limit=limit)                    # newest first
     series = _series(store, runs)
     latest = [items[-1] for items in series.values()]
-    figs = [("count-trend", count_trend(store, series)), ("accuracy-trend", accuracy_trend(series)),
-            ("latency-histogram", latency_histogram(store, latest))]
+    figs = ([(f"count-trend-{i}", f) for i, f in enumerate(count_trends(store, series))]
+            + [(f"accuracy-trend-{i}", f) for i, f in enumerate(accuracy_trends(series))]
+            + [("latency-histogram", latency_histogram(store, latest))])
     for n, (r, m) in enumerate(latest):
         lb = layer_breakdown(store, r, m)
         if lb is not None:
