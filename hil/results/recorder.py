@@ -6,8 +6,9 @@
             verdict = rec.finish_model(m, doc)
 
 Leaving the block normally marks the run complete; an exception (device
-dead, Ctrl-C) leaves it incomplete with every finished vector kept, and
-`resume=RUN_ID` continues it on a board running the same firmware image.
+dead, Ctrl-C) leaves it incomplete with every finished vector kept (aborted
+if none had finished), and `resume=RUN_ID` continues it on a board running
+the same firmware image. A process killed outright leaves it incomplete.
 The emulator's output and the host's log lines are kept with the run.
 """
 from __future__ import annotations
@@ -65,7 +66,12 @@ class RunRecorder:
             logs["host"] = (logs.get("host", "") + f"\nrun stopped: {type(exc).__name__}: {exc}").lstrip()
         for name, text in logs.items():
             self.store.add_log(self.run_id, name, text)
-        self.store.finish_run(self.run_id, "complete" if exc is None else "incomplete")
+        if exc is None:
+            status = "complete"
+        else:     # nothing finished: nothing to resume either
+            done = self.store.conn.execute("SELECT COUNT(*) FROM vectors WHERE run_id = ?", (self.run_id,)).fetchone()[0]
+            status = "incomplete" if done else "aborted"
+        self.store.finish_run(self.run_id, status)
 
     def done(self, model: str) -> list[dict]:
         """Vectors of this model already recorded (resume)."""
