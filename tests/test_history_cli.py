@@ -133,3 +133,14 @@ def test_report_renders_offline_in_headless_chromium(tmp_path):
     assert any(x.startswith("stm32f4-qemu / m (systick_icount) run 3") for x in legends)   # latency
     # the layer plot's two bar series: conv1 1000 -> 1500 drawn as bars
     assert dom.count("class=\"point\"") >= 4
+
+
+def test_error_before_any_vector_aborts_the_run(tmp_path):
+    from hil.boards import BoardOptions, board_class
+    from hil.results.recorder import RunRecorder
+    with Store.open(tmp_path / "r.db") as s, board_class("sim")(BoardOptions(models=["sine_mlp"])) as b:
+        with pytest.raises(RuntimeError):
+            with RunRecorder(s, b, ["sine_mlp"], 5) as rec:
+                raise RuntimeError("device died")
+        assert s.run(rec.run_id)["status"] == "aborted"
+        assert "device died" in s.logs(rec.run_id)["host"]
