@@ -93,6 +93,8 @@ def store_for(args):
             raise HilError("hil run: --model is required")
         yield None
         return
+    if args.resume is None and not args.model:      # before creating a store file for nothing
+        raise HilError("hil run: --model is required (or --resume to finish an incomplete run)")
     store = Store.open(db_path(args))
     try:
         yield store
