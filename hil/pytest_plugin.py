@@ -61,7 +61,7 @@ def pytest_generate_tests(metafunc):
     if "golden_vector" not in metafunc.fixturenames:
         return
     from golden import bundle
-    from golden.build import artifact_dir
+    from golden.paths import artifact_dir
     n = metafunc.config.getoption("--vectors")
     params, ids = [], []
     for name in _models(metafunc.config):
@@ -141,8 +141,9 @@ def hil_model(hil_board, _model_runs, golden_vector):
     return _model_runs[name]
 
 
-def record_vector(model: str, record: dict, model_run) -> None:
-    """Keep a vector's record for the summary and the JSON results (and the results store)."""
+def record_vector(model: str, record, model_run) -> None:
+    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary, the JSON results and the
+    results store (--hil-db)."""
     _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
     if _STATE.get("recorder") is not None:
         _STATE["recorder"].sink(model_run, record)
@@ -160,7 +161,6 @@ def pytest_sessionfinish(session, exitstatus):
     from hil.runner import assemble
     docs = []
     for name, (records, mr) in _STATE["records"].items():
-        records.sort(key=lambda r: r["index"])
         docs.append(assemble(board, mr, records, _STATE["link0"][name]))
     _STATE["docs"] = docs
     if rec is not None:

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from golden import bundle
-from golden.build import artifact_dir
+from golden.paths import artifact_dir
 from hil.results.store import Store
 
 pytest_plugins = ["pytester"]
@@ -17,7 +17,7 @@ from hil.runner import run_vector
 def test_vec(hil_board, hil_model, golden_vector, record_property):
     v = run_vector(hil_board, hil_model, golden_vector[1])
     record_vector(golden_vector[0], v, hil_model)
-    assert v["int_match"]
+    assert v.int_match
 """
 
 

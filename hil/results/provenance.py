@@ -5,6 +5,7 @@ unknown): every run records these next to its numbers.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import socket
@@ -48,13 +49,15 @@ def run_meta(board, models: list[str], vectors: int | None, argv: list[str] | No
     commit, dirty = git_state()
     info = board.info
     build = board.build_info() if hasattr(board, "build_info") else {}
+    cfg = board.options.config
+    cfg = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg or {})
     return dict(
         board=board.name, device_board=info.board, clock_hz=info.clock_hz, counter=info.counter or "none",
         fw_version=info.fw_version, build_hash=info.build_hash,
-        probe_uid=(board.options.config or {}).get("probe_uid") or getattr(board, "probe_uid", None),
+        probe_uid=cfg.get("probe_uid") or getattr(board, "probe_uid", None),
         host=socket.gethostname(), pid=os.getpid(), git_commit=commit, git_dirty=dirty,
         image_hash=build.get("image_hash"), compiler=build.get("compiler"), cflags=build.get("cflags"),
         models=list(models), vectors=vectors, argv=argv or [],
         capabilities=sorted(str(getattr(c, "value", c)) for c in getattr(board, "capabilities", ())),
-        config={k: v for k, v in (board.options.config or {}).items()},
+        config=cfg,
         build={k: v for k, v in build.items() if k not in ("image_hash", "compiler", "cflags")})

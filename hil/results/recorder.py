@@ -73,9 +73,23 @@ class RunRecorder:
             status = "incomplete" if done else "aborted"
         self.store.finish_run(self.run_id, status)
 
-    def done(self, model: str) -> list[dict]:
-        """Vectors of this model already recorded (resume)."""
-        return self.store.vectors(self.run_id, model) if self.resume is not None else []
+    def done(self, model: str) -> list:
+        """Verdicts of this model already recorded (resume), rebuilt against the golden bundle."""
+        if self.resume is None:
+            return []
+        from golden import bundle
+        from golden.paths import artifact_dir
+        from hil.compare import VectorVerdict
+        b = bundle.read(artifact_dir(model))
+        row = next((m for m in self.store.run_models(self.run_id) if m["model"] == model), None)
+        if row is not None and row["bundle_hash"] not in (None, b.manifest["hash"]):
+            raise HilError(f"run {self.run_id} cannot be resumed: the golden bundle of {model} changed since "
+                           f"(was {row['bundle_hash'][:19]}, now {b.manifest['hash'][:19]}); start a new run")
+        return [VectorVerdict(index=v["index"], label=v["label"], device=np.asarray(v["device"]),
+                              expected=b.int_logits[v["index"]].reshape(-1), count=v["count"],
+                              layer_counts=v["layer_counts"], round_trip_s=v["round_trip_s"] or 0.0,
+                              first_bad_layer=v.get("first_bad_layer"), first_bad_index=v.get("first_bad_index"))
+                for v in self.store.vectors(self.run_id, model)]
 
     def sink(self, mr, record) -> None:
         """Commit one finished vector (runner callback)."""
@@ -86,7 +100,7 @@ class RunRecorder:
                 layers=[dict(name=L["name"], type=L["op"], macs=L["macs"]) for L in mr.doc["layers"]],
                 classes=mr.doc.get("classes"))
             self._started.add(mr.name)
-        i = int(record["index"] if isinstance(record, dict) else record.index)
+        i = int(record.index)
         extra = {}
         if mr.task == "classification":      # for the device-vs-float confusion matrix
             extra["float_pred"] = int(np.argmax(mr.bundle.float_logits[i]))

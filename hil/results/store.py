@@ -109,8 +109,11 @@ def _plain(v):
 
 
 def vector_record(v) -> dict:
-    """A runner per-vector record (dict or typed verdict) as a plain dict."""
+    """A runner per-vector record (hil.compare.VectorVerdict, or its JSON dict) as a plain dict."""
     d = _plain(v) if not isinstance(v, dict) else {k: _plain(x) for k, x in v.items()}
+    if not isinstance(v, dict):
+        d["int_match"] = bool(v.int_match)     # a property, not a field
+        d.pop("expected", None)                # the golden bundle's row: kept there, not here
     if "device" in d and d["device"] is not None:
         d["device"] = np.asarray(d["device"]).reshape(-1).tolist()
     for name, keys in (("count", COUNT_KEYS), ("layer_counts", LAYER_COUNT_KEYS)):
