@@ -176,7 +176,12 @@ def _run_rows(store: Store, runs: list[dict], with_logs: set[int]) -> str:
             if c in ("started", "ended"):
                 val = _when(val)
             style = f" style='color:{STATUS_COLOR.get(val, '#000')}'" if c == "status" else ""
-            cells.append(f"<td{style}>{html.escape('-' if val is None else str(val))}</td>")
+            text = "-" if val is None else str(val)
+            if c in ("git_commit", "image_hash") and len(text) > 19:    # full value on hover
+                style, text = f" title='{html.escape(text)}'", text.removeprefix("sha256:")[:12] + "…"
+            if c == "cflags":
+                style = " style='min-width:30em;font-family:monospace'"
+            cells.append(f"<td{style}>{html.escape(text)}</td>")
         models = ", ".join(f"{html.escape(m['model'])} ({m['done']} vectors)" for m in r["models"])
         logs = (" ".join(f"<a href='#log-{r['id']}-{html.escape(n)}'>{html.escape(n)}</a>"
                          for n in store.logs(r["id"])) if r["id"] in with_logs else "-")
