@@ -144,3 +144,25 @@ def test_error_before_any_vector_aborts_the_run(tmp_path):
                 raise RuntimeError("device died")
         assert s.run(rec.run_id)["status"] == "aborted"
         assert "device died" in s.logs(rec.run_id)["host"]
+
+
+def test_nightly_on_the_sim_board(tmp_path, capsys):
+    lab = tmp_path / "lab.toml"
+    lab.write_text(f'db = "{tmp_path / "n.db"}"\n[nightly]\nvectors = 5\nreport = "{tmp_path / "n.html"}"\n'
+                   '[[nightly.run]]\nboard = "sim"\nmodels = ["mnist_lenet", "sine_mlp"]\n')
+    hil(capsys, "nightly", "--hil-config", lab, check=0)
+    hil(capsys, "nightly", "--hil-config", lab, check=0)
+    with Store.open(tmp_path / "n.db") as s:
+        runs = s.runs()
+        assert [r["status"] for r in runs] == ["complete", "complete"]
+        assert [m["verdict"]["baseline"] for m in runs[0]["models"]] == [runs[1]["id"]] * 2
+    assert (tmp_path / "n.html").stat().st_size > 1_000_000          # plotly.js embedded
+    # a board that cannot come up: reported, exit 2, the other board still recorded
+    lab.write_text(lab.read_text() + '[[nightly.run]]\nboard = "nosuch"\n')
+    out = hil(capsys, "nightly", "--hil-config", lab, check=2)
+    assert "unknown board 'nosuch'" in out.out + out.err
+    with Store.open(tmp_path / "n.db") as s:
+        assert len(s.runs()) == 3
+    lab.write_text(lab.read_text().replace('board = "nosuch"', 'bord = "x"'))
+    out = hil(capsys, "nightly", "--hil-config", lab, check=2)
+    assert "needs board" in out.err
