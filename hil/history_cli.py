@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hil.report import stdout_console
+from hil.results.recorder import still_running
 from hil.results.recording import add_db_options, db_path
 from hil.results.store import Store
 
@@ -29,7 +30,7 @@ def history_rows(store: Store, board: str | None, model: str | None, limit: int 
         base = {k: r[k] for k in ("id", "status", "board", "device_board", "counter", "clock_hz", "host",
                                   "git_commit", "git_dirty", "build_hash", "image_hash", "compiler", "cflags",
                                   "probe_uid", "vectors")}
-        base.update(started=r["started"], ended=r["ended"])
+        base.update(started=r["started"], ended=r["ended"], running=still_running(r))
         models = [m for m in r["models"] if model in (None, m["model"])] or [dict(model=None)]
         for m in models:
             s, v = m.get("summary") or {}, m.get("verdict") or {}
@@ -58,7 +59,8 @@ def cmd_history(args, console: Console) -> int:
                                      else f"MAE {acc['device']:.4f}")
         verdict = ("-" if r["regression"] is None else
                    f"[red]REGRESSION ({len(r['layers_moved'])} layers)[/]" if r["regression"] else "[green]ok[/]")
-        status = {"complete": "[green]complete[/]", "incomplete": "[yellow]incomplete[/]"}.get(r["status"], r["status"])
+        status = ("[cyan]running[/]" if r["running"] else
+                  {"complete": "[green]complete[/]", "incomplete": "[yellow]incomplete[/]"}.get(r["status"], r["status"]))
         t.add_row(str(r["id"]), _when(r["started"]), status, r["board"], r["model"] or "-",
                   f"{r['vectors_done'] or 0}", "-" if r["int_mismatches"] is None else str(r["int_mismatches"]),
                   acc_s, "-" if r["total_count_median"] is None else f"{r['total_count_median']:,.0f}",

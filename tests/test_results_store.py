@@ -173,3 +173,22 @@ def test_thresholds_from_config_rejects_unknown_keys():
     assert baseline.Thresholds.from_config({"total": 0.05}).total == 0.05
     with pytest.raises(StoreError, match="unknown threshold"):
         baseline.Thresholds.from_config({"totl": 0.05})
+
+
+def test_a_run_owned_by_a_live_process_is_not_resumed(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from hil.results.recorder import check_resumable, still_running
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        run = dict(id=1, status="incomplete", pid=proc.pid, host=socket.gethostname())
+        assert still_running(run)
+        with pytest.raises(StoreError, match="still running"):
+            check_resumable(run, {})
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not still_running(run)
+    assert not still_running(dict(run, host="another-host"))
