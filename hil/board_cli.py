@@ -66,6 +66,8 @@ def cmd_run(args, console: Console) -> int:
         out.print(f"  [red]{line}[/]")
     if doc["layers"] and doc["layers"][0]["count"] is not None:
         out.print(layer_table(doc))
+    if rec.run_id is not None:
+        doc["run_id"] = rec.run_id
     _write_json(args.json, doc, console)
     if rec.run_id is not None:
         console.print(f"run {rec.run_id} recorded in {store.path}")
