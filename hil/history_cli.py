@@ -44,7 +44,7 @@ def history_rows(store: Store, board: str | None, model: str | None, limit: int 
 
 
 def cmd_history(args, console: Console) -> int:
-    with Store.open(db_path(args)) as store:
+    with Store.open(db_path(args), create=False) as store:
         rows = history_rows(store, args.board, args.model, args.limit)
     if args.json:
         sys.stdout.write(json.dumps(dict(format="hil-history", version=1, runs=rows), indent=1) + "\n")
@@ -83,7 +83,7 @@ def cmd_compare(args, console: Console) -> int:
     from hil.results.baseline import Thresholds, fmt, compare_model, describe
     from hil.results.recording import thresholds
     th = thresholds(args) if args.hil_config else Thresholds()
-    with Store.open(db_path(args)) as store:
+    with Store.open(db_path(args), create=False) as store:
         a, b = store.run(args.run_a), store.run(args.run_b)
         shared = [m["model"] for m in b["models"] if m["model"] in {x["model"] for x in a["models"]}]
         if not shared:
@@ -125,7 +125,7 @@ def cmd_compare(args, console: Console) -> int:
 
 
 def cmd_baseline(args, console: Console) -> int:
-    with Store.open(db_path(args)) as store:
+    with Store.open(db_path(args), create=False) as store:
         if args.action == "pin":
             for board, model, counter in store.pin_baseline(args.run, args.model):
                 console.print(f"baseline of {board} / {model} ({counter}): run {args.run}")
@@ -141,7 +141,7 @@ def cmd_baseline(args, console: Console) -> int:
 
 def cmd_report(args, console: Console) -> int:
     from hil.results.html_report import write_report
-    with Store.open(db_path(args)) as store:
+    with Store.open(db_path(args), create=False) as store:
         path = write_report(store, Path(args.out), limit=args.limit)
     console.print(f"report written to {path}")
     return 0

@@ -129,8 +129,12 @@ class Store:
         self.path, self.conn = path, conn
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None) -> "Store":
+    def open(cls, path: str | os.PathLike | None = None, create: bool = True) -> "Store":
+        """Open (and with `create`, make) a results file; readers pass create=False."""
         path = Path(path) if path else default_path()
+        if not create and not path.exists():
+            raise StoreError(f"no results store at {path}: record runs first (`hil run`, `hil nightly`) "
+                             f"or pass --db / set $HIL_DB")
         if path.exists() and path.is_dir():
             raise StoreError(f"results store {path} is a directory: pass a file path with --db")
         if path.parent and not path.parent.exists():
