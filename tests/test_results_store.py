@@ -192,3 +192,15 @@ def test_a_run_owned_by_a_live_process_is_not_resumed(tmp_path):
         proc.wait()
     assert not still_running(run)
     assert not still_running(dict(run, host="another-host"))
+
+
+def test_resume_refuses_another_firmware_image():
+    from hil.errors import HilError
+    from hil.results.recorder import check_resumable
+    run = dict(id=3, status="incomplete", pid=None, host=None, board="stm32f4-qemu", counter="systick_icount",
+               image_hash="sha256:aa", build_hash="abc")
+    check_resumable(run, dict(run))
+    with pytest.raises(HilError, match="image_hash was 'sha256:aa', now 'sha256:bb'; start a new run"):
+        check_resumable(run, dict(run, image_hash="sha256:bb"))
+    with pytest.raises(StoreError, match="is complete, nothing to resume"):
+        check_resumable(dict(run, status="complete"), dict(run))
