@@ -171,8 +171,14 @@ def test_accuracy_drop_is_a_regression(tmp_path):
 
 def test_thresholds_from_config_rejects_unknown_keys():
     assert baseline.Thresholds.from_config({"total": 0.05}).total == 0.05
-    with pytest.raises(StoreError, match="unknown threshold"):
+    from hil.errors import ConfigError
+    with pytest.raises(ConfigError, match="unknown threshold"):
         baseline.Thresholds.from_config({"totl": 0.05})
+    with pytest.raises(ConfigError, match="total: expected a number"):
+        baseline.Thresholds.from_config({"total": "2%"})
+    with pytest.raises(ConfigError, match="conv1: expected a number"):
+        baseline.Thresholds.from_config({"layers": {"conv1": "x"}})
+    assert baseline.Thresholds.from_config({"link_emulated": True, "layers": {"fc1": 1}}).link_emulated
 
 
 def test_a_run_owned_by_a_live_process_is_not_resumed(tmp_path):

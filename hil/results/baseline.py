@@ -47,10 +47,17 @@ class Thresholds:
         section = dict(section or {})
         known = set(cls.__dataclass_fields__)
         bad = sorted(set(section) - known)
+        from hil.errors import ConfigError
         if bad:
-            from hil.results.store import StoreError
-            raise StoreError(f"unknown threshold key(s) {', '.join(bad)} in [thresholds]; "
-                             f"known: {', '.join(sorted(known))}")
+            raise ConfigError(f"unknown threshold key(s) {', '.join(bad)} in [thresholds]; "
+                              f"known: {', '.join(sorted(known))}")
+        for k, v in section.items():
+            want = dict if k == "layers" else bool if k == "link_emulated" else (int, float)
+            if isinstance(v, bool) != (want is bool) or not isinstance(v, want):
+                raise ConfigError(f"[thresholds] {k}: expected {'a table' if want is dict else 'true/false' if want is bool else 'a number'}, got {v!r}")
+        for name, v in section.get("layers", {}).items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(f"[thresholds.layers] {name}: expected a number, got {v!r}")
         return cls(**section)
 
 
