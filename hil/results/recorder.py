@@ -45,6 +45,7 @@ class RunRecorder:
         self.verdicts: dict[str, dict] = {}
         self._started: set[str] = set()
         self._log = _ListHandler()
+        self._stopped = False        # a model's run ended early (device dead after its restarts)
 
     def __enter__(self) -> "RunRecorder":
         meta = run_meta(self.board, self.models, self.vectors, self.argv)
@@ -66,7 +67,7 @@ class RunRecorder:
             logs["host"] = (logs.get("host", "") + f"\nrun stopped: {type(exc).__name__}: {exc}").lstrip()
         for name, text in logs.items():
             self.store.add_log(self.run_id, name, text)
-        if exc is None:
+        if exc is None and not self._stopped:
             status = "complete"
         else:     # nothing finished: nothing to resume either
             done = self.store.conn.execute("SELECT COUNT(*) FROM vectors WHERE run_id = ?", (self.run_id,)).fetchone()[0]
@@ -111,6 +112,7 @@ class RunRecorder:
         """Store the model's summary, compare it with its baseline; returns the verdict."""
         if model not in self._started:      # a resumed run whose model was already complete
             self._started.add(model)
+        self._stopped |= bool(doc.get("aborted"))      # the runner's "gave up" mark: resumable
         self.store.finish_model(self.run_id, model, doc)
         self.verdicts[model] = baseline.judge(self.store, self.run_id, model, self.thresholds)
         return self.verdicts[model]
