@@ -171,9 +171,8 @@ def pytest_sessionfinish(session, exitstatus):
         _STATE["db"] = str(rec.store.path)
     prop = _STATE.get("suite_property")
     if prop is not None:
-        from hil.results.store import vector_record
         for d in docs:
-            counts = [c for c in (vector_record(v).get("count") for v in d["per_vector"]) if c is not None]
+            counts = [v.count for v in _STATE["records"][d["model"]][0] if v.count is not None]
             verdict = rec.verdicts.get(d["model"]) if rec is not None else None
             prop(f"hil.{d['model']}.vectors", d["vectors"])
             prop(f"hil.{d['model']}.int_mismatches", d["int_mismatches"])

@@ -9,9 +9,10 @@ The schema carries a version (`PRAGMA user_version`); `MIGRATIONS[i]` moves
 a file from version i to i+1, so old files open in new hil releases and a
 file from a newer hil is refused with a clear message.
 
-Every figure is stored with its counter kind (`systick_icount` on the QEMU
-twin, `modelled` on fpga-sim, `dwt` on silicon): a count only compares with
-a count of the same kind.
+Every figure is stored with its counter kind (`icount` / `systick_icount` on
+the QEMU twin, `modelled` on fpga-sim, `dwt` on silicon): a count only
+compares with a count of the same kind. A count is stored as `count` next to
+its kind, whatever name the results JSON gives it for its unit.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ RUN_FIELDS = ("board", "device_board", "probe_uid", "clock_hz", "counter", "host
 # stored as `count` with its counter kind next to it, whatever the runner calls it.
 VECTOR_COLUMNS = ("index", "label", "device", "int_match", "count", "layer_counts", "round_trip_s",
                   "first_bad_layer", "first_bad_index")
-COUNT_KEYS = ("count", "instructions", "cycles")
+COUNT_KEYS = ("count", "instructions", "cycles", "modelled_cycles", "icount_ticks")
 LAYER_COUNT_KEYS = ("layer_counts", "layer_instructions", "layer_cycles")
 
 
