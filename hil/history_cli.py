@@ -59,8 +59,8 @@ def cmd_history(args, console: Console) -> int:
                                      else f"MAE {acc['device']:.4f}")
         verdict = ("-" if r["regression"] is None else
                    f"[red]REGRESSION ({len(r['layers_moved'])} layers)[/]" if r["regression"] else "[green]ok[/]")
-        status = ("[cyan]running[/]" if r["running"] else
-                  {"complete": "[green]complete[/]", "incomplete": "[yellow]incomplete[/]"}.get(r["status"], r["status"]))
+        colour = {"complete": "green", "incomplete": "yellow", "aborted": "red"}.get(r["status"], "white")
+        status = "[cyan]running[/]" if r["running"] else f"[{colour}]{r['status']}[/]"
         t.add_row(str(r["id"]), _when(r["started"]), status, r["board"], r["model"] or "-",
                   f"{r['vectors_done'] or 0}", "-" if r["int_mismatches"] is None else str(r["int_mismatches"]),
                   acc_s, "-" if r["total_count_median"] is None else f"{r['total_count_median']:,.0f}",

@@ -53,9 +53,10 @@ class Thresholds:
             raise ConfigError(f"unknown threshold key(s) {', '.join(bad)} in [thresholds]; "
                               f"known: {', '.join(sorted(known))}")
         for k, v in section.items():
-            want = dict if k == "layers" else bool if k == "link_emulated" else (int, float)
+            want, what = ((dict, "a table") if k == "layers" else (bool, "true/false") if k == "link_emulated"
+                          else ((int, float), "a number"))
             if isinstance(v, bool) != (want is bool) or not isinstance(v, want):
-                raise ConfigError(f"[thresholds] {k}: expected {'a table' if want is dict else 'true/false' if want is bool else 'a number'}, got {v!r}")
+                raise ConfigError(f"[thresholds] {k}: expected {what}, got {v!r}")
         for name, v in section.get("layers", {}).items():
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ConfigError(f"[thresholds.layers] {name}: expected a number, got {v!r}")

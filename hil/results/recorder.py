@@ -70,8 +70,7 @@ class RunRecorder:
         if exc is None and not self._stopped:
             status = "complete"
         else:     # nothing finished: nothing to resume either
-            done = self.store.conn.execute("SELECT COUNT(*) FROM vectors WHERE run_id = ?", (self.run_id,)).fetchone()[0]
-            status = "incomplete" if done else "aborted"
+            status = "incomplete" if self.store.vector_count(self.run_id) else "aborted"
         self.store.finish_run(self.run_id, status)
 
     def done(self, model: str) -> list:

@@ -349,6 +349,9 @@ class Store:
         return dict(median=float(np.median([r[0] for r in rows])), n=len(rows),
                     layers=[float(np.median([c[k] for c in lay])) for k in range(len(lay[0]))] if lay else [])
 
+    def vector_count(self, run_id: int) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM vectors WHERE run_id = ?", (run_id,)).fetchone()[0]
+
     def logs(self, run_id: int) -> dict[str, str]:
         return {r["name"]: r["text"] for r in
                 self.conn.execute("SELECT name, text FROM logs WHERE run_id = ? ORDER BY name", (run_id,))}
