@@ -22,11 +22,12 @@ def add_db_options(p, run: bool = True) -> None:
 
 
 def lab_doc(explicit: str | None) -> dict:
-    """The whole lab config as a dict ({} without one)."""
-    from hil.lab_config import ConfigError, config_path
+    """The whole lab config as a dict ({} without one), after the typed check of its boards."""
+    from hil.lab_config import ConfigError, config_path, load
     p = config_path(explicit)
     if p is None:
         return {}
+    load(str(p))         # a bad lab config fails here, before a results store is created
     try:
         return tomllib.loads(Path(p).read_text())
     except tomllib.TOMLDecodeError as exc:
