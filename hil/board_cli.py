@@ -47,10 +47,12 @@ def cmd_boards(args, console: Console) -> int:
 
 
 def cmd_run(args, console: Console) -> int:
-    from hil.results.recording import recording, resolve_resume, store_for
+    from hil.results.recording import recording, resolve_resume, resume_models, store_for
     from hil.runner import run_model
     with store_for(args) as store:
         resume = resolve_resume(args, store) if store is not None else None
+        if resume is not None and len(args.resume_models) > 1:      # a nightly or pytest run
+            return resume_models(args, store, resume, console)
         with _open(args, [args.model]) as board, \
                 recording(store, board, [args.model], args.vectors, args, resume) as rec:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -169,3 +169,27 @@ def test_nightly_on_the_sim_board(tmp_path, capsys):
     lab.write_text(lab.read_text().replace('board = "nosuch"', 'bord = "x"'))
     out = hil(capsys, "nightly", "--hil-config", lab, check=2)
     assert "needs board" in out.err
+
+
+def test_resume_a_run_of_several_models(tmp_path, capsys):
+    """A pytest --hil-db or nightly run holds several models: --resume finishes each."""
+    from hil.boards import BoardOptions, board_class
+    from hil.results.recorder import RunRecorder
+    from hil.runner import run_model
+    db = tmp_path / "r.db"
+    models = ["mnist_lenet", "sine_mlp"]
+    with Store.open(db) as s, board_class("sim")(BoardOptions(models=models)) as b:
+        with pytest.raises(KeyboardInterrupt):
+            with RunRecorder(s, b, models, 6) as rec:
+                run_model(b, "mnist_lenet", 6, sink=rec.sink)
+                run_model(b, "sine_mlp", 6, sink=rec.sink, progress=lambda i, n: _stop_at(i, 3))
+        assert s.run(rec.run_id)["status"] == "incomplete" and s.vector_count(rec.run_id) == 9
+    hil(capsys, "run", "--resume", "--db", db, check=0)
+    with Store.open(db) as s:
+        run = s.run(rec.run_id)
+        assert run["status"] == "complete" and [m["done"] for m in run["models"]] == [6, 6]
+
+
+def _stop_at(i, k):
+    if i == k:
+        raise KeyboardInterrupt

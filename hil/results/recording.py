@@ -64,7 +64,31 @@ def resolve_resume(args, store: Store) -> int | None:
     if args.model and args.model not in run["model_names"]:
         raise HilError(f"run {run['id']} ran {', '.join(run['model_names'])}, not {args.model}")
     args.board, args.model, args.vectors = run["board"], run["model_names"][0], run["vectors"]
+    args.resume_models = run["model_names"]
     return run["id"]
+
+
+def resume_models(args, store: Store, run_id: int, console) -> int:
+    """Finish a run of several models (`hil nightly`, `pytest --hil-db`) on one board."""
+    from rich.markup import escape
+
+    from hil.boards import BoardOptions, board_class
+    from hil.lab_config import board_section
+    from hil.report import run_table, stdout_console
+    from hil.runner import run_model
+    models = args.resume_models
+    board = board_class(args.board)(BoardOptions(models=models, config=board_section(args.hil_config, args.board)))
+    docs = []
+    with board, recording(store, board, models, args.vectors, args, run_id) as rec:
+        for m in models:
+            docs.append(run_model(board, m, args.vectors, sink=rec.sink, done=rec.done(m)))
+            rec.finish_model(m, docs[-1])
+    out = stdout_console()
+    out.print(run_table(docs))
+    console.print(f"run {run_id} finished in {store.path}")
+    for line in rec.regression_lines():
+        out.print(f"[red]{escape(line)}[/]", highlight=False)
+    return 1 if any(d["int_mismatches"] for d in docs) or any(v["regression"] for v in rec.verdicts.values()) else 0
 
 
 class _NoRecorder:
