@@ -1,7 +1,6 @@
 """`hil run --db/--resume`, `hil history`, `hil compare`, `hil report` end to end: the sim board over
 a real socket, a real SQLite file, real process kills, the report opened in headless Chromium."""
 import json
-import os
 import re
 import shutil
 import signal
