@@ -73,7 +73,7 @@ def test_vectors_bit_exact_with_modelled_counts(board, name):
     for i in (0, 1, 7):
         v = run_vector(board, mr, i)
         assert v["int_match"], v
-        assert v["count"] == plan.total
+        assert v["total"] == plan.total
         assert v["layer_counts"] == [s.count for s in plan.layers]
     deep = board.device.run(mr.device_model, mr.bundle.inputs[3], "LAYER_TENSORS")
     for got, want in zip(deep.layer_tensors, mr.sim.run_one(mr.bundle.inputs[3], keep_layers=True)[1]):

@@ -30,7 +30,7 @@ def test_info_lists_models_with_shapes(board):
 
 def test_run_model_has_documented_json_keys(board):
     doc = run_model(board, "mnist_lenet", vectors=10)
-    for key in ("board", "model", "vectors", "int_mismatches", "accuracy", "counter", "total_count",
+    for key in ("board", "model", "vectors", "int_mismatches", "accuracy", "counter", "unit", "total",
                 "layers", "latency_ms", "link", "per_vector"):
         assert key in doc
     assert doc["int_mismatches"] == 0 and doc["vectors"] == 10

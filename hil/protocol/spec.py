@@ -101,6 +101,7 @@ COUNTER_KINDS = (
     ("SYSTICK", 2, "SysTick at the core clock (no DWT): core cycles, 24-bit wraps handled by firmware"),
     ("SYSTICK_ICOUNT", 3, "SysTick under QEMU -icount: instruction-count based, not silicon cycles"),
     ("MODELLED", 4, "modelled HLS cycles (trip count x II + depth), not measured"),
+    ("ICOUNT", 5, "QEMU -icount shift=0: exact guest instruction count (TIM2 at 1 GHz of virtual time)"),
 )
 
 DTYPES = (
