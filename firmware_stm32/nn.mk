@@ -38,7 +38,7 @@ NN_GEN_DIR ?= $(NN_DIR)build/gen
 KERNELS ?= opt
 ifeq ($(KERNELS),opt)
   NN_OPT_SRCS := hil_conv2d_s8_opt.c hil_depthwise_conv2d_s8_opt.c hil_fully_connected_s8_opt.c \
-                 hil_gemm_s8_opt.c
+                 hil_gemm_s8_opt.c hil_maxpool2d_s8_opt.c
   NN_KERNELS_OPT := 1
 else ifeq ($(KERNELS),ref)
   NN_OPT_SRCS :=
@@ -50,7 +50,7 @@ NN_KERNEL_SRCS := $(addprefix $(NN_DIR)src/nn/, \
     hil_conv2d_s8_ref.c hil_conv2d_wrapper_s8.c \
     hil_depthwise_conv2d_s8_ref.c hil_depthwise_conv2d_s8.c \
     hil_fully_connected_s8_ref.c hil_fully_connected_s8.c \
-    hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c $(NN_OPT_SRCS))
+    hil_maxpool2d_s8_ref.c hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c $(NN_OPT_SRCS))
 NN_GEN    := $(NN_GEN_DIR)/hil_models.c $(NN_GEN_DIR)/hil_models.h
 NN_SRCS   := $(NN_KERNEL_SRCS) $(NN_GEN_DIR)/hil_models.c
 NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR) -DHIL_NN_KERNELS_OPT=$(NN_KERNELS_OPT)

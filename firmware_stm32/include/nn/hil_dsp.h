@@ -23,6 +23,9 @@ static inline int32_t hil_sxtb16(int32_t b) { return (int32_t)__sxtb16((uint32_t
 static inline int32_t hil_sxtab16(int32_t a, int32_t b) { return (int32_t)__sxtab16((uint32_t)a, (uint32_t)b); }
 /* acc + a.lo * b.lo + a.hi * b.hi (wrapping) */
 static inline int32_t hil_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad((uint32_t)a, (uint32_t)b, acc); }
+/* acc + a.lo * b.lo, acc + a.hi * b.lo (wrapping) */
+static inline int32_t hil_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+static inline int32_t hil_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 /* a + b saturated to int32 */
 static inline int32_t hil_qadd(int32_t a, int32_t b) { return __qadd(a, b); }
 /* (a * b + 2^31) >> 32, the rounded high word of the 64-bit product */
@@ -34,6 +37,13 @@ static inline int32_t hil_smmulr(int32_t a, int32_t b)
 }
 /* v saturated to int8 */
 static inline int32_t hil_ssat8(int32_t v) { return __ssat(v, 8); }
+/* byte-wise signed max of 4 int8 lanes: SSUB8 sets GE where a >= b, SEL picks */
+static inline int32_t hil_max_s8x4(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
 
 #else
 #define HIL_NN_DSP 0
@@ -61,6 +71,16 @@ static inline int32_t hil_smlad(int32_t a, int32_t b, int32_t acc)
     return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
 }
 
+static inline int32_t hil_smlabb(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(hil_lane16((uint32_t)a) * hil_lane16((uint32_t)b)));
+}
+
+static inline int32_t hil_smlatb(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(hil_lane16((uint32_t)a >> 16) * hil_lane16((uint32_t)b)));
+}
+
 static inline int32_t hil_qadd(int32_t a, int32_t b)
 {
     const int64_t s = (int64_t)a + b;
@@ -74,6 +94,16 @@ static inline int32_t hil_smmulr(int32_t a, int32_t b)
 }
 
 static inline int32_t hil_ssat8(int32_t v) { return v > 127 ? 127 : v < -128 ? -128 : v; }
+
+static inline int32_t hil_max_s8x4(int32_t a, int32_t b)
+{
+    uint32_t r = 0u;
+    for (int i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)(uint8_t)((uint32_t)a >> i), y = (int8_t)(uint8_t)((uint32_t)b >> i);
+        r |= (uint32_t)(uint8_t)(x >= y ? x : y) << i;
+    }
+    return (int32_t)r;
+}
 #endif
 
 /* 4 bytes from any address (a single LDR on Cortex-M4, which allows unaligned words). */

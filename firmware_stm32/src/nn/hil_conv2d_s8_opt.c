@@ -46,36 +46,64 @@ static void pack_pointwise(const int8_t *in, int32_t n, int32_t cin, int32_t zp,
     }
 }
 
-/* Columns for output pixels p0 .. p0+npix-1 (row-major over OH x OW): im2col. */
+/* Columns for output pixels p0 .. p0+npix-1 (row-major over OH x OW): im2col.
+ * Each column is first gathered as int8 into col (k4 words, padding = zp so
+ * that it becomes 0), then widened 4 values per SXTAB16 pair. */
 static void pack_im2col(const hil_conv_params_t *conv, const hil_dims_t *in_dims, const int8_t *in,
-                        int32_t ow, int32_t p0, int32_t npix, int32_t k4, int32_t *b)
+                        int32_t ow, int32_t p0, int32_t npix, int32_t k, int32_t k4, int32_t *b,
+                        int8_t *col)
 {
     const int32_t h = in_dims->h, w = in_dims->w, kh = conv->kernel.h, kw = conv->kernel.w;
-    const int32_t zp = conv->input_zp;
+    const int32_t zp = conv->input_zp, neg_zp2 = hil_pack_lo(-zp, -zp);
     const int32_t npad = (npix + 1) & ~1;
+    for (int32_t i = k; i < 4 * k4; i++) {
+        col[i] = (int8_t)zp; /* group padding: 0 after the zero point is taken off */
+    }
+    int32_t oy = p0 / ow, ox = p0 % ow;
     for (int32_t p = 0; p < npad; p++) {
-        int32_t *col = b + (p >> 1) * 4 * k4;
-        const int32_t cc = p & 1;
-        int32_t i = 0;
-        if (p < npix) {
-            const int32_t oy = (p0 + p) / ow, ox = (p0 + p) % ow;
-            const int32_t iy0 = oy * conv->stride.h - conv->padding.h;
-            const int32_t ix0 = ox * conv->stride.w - conv->padding.w;
-            for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {
-                for (int32_t ky = 0; ky < kh; ky++) {
-                    const int32_t iy = iy0 + ky;
-                    const int row_in = iy >= 0 && iy < h;
-                    const int8_t *x = in + (c * h + iy) * w;
-                    for (int32_t kx = 0; kx < kw; kx++, i++) {
-                        const int32_t ix = ix0 + kx;
-                        const int32_t v = (row_in && ix >= 0 && ix < w) ? (int32_t)x[ix] - zp : 0;
-                        hil_put_q15(col, hil_pack_index(cc, i), v);
+        int32_t *dst = b + (p >> 1) * 4 * k4 + (p & 1) * 2;
+        if (p >= npix) {
+            for (int32_t g = 0; g < k4; g++, dst += 4) {
+                dst[0] = 0;
+                dst[1] = 0;
+            }
+            break;
+        }
+        const int32_t iy0 = oy * conv->stride.h - conv->padding.h;
+        const int32_t ix0 = ox * conv->stride.w - conv->padding.w;
+        const int32_t kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = w - ix0 < kw ? w - ix0 : kw;
+        int8_t *c8 = col;
+        for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {
+            for (int32_t ky = 0; ky < kh; ky++, c8 += kw) {
+                const int32_t iy = iy0 + ky;
+                if (iy < 0 || iy >= h) {
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        c8[kx] = (int8_t)zp;
                     }
+                    continue;
+                }
+                const int8_t *x = in + (c * h + iy) * w + ix0;
+                int32_t kx = 0;
+                for (; kx < kx_lo; kx++) {
+                    c8[kx] = (int8_t)zp;
+                }
+                for (; kx < kx_hi; kx++) {
+                    c8[kx] = x[kx];
+                }
+                for (; kx < kw; kx++) {
+                    c8[kx] = (int8_t)zp;
                 }
             }
         }
-        for (; i < 4 * k4; i++) {
-            hil_put_q15(col, hil_pack_index(cc, i), 0);
+        for (int32_t g = 0; g < k4; g++, dst += 4) {
+            const int32_t v = hil_read_s8x4(col + 4 * g);
+            const int32_t e = hil_sxtab16(neg_zp2, v), o = hil_sxtab16(neg_zp2, hil_ror8(v));
+            dst[0] = hil_pack_lo(e, o);
+            dst[1] = hil_pack_hi(e, o);
+        }
+        if (++ox == ow) {
+            ox = 0;
+            oy++;
         }
     }
 }
@@ -91,7 +119,8 @@ int hil_conv2d_s8_opt(const hil_conv_params_t *conv, const hil_quant_params_t *q
     const int32_t k = (int32_t)in_dims->c * conv->kernel.h * conv->kernel.w;
     const int32_t k4 = (k + 3) >> 2;
     const int32_t words = (int32_t)(HIL_NN_SCRATCH_BYTES / 4u);
-    const int32_t pairs = (words - 4 * k4) / (4 * k4); /* column pairs per tile */
+    /* A (2 rows), the int8 im2col column, then the column pairs of a tile */
+    const int32_t pairs = (words - 5 * k4) / (4 * k4);
     if (pairs < 1) {
         return hil_conv2d_s8_ref(conv, quant, in_dims, in, weights, bias, out_dims, out);
     }
@@ -99,13 +128,14 @@ int hil_conv2d_s8_opt(const hil_conv_params_t *conv, const hil_quant_params_t *q
     const int32_t tile = 2 * pairs;
     const int pointwise = hil_conv2d_1x1_s8_applies(conv);
     int32_t *a_buf = hil_nn_scratch;
-    int32_t *b_buf = hil_nn_scratch + 4 * k4;
+    int8_t *col = (int8_t *)(void *)(hil_nn_scratch + 4 * k4);
+    int32_t *b_buf = hil_nn_scratch + 5 * k4;
     for (int32_t p0 = 0; p0 < n; p0 += tile) {
         const int32_t npix = n - p0 < tile ? n - p0 : tile;
         if (pointwise) {
             pack_pointwise(in, n, in_dims->c, conv->input_zp, p0, npix, k4, b_buf);
         } else {
-            pack_im2col(conv, in_dims, in, out_dims->w, p0, npix, k4, b_buf);
+            pack_im2col(conv, in_dims, in, out_dims->w, p0, npix, k, k4, b_buf, col);
         }
         hil_gemm_tile_s8(weights, bias, quant, conv->output_zp, conv->act_min, conv->act_max,
                          out_dims->c, k, k4, b_buf, npix, a_buf, out + p0, n);

@@ -55,6 +55,36 @@ static inline void rows_2(const int32_t *a, const int32_t *b, int32_t k4, int32_
     }
 }
 
+/* rows_2 when both channels take the SMMULR path and (clamp == 0) the
+ * activation range is all of int8: nothing but the arithmetic per output. */
+static inline void rows_2_fast(const int32_t *a, const int32_t *b, int32_t k4, int32_t npix,
+                               int32_t b0, int32_t b1, const hil_rq_t *q0, const hil_rq_t *q1,
+                               int8_t *y0, int8_t *y1, int clamp)
+{
+    const int32_t m0 = q0->mult, r0 = q0->round_zp, e0 = q0->e;
+    const int32_t m1 = q1->mult, r1 = q1->round_zp, e1 = q1->e;
+    const int32_t lo = q0->lo, hi = q0->hi;
+    const int32_t step = 4 * k4;
+    const int8_t *end = y0 + (npix & ~1);
+    while (y0 != end) {
+        int32_t acc[4] = {b0, b0, b1, b1};
+        hil_gemm_2x2(a, b, k4, acc);
+        b += step;
+        y0[0] = hil_rq_fast(acc[0], m0, r0, e0, clamp, lo, hi);
+        y0[1] = hil_rq_fast(acc[1], m0, r0, e0, clamp, lo, hi);
+        y1[0] = hil_rq_fast(acc[2], m1, r1, e1, clamp, lo, hi);
+        y1[1] = hil_rq_fast(acc[3], m1, r1, e1, clamp, lo, hi);
+        y0 += 2;
+        y1 += 2;
+    }
+    if (npix & 1) {
+        int32_t acc[4] = {b0, b0, b1, b1};
+        hil_gemm_2x2(a, b, k4, acc);
+        y0[0] = hil_rq_fast(acc[0], m0, r0, e0, clamp, lo, hi);
+        y1[0] = hil_rq_fast(acc[2], m1, r1, e1, clamp, lo, hi);
+    }
+}
+
 void hil_gemm_tile_s8(const int8_t *weights, const int32_t *bias, const hil_quant_params_t *quant,
                       int32_t out_zp, int32_t lo, int32_t hi, int32_t cout, int32_t k, int32_t k4,
                       const int32_t *b, int32_t npix, int32_t *a_buf, int8_t *out, int32_t out_stride)
@@ -69,6 +99,14 @@ void hil_gemm_tile_s8(const int8_t *weights, const int32_t *bias, const hil_quan
         const int32_t b0 = bias != 0 ? bias[o] : 0;
         const int32_t b1 = (bias != 0 && two) ? bias[o + 1] : 0;
         int8_t *y0 = out + o * out_stride;
-        rows_2(a_buf, b, k4, npix, b0, b1, &q0, &q1, y0, two ? y0 + out_stride : 0);
+        if (two && q0.fast && q1.fast) {
+            if (lo == -128 && hi == 127) {
+                rows_2_fast(a_buf, b, k4, npix, b0, b1, &q0, &q1, y0, y0 + out_stride, 0);
+            } else {
+                rows_2_fast(a_buf, b, k4, npix, b0, b1, &q0, &q1, y0, y0 + out_stride, 1);
+            }
+        } else {
+            rows_2(a_buf, b, k4, npix, b0, b1, &q0, &q1, y0, two ? y0 + out_stride : 0);
+        }
     }
 }
