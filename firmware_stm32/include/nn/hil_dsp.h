@@ -18,11 +18,11 @@
 #define HIL_NN_DSP 1
 
 /* (sext(b.byte0), sext(b.byte2)) */
-static inline int32_t hil_sxtb16(int32_t b) { return (int32_t)__sxtb16((uint32_t)b); }
+static inline int32_t hil_sxtb16(int32_t b) { return __sxtb16(b); }
 /* (a.lo + sext(b.byte0), a.hi + sext(b.byte2)), each lane wrapping to 16 bits */
-static inline int32_t hil_sxtab16(int32_t a, int32_t b) { return (int32_t)__sxtab16((uint32_t)a, (uint32_t)b); }
+static inline int32_t hil_sxtab16(int32_t a, int32_t b) { return __sxtab16(a, b); }
 /* acc + a.lo * b.lo + a.hi * b.hi (wrapping) */
-static inline int32_t hil_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad((uint32_t)a, (uint32_t)b, acc); }
+static inline int32_t hil_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
 /* acc + a.lo * b.lo, acc + a.hi * b.lo (wrapping) */
 static inline int32_t hil_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t hil_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
@@ -36,7 +36,12 @@ static inline int32_t hil_smmulr(int32_t a, int32_t b)
     return r;
 }
 /* v saturated to int8 */
-static inline int32_t hil_ssat8(int32_t v) { return __ssat(v, 8); }
+static inline int32_t hil_ssat8(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return r;
+}
 /* byte-wise signed max of 4 int8 lanes: SSUB8 sets GE where a >= b, SEL picks */
 static inline int32_t hil_max_s8x4(int32_t a, int32_t b)
 {
