@@ -21,6 +21,19 @@
 static inline int32_t hil_sxtb16(int32_t b) { return __sxtb16(b); }
 /* (a.lo + sext(b.byte0), a.hi + sext(b.byte2)), each lane wrapping to 16 bits */
 static inline int32_t hil_sxtab16(int32_t a, int32_t b) { return __sxtab16(a, b); }
+/* hil_sxtb16 / hil_sxtab16 of b rotated right by 8 (bytes 1 and 3), one instruction */
+static inline int32_t hil_sxtb16_ror8(int32_t b)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(b));
+    return r;
+}
+static inline int32_t hil_sxtab16_ror8(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
 /* acc + a.lo * b.lo + a.hi * b.hi (wrapping) */
 static inline int32_t hil_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
 /* acc + a.lo * b.lo, acc + a.hi * b.lo (wrapping) */
@@ -67,6 +80,10 @@ static inline int32_t hil_sxtab16(int32_t a, int32_t b)
 }
 
 static inline int32_t hil_sxtb16(int32_t b) { return hil_sxtab16(0, b); }
+
+static inline uint32_t hil_ror8_u(uint32_t u) { return (u >> 8) | (u << 24); }
+static inline int32_t hil_sxtb16_ror8(int32_t b) { return hil_sxtab16(0, (int32_t)hil_ror8_u((uint32_t)b)); }
+static inline int32_t hil_sxtab16_ror8(int32_t a, int32_t b) { return hil_sxtab16(a, (int32_t)hil_ror8_u((uint32_t)b)); }
 
 static inline int32_t hil_smlad(int32_t a, int32_t b, int32_t acc)
 {

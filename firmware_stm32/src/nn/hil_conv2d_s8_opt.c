@@ -25,8 +25,8 @@ static void pack_pointwise(const int8_t *in, int32_t n, int32_t cin, int32_t zp,
         for (int32_t g = 0; g < groups; g++, x += 4 * n, w += 4) {
             for (int32_t h = 0; h < 2; h++) { /* channels 4g + 2h, 4g + 2h + 1 */
                 const int32_t va = hil_read_s8x4(x + 2 * h * n), vb = hil_read_s8x4(x + (2 * h + 1) * n);
-                const int32_t a02 = hil_sxtab16(neg_zp2, va), a13 = hil_sxtab16(neg_zp2, hil_ror8(va));
-                const int32_t b02 = hil_sxtab16(neg_zp2, vb), b13 = hil_sxtab16(neg_zp2, hil_ror8(vb));
+                const int32_t a02 = hil_sxtab16(neg_zp2, va), a13 = hil_sxtab16_ror8(neg_zp2, va);
+                const int32_t b02 = hil_sxtab16(neg_zp2, vb), b13 = hil_sxtab16_ror8(neg_zp2, vb);
                 w[h] = hil_pack_lo(a02, b02);           /* pixel q */
                 w[2 + h] = hil_pack_lo(a13, b13);       /* q + 1 */
                 w[col + h] = hil_pack_hi(a02, b02);     /* q + 2 */
@@ -97,7 +97,7 @@ static void pack_im2col(const hil_conv_params_t *conv, const hil_dims_t *in_dims
         }
         for (int32_t g = 0; g < k4; g++, dst += 4) {
             const int32_t v = hil_read_s8x4(col + 4 * g);
-            const int32_t e = hil_sxtab16(neg_zp2, v), o = hil_sxtab16(neg_zp2, hil_ror8(v));
+            const int32_t e = hil_sxtab16(neg_zp2, v), o = hil_sxtab16_ror8(neg_zp2, v);
             dst[0] = hil_pack_lo(e, o);
             dst[1] = hil_pack_hi(e, o);
         }

@@ -81,7 +81,7 @@ static inline void fill_row(hil_q15_t *row, const int8_t *x, int32_t w, int32_t 
     int32_t i = 0;
     for (; i + 4 <= w; i += 4) {
         const int32_t v = hil_read_s8x4(x + i);
-        const int32_t e = hil_sxtab16(neg_zp2, v), o = hil_sxtab16(neg_zp2, hil_ror8(v));
+        const int32_t e = hil_sxtab16(neg_zp2, v), o = hil_sxtab16_ror8(neg_zp2, v);
         const int32_t p01 = hil_pack_lo(e, o), p23 = hil_pack_hi(e, o);
         memcpy(row + i, &p01, sizeof p01);
         memcpy(row + i + 2, &p23, sizeof p23);

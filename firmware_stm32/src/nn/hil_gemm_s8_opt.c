@@ -9,12 +9,12 @@ void hil_pack_rows_q15(const int8_t *r0, const int8_t *r1, int32_t k, int32_t k4
     const int32_t full = k >> 2;
     for (int32_t g = 0; g < full; g++) {
         const int32_t v0 = hil_read_s8x4(r0 + 4 * g);
-        const int32_t e0 = hil_sxtb16(v0), o0 = hil_sxtb16(hil_ror8(v0)); /* (w0,w2), (w1,w3) */
+        const int32_t e0 = hil_sxtb16(v0), o0 = hil_sxtb16_ror8(v0); /* (w0,w2), (w1,w3) */
         a[4 * g] = hil_pack_lo(e0, o0);
         a[4 * g + 1] = hil_pack_hi(e0, o0);
         if (r1 != 0) {
             const int32_t v1 = hil_read_s8x4(r1 + 4 * g);
-            const int32_t e1 = hil_sxtb16(v1), o1 = hil_sxtb16(hil_ror8(v1));
+            const int32_t e1 = hil_sxtb16(v1), o1 = hil_sxtb16_ror8(v1);
             a[4 * g + 2] = hil_pack_lo(e1, o1);
             a[4 * g + 3] = hil_pack_hi(e1, o1);
         } else {
