@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 from rich.logging import RichHandler
 
-from hil import board_cli, golden_cli
+from hil import bench_cli, board_cli, golden_cli
 from hil.errors import HilError
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     golden_cli.add_parser(sub)
     board_cli.add_parsers(sub)
+    bench_cli.add_parsers(sub)
     return p
 
 

@@ -38,7 +38,8 @@ class Stm32Disc1Board(Board):
         return int(self.options.config.get("baud", 115200))
 
     def build(self) -> None:
-        self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name)
+        self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name,
+                               kernels=self.options.config.get("kernels", "opt"))
 
     def _choose_probe(self):
         probes = _probes()

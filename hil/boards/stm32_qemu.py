@@ -28,7 +28,8 @@ class Stm32QemuBoard(LocalProcessBoard):
         self.elf = None
 
     def build(self) -> None:
-        self.elf = build_stm32(self.target, self.options.models, board=self.name)
+        self.elf = build_stm32(self.target, self.options.models, board=self.name,
+                               kernels=self.options.config.get("kernels", "opt"))
 
     def command(self, port: int) -> list[str]:
         if shutil.which(QEMU) is None:

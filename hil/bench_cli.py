@@ -1,0 +1,38 @@
+"""`hil bench kernels|link`: benchmark commands (figures, not pass/fail tests)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from hil.boards import DEFAULT_BOARD
+from hil.report import stdout_console
+
+
+def _write_json(path: Path | None, doc: dict, console: Console) -> None:
+    if path:
+        Path(path).write_text(json.dumps(doc, indent=1) + "\n")
+        console.print(f"results written to {path}")
+
+
+def cmd_kernels(args, console: Console) -> int:
+    from hil.bench import bench_kernels, kernels_tables
+    from hil.runner import default_models
+    doc = bench_kernels(args.board, args.model or default_models(), args.repeats)
+    out = stdout_console()
+    for t in kernels_tables(doc):
+        out.print(t)
+    _write_json(args.json, doc, console)
+    return 0
+
+
+def add_parsers(sub) -> None:
+    b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput")
+    bsub = b.add_subparsers(dest="bench", required=True)
+    k = bsub.add_parser("kernels", help="instructions of the reference and optimised kernels side by side")
+    k.add_argument("--board", default=DEFAULT_BOARD)
+    k.add_argument("--model", action="append", help="model (repeatable; default: all built-in models)")
+    k.add_argument("--repeats", type=int, default=3, help="vectors to take the median over")
+    k.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    k.set_defaults(func=cmd_kernels)
