@@ -13,6 +13,7 @@ from rich.table import Table
 
 from hil.boards import BoardOptions, board_class
 from hil.boards.base import BoardError
+from hil.lab_config import BoardConfig
 
 BENCH_FORMAT, BENCH_VERSION = "hil-bench-kernels", 1
 VARIANTS = ("ref", "opt")
@@ -30,7 +31,7 @@ def bench_kernels(board_name: str, models: list[str], repeats: int = 3) -> dict:
         raise BoardError(f"{board_name}: `hil bench kernels` needs an STM32 board (stm32f4-qemu)")
     prof = {}
     for variant in VARIANTS:
-        with cls(BoardOptions(models=list(models), config={"kernels": variant})) as board:
+        with cls(BoardOptions(models=list(models), config=BoardConfig(kernels=variant))) as board:
             for m in models:
                 prof[(variant, m)] = profile_model(board, m, repeats)
     unit = prof[(VARIANTS[0], models[0])]["unit"]

@@ -39,7 +39,7 @@ class Stm32Disc1Board(Board):
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name,
-                               kernels=self.options.config.get("kernels", "opt"))
+                               kernels=self.options.config.kernels)
 
     def _choose_probe(self):
         probes = _probes()

@@ -29,7 +29,7 @@ class Stm32QemuBoard(LocalProcessBoard):
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, board=self.name,
-                               kernels=self.options.config.get("kernels", "opt"))
+                               kernels=self.options.config.kernels)
 
     def command(self, port: int) -> list[str]:
         if shutil.which(QEMU) is None:
