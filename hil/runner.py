@@ -82,14 +82,19 @@ def prepare(board: Board, name: str) -> ModelRun:
     return ModelRun(name, b, doc, dm)
 
 
-def _layer_mode(board: Board) -> str:
-    return "LAYER_COUNTS" if board.info.counter in MEASURED else "OUTPUTS"
+# Per-layer counts are read for the first vectors only: they hardly depend on
+# the data, and reading them is one more round trip per vector.
+LAYER_COUNT_VECTORS = 10
+
+
+def _layer_mode(board: Board, i: int) -> str:
+    return "LAYER_COUNTS" if board.info.counter in MEASURED and i < LAYER_COUNT_VECTORS else "OUTPUTS"
 
 
 def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
     """Run vector i; on an integer mismatch, localise the first differing layer."""
     t0 = time.perf_counter()
-    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board))
+    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board, i))
     rtt = time.perf_counter() - t0
     measured = board.info.counter in MEASURED
     v = VectorVerdict(index=i, label=mr.bundle.labels[i].tolist(), device=res.output.reshape(-1),
