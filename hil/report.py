@@ -78,17 +78,10 @@ def layer_table(doc: dict) -> Table:
 
 
 def memory_line(mem: dict) -> str:
-    return (f"memory: flash {mem['flash_bytes']:,} B, RAM {mem['ram_bytes']:,} B "
-            f"(activation arena {mem['arena_bytes']:,} B of which this model needs "
-            f"{mem['model_arena_bytes']:,} B, kernel scratch {mem['scratch_bytes']:,} B, "
-            f"stack {mem['stack_bytes']:,} B)")
-
-
-def results_table(docs: list[dict], tw) -> None:
-    """Print the run table through pytest's terminal writer."""
-    buf = io.StringIO()
-    Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth)).print(run_table(docs))
-    for d in docs:
-        for line in d["mismatch_details"][:5]:
-            buf.write(f"  {line}\n")
-    tw.write(buf.getvalue())
+    m = mem.get("model") or {}
+    app = sum(mem.get("app_buffers", {}).values())
+    return (f"memory (from the ELF): flash {mem['flash_bytes']:,} B (this model's tables "
+            f"{m.get('tables_flash_bytes', 0):,} B), RAM {mem['ram_bytes']:,} B; this model's "
+            f"activation RAM {m.get('activation_ram_bytes', 0):,} B = arena {m.get('arena_bytes', 0):,} B "
+            f"+ kernel scratch {mem['scratch_bytes']:,} B; stack {mem['stack_bytes']:,} B, "
+            f"protocol buffers {app:,} B")

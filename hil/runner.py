@@ -219,7 +219,17 @@ def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
                 counter=counter, counter_note=counter_note(counter), unit=unit_of(counter)[0],
                 clock_hz=board.info.clock_hz, macs=mr.doc["macs"],
                 total=total, **_figures(counter, total["median"], mr.doc["macs"]),
-                layers=layer_table(mr.doc, counts, counter))
+                layers=layer_table(mr.doc, counts, counter), memory=_model_memory(board, name))
+
+
+def _model_memory(board: Board, name: str) -> dict | None:
+    """The board's memory record with this model's entry as `model`."""
+    mem = board.memory()
+    if not mem:
+        return None
+    mem = dict(mem)
+    mem["model"] = mem.pop("models").get(name)
+    return mem
 
 
 def default_models() -> list[str]:

@@ -41,6 +41,10 @@ class Stm32Disc1Board(Board):
         self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name,
                                kernels=self.options.config.kernels)
 
+    def memory(self) -> dict | None:
+        from hil.targets.stm32.memory import elf_memory
+        return elf_memory(self.elf, self.options.models) if self.elf else None
+
     def _choose_probe(self):
         probes = _probes()
         uid = self.options.config.probe_uid

@@ -53,6 +53,10 @@ class Stm32QemuBoard(LocalProcessBoard):
         self.elf = build_stm32(self.target, self.options.models, board=self.name,
                                kernels=self.options.config.kernels)
 
+    def memory(self) -> dict | None:
+        from hil.targets.stm32.memory import elf_memory
+        return elf_memory(self.elf, self.options.models) if self.elf else None
+
     def command(self, port: int) -> list[str]:
         if shutil.which(QEMU) is None:
             raise BoardError(f"{self.name}: {QEMU} not found on PATH: run `make setup` (installs qemu-system-arm)")
