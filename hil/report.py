@@ -85,3 +85,13 @@ def memory_line(mem: dict) -> str:
             f"activation RAM {m.get('activation_ram_bytes', 0):,} B = arena {m.get('arena_bytes', 0):,} B "
             f"+ kernel scratch {mem['scratch_bytes']:,} B; stack {mem['stack_bytes']:,} B, "
             f"protocol buffers {app:,} B")
+
+
+def results_table(docs: list[dict], tw) -> None:
+    """Print the run table through pytest's terminal writer."""
+    buf = io.StringIO()
+    Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth)).print(run_table(docs))
+    for d in docs:
+        for line in d["mismatch_details"][:5]:
+            buf.write(f"  {line}\n")
+    tw.write(buf.getvalue())

@@ -285,6 +285,10 @@ def random_layer(rng, op: str):
             kernel, stride, pad = (1, 1), (1, 1), (0, 0)
         elif rng.random() < 0.15:
             kernel, stride, pad = (4, 10), (2, 2), (1, 4)        # kws_dscnn conv1
+        elif op in ("maxpool2d", "depthwise_conv2d") and rng.random() < 0.4:
+            # the shapes the optimised kernels specialise: 2x2/2 and 2x1/2 pools, 3x3/1 depthwise
+            kernel, stride, pad = [((2, 2), (2, 2), (0, 0)), ((2, 1), (2, 1), (0, 0)),
+                                   ((3, 3), (1, 1), (1, 1))][int(rng.integers(0, 3))]
         else:
             kernel = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
             stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
