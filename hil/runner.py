@@ -139,7 +139,10 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
                     mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task)
-    counts = [v.count for v in per_vector if v.count is not None]
+    # Whole-inference figures from the vectors that did not read per-layer
+    # figures when there are any: the per-layer hook adds its own instructions.
+    plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
+    counts = [v.count for v in (plain or per_vector) if v.count is not None]
     clock = board.info.clock_hz
     counter = board.info.counter
     layers = layer_table(mr.doc, [v.layer_counts for v in per_vector if v.layer_counts], counter)
@@ -211,7 +214,8 @@ def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
     for i in range(min(repeats, len(mr.bundle))):
         r = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_COUNTS")
         counts.append(r.layer_counts)
-        totals.append(r.total_sum)
+        # the total again without the per-layer hook (the input stays loaded)
+        totals.append(board.device.infer(mr.device_model, "OUTPUTS").total_sum)
     counter = board.info.counter
     total = dict(median=statistics.median(totals), min=min(totals), max=max(totals))
     return dict(format="hil-profile", version=RESULTS_VERSION, board=board.name, model=name,

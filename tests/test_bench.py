@@ -35,7 +35,9 @@ def test_profile_names_instructions_and_memory(tmp_path):
     assert (doc["version"], doc["unit"], doc["counter"]) == (2, "instructions", "icount")
     assert doc["instructions"] == doc["total"]["median"] and doc["macs_per_instruction"] == 288 / doc["instructions"]
     assert all(L["instructions"] > 0 and "count" not in L for L in doc["layers"])
-    assert sum(L["instructions"] for L in doc["layers"]) <= doc["instructions"]
+    # the layers are timed by a hook between them, the total without it: they agree
+    # up to the hook's own few dozen instructions per layer
+    assert abs(sum(L["instructions"] for L in doc["layers"]) - doc["instructions"]) <= 50 * len(doc["layers"])
     mem = doc["memory"]
     assert mem["flash_bytes"] > mem["model"]["tables_flash_bytes"] > 288
     assert mem["model"]["activation_ram_bytes"] == mem["model"]["arena_bytes"] + mem["scratch_bytes"]
