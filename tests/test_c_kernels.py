@@ -61,7 +61,7 @@ def build(tmp_path_factory):
     @lru_cache(maxsize=None)
     def _build(variant: str) -> Path:
         exe = work / f"nn_runner_{variant}"
-        cmd = ["gcc", *VARIANTS[variant], *WARN, f"-I{FW / 'include'}", f"-I{gen}",
+        cmd = ["gcc", *VARIANTS[variant], *WARN, f"-I{FW / 'include'}", f"-I{FW / 'src' / 'nn'}", f"-I{gen}",
                *map(str, NN_SRCS), str(gen / "hil_models.c"), str(RUNNER_SRC), "-o", str(exe)]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0 and variant.startswith("asan") and "sanitize" in r.stderr:
@@ -225,12 +225,13 @@ def requant_cases(n_random: int = 4000) -> np.ndarray:
 def test_requantize_matches_arith(build, variant):
     cases = requant_cases()
     raw = run(build(variant), "requant", len(cases), data=cases.astype(I32).tobytes())
-    got = np.frombuffer(raw, I32).reshape(-1, 4).astype(np.int64)
+    got = np.frombuffer(raw, I32).reshape(-1, 5).astype(np.int64)
     a, b, e, acc, m, s, zp, amin, amax = cases.T
     want = {"srdhm": arith.saturating_rounding_doubling_high_mul(a, b),
             "rdbpot": arith.rounding_divide_by_pot(a, e),
             "requantize": arith.requantize(acc, m, s),
-            "requantize_s8": arith.requantize_to_int8(acc, m, s, zp, amin, amax)}
+            "requantize_s8": arith.requantize_to_int8(acc, m, s, zp, amin, amax),
+            "rq (opt kernels)": arith.requantize_to_int8(acc, m, s, zp, amin, amax)}
     for col, (fn, w) in enumerate(want.items()):
         bad = np.flatnonzero(got[:, col] != w)
         assert bad.size == 0, (f"hil_{fn} differs from arith in {bad.size} of {len(cases)} cases; first: "
@@ -399,7 +400,7 @@ def test_codegen_is_stable_and_handles_no_models(tmp_path):
         assert golden_model(name)[0]["hash"] in header and f"HIL_MODEL_ID_{name.upper()} {i}u" in header
     codegen_c.generate([], tmp_path / "empty")
     exe = tmp_path / "empty_runner"
-    subprocess.run(["gcc", "-O1", *WARN, f"-I{FW / 'include'}", f"-I{tmp_path / 'empty'}", *map(str, NN_SRCS),
+    subprocess.run(["gcc", "-O1", *WARN, f"-I{FW / 'include'}", f"-I{FW / 'src' / 'nn'}", f"-I{tmp_path / 'empty'}", *map(str, NN_SRCS),
                     str(tmp_path / "empty" / "hil_models.c"), str(RUNNER_SRC), "-o", str(exe)], check=True)
     assert run(exe, "info").decode().split() == ["arena", "1"]
 

@@ -31,6 +31,7 @@
 #include "nn/hil_fully_connected_s8.h"
 #include "nn/hil_pool2d_s8.h"
 #include "nn/hil_requantize.h"
+#include "hil_nn_opt.h" /* src/nn: the optimised kernels' requantization */
 
 static void die(const char *msg)
 {
@@ -162,12 +163,15 @@ static int cmd_until(const hil_model_t *md, unsigned long layer)
 static int cmd_requant(long n)
 {
     for (long r = 0; r < n; r++) {
-        int32_t f[9], o[4];
+        int32_t f[9], o[5];
         need(f, sizeof f);
         o[0] = hil_srdhm(f[0], f[1]);
         o[1] = hil_rdbpot(f[0], f[2]);
         o[2] = hil_requantize(f[3], f[4], f[5]);
         o[3] = hil_requantize_s8(f[3], f[4], f[5], f[6], f[7], f[8]);
+        hil_rq_t q; /* SMMULR path where it applies, the generic code elsewhere */
+        hil_rq_init(&q, f[4], f[5], f[6], f[7], f[8]);
+        o[4] = hil_rq(f[3], &q);
         put(o, sizeof o);
     }
     return 0;

@@ -16,7 +16,8 @@ __attribute__((always_inline)) static inline void rows_r(const int8_t *in, uint3
                                                          int32_t acc[3])
 {
     const int32_t neg_zp2 = hil_pack_lo(-zp, -zp);
-    const int8_t *p0 = w, *p1 = w + len, *p2 = w + 2 * len;
+    /* rows past the last are never read: their pointers stay on row 0 */
+    const int8_t *p0 = w, *p1 = r > 1 ? w + len : w, *p2 = r > 2 ? w + 2 * len : w;
     const int8_t *x = in, *x_end = in + (len & ~3u);
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2];
     for (; x != x_end; x += 4) {
