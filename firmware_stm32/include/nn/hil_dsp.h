@@ -136,16 +136,6 @@ static inline int32_t hil_read_s8x4(const int8_t *p)
     return v;
 }
 
-/* Two int16 as one word, p 4-byte aligned. */
-static inline int32_t hil_read_q15x2(const int16_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void hil_write_q15x2(int16_t *p, int32_t v) { memcpy(p, &v, sizeof v); }
-
 /* Rotate right by 8: bytes 1 and 3 move to lanes 0 and 2 (for hil_sxtb16). */
 static inline int32_t hil_ror8(int32_t v)
 {
