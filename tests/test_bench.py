@@ -19,7 +19,8 @@ def test_bench_kernels_reports_ref_and_opt_instructions(tmp_path, capsys):
     assert (doc["format"], doc["unit"], doc["counter"]) == ("hil-bench-kernels", "instructions", "icount")
     (m,) = doc["models"]
     assert m["model"] == "sine_mlp" and m["macs"] == 288
-    assert sum(L["ref"] for L in m["layers"]) <= m["ref"] and sum(L["opt"] for L in m["layers"]) <= m["opt"]
+    for v in ("ref", "opt"):   # layers timed by a hook between them, the total without it
+        assert abs(sum(L[v] for L in m["layers"]) - m[v]) <= 50 * len(m["layers"]), v
     assert m["opt"] < m["ref"], "the optimised kernels must need fewer instructions"
     assert doc["build_hashes"]["ref"] and doc["build_hashes"]["opt"]
     text = capsys.readouterr().out
