@@ -66,7 +66,7 @@ def cmd_run(args, console: Console) -> int:
     out.print(run_table([doc]))
     for line in doc["mismatch_details"]:
         out.print(f"  [red]{line}[/]")
-    if doc["layers"] and doc["layers"][0]["count"] is not None:
+    if doc["unit"] and doc["layers"] and doc["layers"][0].get(doc["unit"]) is not None:
         out.print(layer_table(doc))
     if rec.run_id is not None:
         doc["run_id"] = rec.run_id
