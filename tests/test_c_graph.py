@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FW = ROOT / "firmware_stm32"
 NN_SRCS = sorted((FW / "src" / "nn").glob("*.c"))
 RUNNER = ROOT / "tests" / "c" / "nn_runner_main.c"
-FLAGS = {"c": ["-O2"], "asan": ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]}
+FLAGS = {"c": ["-O2", "-DHIL_NN_KERNELS_OPT=0"], "opt": ["-O2", "-DHIL_NN_KERNELS_OPT=1"],
+         "asan": ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-DHIL_NN_KERNELS_OPT=0"]}
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="no host gcc: install build-essential")
 
@@ -57,7 +58,7 @@ def graphs(tmp_path_factory):
         exe = work / f"runner_{variant}"
         if not exe.exists():
             cmd = ["gcc", *FLAGS[variant], "-Wall", "-Wextra", "-Werror", "-std=c99", f"-I{FW / 'include'}",
-                   f"-I{work / 'gen'}", *map(str, NN_SRCS), str(work / "gen" / "hil_models.c"), str(RUNNER),
+                   f"-I{FW / 'src' / 'nn'}", f"-I{work / 'gen'}", *map(str, NN_SRCS), str(work / "gen" / "hil_models.c"), str(RUNNER),
                    "-o", str(exe)]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0 and variant == "asan" and "sanitize" in r.stderr:
@@ -75,7 +76,7 @@ def _inputs(doc, n, seed):
     return xs.astype(np.int8)
 
 
-@pytest.mark.parametrize("variant", ["c", "asan"])
+@pytest.mark.parametrize("variant", ["c", "opt", "asan"])
 def test_graph_models_bit_exact_with_every_layer(graphs, variant):
     docs, build = graphs
     exe = build(variant)
