@@ -14,7 +14,6 @@ A rich summary table is printed at the end and results are written as JSON.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -103,12 +102,11 @@ def _model_runs(hil_board):
 
 @pytest.fixture
 def hil_model(hil_board, _model_runs, golden_vector):
-    from hil.runner import prepare
+    from hil.runner import link_mark, prepare
     name = golden_vector[0]
     if name not in _model_runs:
         _model_runs[name] = prepare(hil_board, name)
-        _STATE["link0"][name] = (hil_board.link.bytes_in + hil_board.link.bytes_out,
-                                 hil_board.device.payload_bytes, time.perf_counter())
+        _STATE["link0"][name] = link_mark(hil_board)
     return _model_runs[name]
 
 

@@ -18,6 +18,7 @@ from golden.build import artifact_dir, qmodel_path
 from golden.intsim.run import IntegerSimulator, dequantize
 from hil.boards.base import Board, BoardError, Capability
 from hil.compare import first_differing_layer, summarize
+from hil.inject import injected
 
 RESULTS_FORMAT, RESULTS_VERSION = "hil-run", 1
 MEASURED = {"dwt", "systick", "systick_icount", "modelled"}
@@ -92,7 +93,7 @@ def run_model(board: Board, name: str, vectors: int | None = None,
               progress: Callable[[int, int], None] | None = None) -> dict:
     mr = prepare(board, name)
     n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
-    link0 = (board.link.bytes_in + board.link.bytes_out, board.device.payload_bytes, time.perf_counter())
+    link0 = link_mark(board)
     per_vector = []
     for i in range(n):
         per_vector.append(run_vector(board, mr, i))
@@ -124,11 +125,29 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[dict], link0: tuple) -
         total_count=total, layers=layers,
         latency_ms=dict(device=(total["median"] / clock * 1e3) if total and clock else None,
                         round_trip=statistics.median(rtts) * 1e3 if rtts else None),
-        link=dict(payload_bytes=board.device.payload_bytes - link0[1],
-                  wire_bytes=board.link.bytes_in + board.link.bytes_out - link0[0],
-                  seconds=time.perf_counter() - link0[2], dropped_frames=board.device.dropped_frames),
+        link=link_report(board, link0),
         per_vector=[{k: v[k] for k in v if k != "layer_counts"} for v in per_vector],
     )
+
+
+def link_mark(board: Board) -> tuple:
+    """Where the link counters stand now; link_report() gives what happened since."""
+    return (board.wire_bytes(), board.device.payload_bytes, time.perf_counter(), board.device.stats.copy(),
+            injected(board.link))
+
+
+def link_report(board: Board, mark: tuple) -> dict:
+    """Bytes, time and every recovery the link needed since `mark` (docs/results-json.md)."""
+    wire0, payload0, t0, stats0, inj0 = mark
+    out = dict(payload_bytes=board.device.payload_bytes - payload0, wire_bytes=board.wire_bytes() - wire0,
+               seconds=time.perf_counter() - t0, **board.device.stats.minus(stats0))
+    out["dropped_frames"] = out["naks"] + out["corrupt_frames"] + out["stale_frames"]
+    inj = injected(board.link)
+    if inj is not None:
+        before = (inj0 or {}).get("total", {})
+        out["injected"] = {k: v - before.get(k, 0) for k, v in inj["total"].items()}
+        out["inject_spec"] = str(board.link.spec)
+    return out
 
 
 def counter_note(counter: str) -> str:
