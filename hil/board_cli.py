@@ -1,27 +1,64 @@
 """`hil boards`, `hil run`, `hil profile`: boards from the command line."""
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
+from hil.inject import FaultSpec, InjectError
 from hil.lab_config import board_section
 from hil.report import layer_table, run_table, stdout_console
 
 
-def _open(args, models: list[str]):
+def open_board(args, models: list[str]):
     cls = board_class(args.board)
-    return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board)))
+    return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board),
+                            inject=getattr(args, "inject", None)))
 
 
-def _write_json(path: Path | None, doc: dict, console: Console) -> None:
+def write_json(path: Path | None, doc: dict, console: Console) -> None:
     if path:
         Path(path).write_text(json.dumps(doc, indent=1, default=float) + "\n")
-        console.print(f"results written to {path}")
+        console.print(f"results written to {escape(str(path))}")
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more (leave the option out for all)")
+    return value
+
+
+def inject_arg(text: str) -> FaultSpec:
+    try:
+        return FaultSpec.parse(text)
+    except InjectError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--inject: ")) from None
+
+
+def add_board_args(p) -> None:
+    """Options every board command takes."""
+    p.add_argument("--board", default=DEFAULT_BOARD)
+    p.add_argument("--model", required=True)
+    p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
+    p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+    p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC",
+                   help="damage the link: corrupt=P,drop=P,dup=P,stall=P,stall_ms=MS,seed=N "
+                        "(per-byte probabilities; docs/reliability.md)")
 
 
 def cmd_boards(args, console: Console) -> int:
@@ -46,28 +83,36 @@ def cmd_boards(args, console: Console) -> int:
 
 def cmd_run(args, console: Console) -> int:
     from hil.runner import run_model
-    with _open(args, [args.model]) as board:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as prog:
+    with open_board(args, [args.model]) as board:
+        with progress_bar(console) as prog:
             task = prog.add_task(f"{args.model} on {args.board}", total=None)
             doc = run_model(board, args.model, args.vectors,
                             progress=lambda i, n: prog.update(task, completed=i, total=n))
     out = stdout_console()
     out.print(run_table([doc]))
     for line in doc["mismatch_details"]:
-        out.print(f"  [red]{line}[/]")
+        out.print(f"  [red]{escape(line)}[/]")
+    for r in doc["restarts"]:
+        out.print(f"  [yellow]restart[/] at vector {r['vector']} during {r['request']}: {escape(r['message'])}")
+    link = doc["link"]
+    out.print(f"link: {link['requests']:,} requests, {link['retries']:,} retries, {link['naks']:,} NAKs, "
+              f"{link['corrupt_frames']:,} corrupt answers, {link['timeouts']:,} timeouts, "
+              f"{link['stale_frames']:,} stale frames"
+              + (f"; injected ({escape(link['inject_spec'])}): "
+                 + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in link["injected"].items())
+                 if "injected" in link else ""))
     if doc["layers"] and doc["layers"][0]["count"] is not None:
         out.print(layer_table(doc))
-    _write_json(args.json, doc, console)
+    write_json(args.json, doc, console)
     return 1 if doc["int_mismatches"] else 0
 
 
 def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
-    with _open(args, [args.model]) as board:
+    with open_board(args, [args.model]) as board:
         doc = profile_model(board, args.model, args.repeats)
     stdout_console().print(layer_table(doc))
-    _write_json(args.json, doc, console)
+    write_json(args.json, doc, console)
     return 0
 
 
@@ -77,12 +122,9 @@ def add_parsers(sub) -> None:
     for name, func, helptext in (("run", cmd_run, "run golden vectors on a board and compare"),
                                  ("profile", cmd_profile, "per-layer counts of a model on a board")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--board", default=DEFAULT_BOARD)
-        p.add_argument("--model", required=True)
-        p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
-        p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        add_board_args(p)
         if name == "run":
-            p.add_argument("--vectors", type=int, default=None, help="number of vectors (default all)")
+            p.add_argument("--vectors", type=positive_int, default=None, help="number of vectors (default all)")
         else:
-            p.add_argument("--repeats", type=int, default=5, help="vectors to take the median over")
+            p.add_argument("--repeats", type=positive_int, default=5, help="vectors to take the median over")
         p.set_defaults(func=func)

@@ -7,8 +7,9 @@ import sys
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
-from hil import board_cli, golden_cli
+from hil import board_cli, golden_cli, soak
 from hil.errors import HilError
 
 
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     golden_cli.add_parser(sub)
     board_cli.add_parsers(sub)
+    soak.add_parser(sub)
     return p
 
 
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (HilError, KeyError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        console.print(f"[red]error:[/] {msg}")
+        console.print(f"[red]error:[/] {escape(str(msg))}")
         return 2
 
 

@@ -18,6 +18,7 @@ from golden.build import artifact_dir, qmodel_path
 from golden.intsim.run import IntegerSimulator, dequantize
 from hil.boards.base import Board, BoardError, Capability
 from hil.compare import first_differing_layer, summarize
+from hil import recovery
 from hil.inject import injected
 
 RESULTS_FORMAT, RESULTS_VERSION = "hil-run", 1
@@ -60,6 +61,11 @@ def _layer_mode(board: Board) -> str:
 
 
 def run_vector(board: Board, mr: ModelRun, i: int) -> dict:
+    """Run vector i, restarting a dead or hung device (hil/recovery.py)."""
+    return recovery.with_restarts(board, mr.name, i, lambda: run_vector_once(board, mr, i))
+
+
+def run_vector_once(board: Board, mr: ModelRun, i: int) -> dict:
     """Run vector i; on an integer mismatch, localise the first differing layer."""
     t0 = time.perf_counter()
     res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board))
@@ -126,6 +132,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[dict], link0: tuple) -
         latency_ms=dict(device=(total["median"] / clock * 1e3) if total and clock else None,
                         round_trip=statistics.median(rtts) * 1e3 if rtts else None),
         link=link_report(board, link0),
+        restarts=[r for r in board.restart_log if r["model"] == mr.name],
         per_vector=[{k: v[k] for k in v if k != "layer_counts"} for v in per_vector],
     )
 

@@ -48,6 +48,7 @@ class Board(abc.ABC):
         self.device: Device | None = None
         self.info: DeviceInfo | None = None
         self.restarts = 0
+        self.restart_log: list[dict] = []   # one record per restart (hil/recovery.py)
         self._wire_carry = 0       # wire bytes of links closed by restarts
 
     @abc.abstractmethod
