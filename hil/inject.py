@@ -149,7 +149,7 @@ class FaultyLink:
         root = random.Random(spec.seed)
         self.h2d = _Damager(spec, random.Random(root.getrandbits(64)), spec.dir in ("both", "h2d"))
         self.d2h = _Damager(spec, random.Random(root.getrandbits(64)), spec.dir in ("both", "d2h"))
-        self.h2d._flush = self.inner.write            # bytes before a stall go out first
+        self.h2d._flush = lambda data: self.inner.write(data)   # bytes before a stall go out first
         self._held = bytearray()
         self.d2h._flush = self._held.extend
 
@@ -174,7 +174,7 @@ class FaultyLink:
 
     def reattach(self, inner) -> "FaultyLink":
         """The same damage on a new link (after a device restart); returns self."""
-        self.inner, self.h2d._flush = inner, inner.write
+        self.inner = inner
         self._held.clear()
         return self
 

@@ -8,6 +8,7 @@ connects. QEMU is always killed on close, also on Ctrl-C or a failed open.
 """
 from __future__ import annotations
 
+import os
 import shutil
 
 from hil.boards.base import BoardError, Capability
@@ -38,12 +39,28 @@ class Stm32QemuBoard(LocalProcessBoard):
 
     def is_listening(self, port: int) -> bool:
         # Connecting to probe would use up the one wait=on connection, so
-        # watch the kernel's socket table instead.
-        return _listening(port)
+        # watch the kernel's socket table instead, and make sure the listener
+        # is our QEMU, not another process that took the port first.
+        return _listening(port, self.proc.pid)
 
 
-def _listening(port: int) -> bool:
-    """Is 127.0.0.1:port in LISTEN state (Linux /proc/net/tcp)?"""
+def _listening(port: int, pid: int) -> bool:
+    """Does process `pid` hold a socket listening on 127.0.0.1:port (Linux /proc)?"""
     want = f"0100007F:{port:04X}"
     with open("/proc/net/tcp") as f:
-        return any(line.split()[1] == want and line.split()[3] == "0A" for line in f.readlines()[1:])
+        inodes = {cols[9] for cols in (line.split() for line in f.readlines()[1:])
+                  if cols[1] == want and cols[3] == "0A"}
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
