@@ -13,7 +13,7 @@ from rich.table import Table
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
 from hil.inject import FaultSpec, InjectError
 from hil.lab_config import board_section
-from hil.report import layer_table, run_table, stdout_console
+from hil.report import layer_table, link_line, run_table, stdout_console
 
 
 def open_board(args, models: list[str]):
@@ -94,13 +94,7 @@ def cmd_run(args, console: Console) -> int:
         out.print(f"  [red]{escape(line)}[/]")
     for r in doc["restarts"]:
         out.print(f"  [yellow]restart[/] at vector {r['vector']} during {r['request']}: {escape(r['message'])}")
-    link = doc["link"]
-    out.print(f"link: {link['requests']:,} requests, {link['retries']:,} retries, {link['naks']:,} NAKs, "
-              f"{link['corrupt_frames']:,} corrupt answers, {link['timeouts']:,} timeouts, "
-              f"{link['stale_frames']:,} stale frames"
-              + (f"; injected ({escape(link['inject_spec'])}): "
-                 + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in link["injected"].items())
-                 if "injected" in link else ""))
+    out.print(f"link: {escape(link_line(doc))}")
     if doc["layers"] and doc["layers"][0]["count"] is not None:
         out.print(layer_table(doc))
     write_json(args.json, doc, console)

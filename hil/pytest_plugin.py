@@ -4,12 +4,17 @@ Options: --board (default: the emulated stm32f4-qemu), --hil-config (lab
 config file), --vectors N (default: all), --model (repeatable), --hil-json
 (results file). Fixtures:
 
-* `hil_board`  session-scoped: built, deployed and connected once
+* `hil_board`  built, deployed and connected once per session
 * `dut`        the connected `hil.device.Device`
 * `hil_model`  per model: golden references + the device's model entry
 * `golden_vector`  parametrised (model, index): a failing test names its vector
 
 A rich summary table is printed at the end and results are written as JSON.
+
+A board-level problem (unknown board, no probe, toolchain missing, firmware
+build failed, device dead after its restarts) fails the first test that needs
+the board with one clear message; every later board test is skipped with a
+one-line reason pointing at it, instead of repeating the error per test.
 """
 from __future__ import annotations
 
@@ -20,14 +25,25 @@ import pytest
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
 
-_STATE: dict = {"records": {}, "board": None, "link0": {}}
+_STATE: dict = {"records": {}, "board": None, "link0": {}, "board_down": None}
+
+
+def _positive(text: str) -> int:
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more (leave --vectors out for all)")
+    return value
 
 
 def pytest_addoption(parser):
     g = parser.getgroup("hil", "hardware-in-the-loop")
     g.addoption("--board", default=None, help=f"board to test on (default {DEFAULT_BOARD}; `hil boards` lists them)")
     g.addoption("--hil-config", default=None, help="lab config file (TOML) binding boards to probes and ports")
-    g.addoption("--vectors", type=int, default=None, help="golden vectors per model (default: all)")
+    g.addoption("--vectors", type=_positive, default=None, help="golden vectors per model (default: all)")
     g.addoption("--model", action="append", default=None, help="model(s) to test (default: all on the board)")
     g.addoption("--hil-json", default="hil-results.json", help="where to write the results JSON")
 
@@ -66,23 +82,52 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("golden_vector", params, ids=ids)
 
 
+def _board_down(message: str) -> None:
+    """Fail this test with `message` (no traceback); later board tests are skipped."""
+    _STATE["board_down"] = message
+    pytest.fail(f"hil: {message}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
-def hil_board(request):
-    """The board under test, opened once for the session and always closed."""
+def _hil_session_board(request):
+    from hil.errors import HilError
     from hil.lab_config import board_section
     name = _board_name(request.config)
-    cls = board_class(name)
-    section = board_section(request.config.getoption("--hil-config"), name)
-    board = cls(BoardOptions(models=_models(request.config), config=section))
-    board.open()
+    board, problem = None, None
+    try:
+        cls = board_class(name)
+        section = board_section(request.config.getoption("--hil-config"), name)
+        board = cls(BoardOptions(models=_models(request.config), config=section))
+        board.open()
+    except HilError as exc:
+        problem = str(exc)
+    if problem:
+        _board_down(problem)     # outside the except: one line, no chained traceback
     _STATE["board"] = board
     yield board
     board.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
+def hil_board(request):
+    """The board under test, opened once for the session and always closed."""
+    if _STATE["board_down"]:
+        pytest.skip(f"hil: board unavailable: {_STATE['board_down'][:160]} (see the first failure)")
+    return request.getfixturevalue("_hil_session_board")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    outcome = yield
+    from hil.boards.base import BoardError
+    exc = outcome.excinfo[1] if outcome.excinfo else None
+    if isinstance(exc, BoardError) and "hil_board" in getattr(item, "fixturenames", ()):
+        _STATE["board_down"] = str(exc)    # e.g. dead after its restarts: skip the rest
+
+
+@pytest.fixture
 def dut(hil_board):
-    return hil_board.device
+    return hil_board.device       # per test: a restart replaces the Device
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +141,7 @@ def _hil_capability(request):
 
 
 @pytest.fixture(scope="session")
-def _model_runs(hil_board):
+def _model_runs(_hil_session_board):
     return {}
 
 

@@ -24,7 +24,7 @@ def _num(v):
 def run_table(docs: list[dict]) -> Table:
     t = Table(title=f"hil results on {docs[0]['board']} ({docs[0]['counter_note']})" if docs else "hil results")
     for col in ("model", "vectors", "int mismatches", "device", "float", "int", "agreement",
-                "count (median)", "device ms", "round trip ms", "retries/NAKs/stale", "restarts"):
+                "count (median)", "device ms", "round trip ms"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for d in docs:
         acc, tc = d["accuracy"], d["total_count"]
@@ -38,20 +38,22 @@ def run_table(docs: list[dict]) -> Table:
                   ("[green]0[/]" if d["int_mismatches"] == 0 else f"[red]{d['int_mismatches']}[/]"),
                   dev, fl, it, agree, _num(tc["median"]) if tc else "-",
                   "-" if lat["device"] is None else f"{lat['device']:.3f}",
-                  "-" if lat["round_trip"] is None else f"{lat['round_trip']:.1f}",
-                  _link(d.get("link", {})), _restarts(d.get("restarts", [])))
+                  "-" if lat["round_trip"] is None else f"{lat['round_trip']:.1f}")
     return t
 
 
-def _link(link: dict) -> str:
+def link_line(doc: dict) -> str:
+    """One line on what the link needed: retries, NAKs, stale frames, restarts."""
+    link = doc.get("link", {})
     if "retries" not in link:
-        return "-"
-    text = f"{link['retries']}/{link['naks']}/{link['stale_frames']}"
-    return text if not (link["retries"] or link["naks"]) else f"[yellow]{text}[/]"
-
-
-def _restarts(restarts: list) -> str:
-    return "[yellow]" + str(len(restarts)) + "[/]" if restarts else "0"
+        return ""
+    text = (f"{doc['model']}: {link['requests']:,} requests, {link['retries']:,} retries, {link['naks']:,} NAKs, "
+            f"{link['corrupt_frames']:,} corrupt answers, {link['timeouts']:,} timeouts, "
+            f"{link['stale_frames']:,} stale frames, {len(doc.get('restarts', []))} restarts")
+    if "injected" in link:
+        text += (f"; injected ({link['inject_spec']}): "
+                 + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in link["injected"].items()))
+    return text
 
 
 def layer_table(doc: dict) -> Table:
@@ -75,6 +77,7 @@ def results_table(docs: list[dict], tw) -> None:
     for d in docs:
         for line in d["mismatch_details"][:5]:
             buf.write(f"  {line}\n")
+        buf.write(f"  link: {link_line(d)}\n")
         for r in d.get("restarts", []):
             buf.write(f"  restart: {d['model']} vector {r['vector']} during {r['request']}: {r['message']}\n")
     tw.write(buf.getvalue())

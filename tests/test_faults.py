@@ -18,6 +18,8 @@ from hil.link import SerialLink
 from hil.runner import run_model
 from hil.soak import soak
 
+pytest_plugins = ["pytester"]
+
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
                                 reason="qemu-system-arm / arm-none-eabi-gcc not on PATH (make setup)")
 
@@ -163,3 +165,32 @@ def test_port_taken_by_another_process_is_retried(monkeypatch, caplog):
         assert f":{taken}" not in board.link.url
     assert f"port {taken} was taken" in caplog.text and "Address already in use" in caplog.text
     squatter.close()
+
+
+# ---- pytest: one failure for a board-level problem ------------------------------
+
+def test_board_problem_fails_once_and_skips_the_rest(pytester):
+    pytester.makepyfile(test_many="""
+        import pytest
+
+        @pytest.mark.parametrize("i", range(40))
+        def test_vec(hil_board, i):
+            pass
+
+        def test_dut(dut):
+            pass
+
+        def test_no_board():
+            pass
+    """)
+    r = pytester.runpytest_subprocess("--board=nosuch", "-ra")
+    r.assert_outcomes(passed=1, errors=1, skipped=40)
+    r.stdout.fnmatch_lines(["*hil: unknown board 'nosuch'*known boards*", "*SKIPPED [[]39[]]*board unavailable*"])
+    assert len(r.stdout.lines) < 40 and "Traceback" not in r.stdout.str()
+
+
+def test_pytest_vectors_zero_is_a_usage_error(pytester):
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    r = pytester.runpytest_subprocess("--vectors=0")
+    assert r.ret == 4
+    r.stderr.fnmatch_lines(["*--vectors*0: give 1 or more*"])
