@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from golden import models
-from golden.graph import extract_layers
+from golden.graph import UnsupportedLayer, extract_layers
 from golden.onnx_io import module_from_onnx
 
 DATASETS = {"mnist": ("mnist_lenet",), "kws": ("kws_dscnn",), "sine": ("sine_mlp",)}
@@ -25,7 +26,19 @@ def _like(dataset: str) -> models.ModelInfo:
 def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelInfo:
     """Register a trained module; fails now, naming the layer, if a layer is unsupported."""
     like = _like(dataset)
-    extract_layers(module, like.input_shape)          # validate before anything is built
+    try:   # run it once first: torch's shape propagation prints a traceback of its own on failure
+        with torch.no_grad():
+            module.eval()(torch.zeros((1,) + tuple(like.input_shape)))
+    except (RuntimeError, ValueError, TypeError) as exc:    # layers whose shapes do not chain
+        raise UnsupportedLayer(f"model '{name}' does not run on the {dataset} input {tuple(like.input_shape)}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    layers = extract_layers(module, like.input_shape)       # validate before anything is built
+    outputs = int(np.prod(layers[-1].out_shape))
+    want = len(like.classes) if like.classes else 1      # the one regression set (sine) has one output
+    if outputs != want:
+        what = f"the {len(like.classes)} classes" if like.classes else f"the {want} regression output(s)"
+        raise UnsupportedLayer(f"model '{name}' has {outputs} outputs, but the {dataset} data set has {what}: "
+                               f"change its last layer to {want} outputs")
     state = {k: v.clone() for k, v in module.state_dict().items()}
 
     def build() -> nn.Module:
@@ -39,7 +52,17 @@ def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelI
 
 
 def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
-    module, shape = module_from_onnx(path)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ONNX file {path} not found")
+    try:
+        module, shape = module_from_onnx(path)
+    except UnsupportedLayer:
+        raise
+    except Exception as exc:  # noqa: BLE001 - protobuf, onnx and torch raise many types for a bad file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UnsupportedLayer(f"{path}: not an ONNX model this importer can read ({first}); export it with "
+                               f"torch.onnx.export(..., dynamo=False) or check the file") from None
     like = _like(dataset)
     if tuple(shape) != tuple(like.input_shape):
         raise ValueError(f"{path}: input shape {tuple(shape)} does not match the {dataset} "
