@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from golden.errors import DatasetError
 from golden import models
 from golden.graph import UnsupportedLayer, extract_layers
 from golden.onnx_io import module_from_onnx
@@ -19,7 +20,7 @@ DATASETS = {"mnist": ("mnist_lenet",), "kws": ("kws_dscnn",), "sine": ("sine_mlp
 
 def _like(dataset: str) -> models.ModelInfo:
     if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset '{dataset}'; use one of {sorted(DATASETS)}")
+        raise DatasetError(f"unknown dataset '{dataset}'; use one of {sorted(DATASETS)}")
     return models.get(DATASETS[dataset][0])
 
 
@@ -37,8 +38,8 @@ def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelI
     want = len(like.classes) if like.classes else 1      # the one regression set (sine) has one output
     if outputs != want:
         what = f"the {len(like.classes)} classes" if like.classes else f"the {want} regression output(s)"
-        raise UnsupportedLayer(f"model '{name}' has {outputs} outputs, but the {dataset} data set has {what}: "
-                               f"change its last layer to {want} outputs")
+        raise DatasetError(f"model '{name}' has {outputs} outputs, but the {dataset} data set has {what}: "
+                           f"change its last layer to {want} outputs")
     state = {k: v.clone() for k, v in module.state_dict().items()}
 
     def build() -> nn.Module:
@@ -65,7 +66,7 @@ def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
                                f"torch.onnx.export(..., dynamo=False) or check the file") from None
     like = _like(dataset)
     if tuple(shape) != tuple(like.input_shape):
-        raise ValueError(f"{path}: input shape {tuple(shape)} does not match the {dataset} "
+        raise DatasetError(f"{path}: input shape {tuple(shape)} does not match the {dataset} "
                          f"data set's {tuple(like.input_shape)}")
     return register_module(name, module, dataset)
 

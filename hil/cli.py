@@ -32,9 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]")
         return 130
-    except (HilError, KeyError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        console.print(f"[red]error:[/] {escape(str(msg))}")
+    except (HilError, OSError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")   # escape: messages quote [brackets]
         return 2
 
 

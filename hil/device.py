@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from hil.errors import FrameError, LinkTimeout
+from hil.errors import FrameError, InputError, LinkTimeout, ModelNotOnDevice
 from hil.link import SerialLink
 from hil.protocol import codec, spec
 
@@ -65,7 +65,7 @@ class DeviceInfo:
             if m.name == name_or_id or m.id == name_or_id:
                 return m
         known = ", ".join(f"{m.id}:{m.name}" for m in self.models)
-        raise KeyError(f"device has no model '{name_or_id}' (it has {known})")
+        raise ModelNotOnDevice(f"device has no model '{name_or_id}' (it has {known})")
 
 
 @dataclass
@@ -325,9 +325,9 @@ class Device:
 
     def infer(self, model: ModelInfo, mode: str = "OUTPUTS", repeat: int = 1) -> InferResult:
         if not 1 <= repeat <= 0xFFFF or (mode != "TIMING" and repeat != 1):
-            raise ValueError(f"repeat {repeat}: use 1 for mode {mode}, 1..65535 for TIMING")
+            raise InputError(f"repeat {repeat}: use 1 for mode {mode}, 1..65535 for TIMING")
         if model.macs * repeat > MAX_TIMING_MACS:
-            raise ValueError(f"INFER of '{model.name}' x{repeat} is {model.macs * repeat:,} MACs, more than "
+            raise InputError(f"INFER of '{model.name}' x{repeat} is {model.macs * repeat:,} MACs, more than "
                              f"the {MAX_TIMING_MACS:,} one request may take: use repeat <= "
                              f"{max(1, MAX_TIMING_MACS // max(1, model.macs))} and several requests")
         work = model.macs * repeat * (2 if mode == "LAYER_TENSORS" else 1)
@@ -351,7 +351,7 @@ class Device:
     def run(self, model: ModelInfo, x: np.ndarray, mode: str = "OUTPUTS") -> InferResult:
         x = np.asarray(x)
         if tuple(x.shape) != tuple(model.in_shape) or x.nbytes != model.in_bytes:
-            raise ValueError(f"input shape {tuple(x.shape)} ({x.nbytes} bytes) does not match model "
+            raise InputError(f"input shape {tuple(x.shape)} ({x.nbytes} bytes) does not match model "
                              f"'{model.name}' input {model.in_shape} ({model.in_bytes} bytes)")
         self.load_input(model.id, np.ascontiguousarray(x, dtype=model.in_dtype).tobytes())
         return self.infer(model, mode)

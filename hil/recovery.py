@@ -28,8 +28,8 @@ TRIES_PER_VECTOR = 2      # a vector that kills the device twice is failed, not 
 
 
 def _dead_device_errors() -> tuple[type[BaseException], ...]:
-    from hil import device
-    fault = getattr(device, "DeviceFault", None)   # the device's own fault report, where it has one
+    from hil import errors
+    fault = getattr(errors, "DeviceFault", None)   # the device's own fault report (FAULT frame)
     return (LinkError, LinkRetriesExhausted) + ((fault,) if fault else ())
 
 

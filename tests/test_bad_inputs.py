@@ -7,10 +7,13 @@ import pytest
 from torch import nn
 
 from golden import models
+from golden.errors import DatasetError
 from golden.graph import UnsupportedLayer
 from golden.onnx_io import export_onnx
 from hil import cli
 from hil.boards import BoardError, BoardOptions, board_class
+from hil.errors import ConfigError, InputError
+from hil.lab_config import BoardConfig
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:
@@ -71,7 +74,7 @@ def test_onnx_same_upper_padding_gives_no_traceback(tmp_path, capsys):
 def test_seven_class_model_on_ten_class_mnist():
     from golden.user_models import register_module
     seven = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 26 * 26, 7))
-    with pytest.raises(UnsupportedLayer, match="has 7 outputs, but the mnist data set has the 10 classes"):
+    with pytest.raises(DatasetError, match="has 7 outputs, but the mnist data set has the 10 classes"):
         register_module("u7", seven, "mnist")
     assert "u7" not in models.REGISTRY
 
@@ -81,9 +84,9 @@ def test_timing_repeat_is_bounded_before_anything_is_sent():
     with board:
         m = board.info.model("kws_dscnn")
         sent = board.link.bytes_out
-        with pytest.raises(ValueError, match="x65535 is .* MACs, more than .* use repeat <= 77"):
+        with pytest.raises(InputError, match="x65535 is .* MACs, more than .* use repeat <= 77"):
             board.device.infer(m, "TIMING", repeat=65535)
-        with pytest.raises(ValueError, match="repeat 2: use 1 for mode OUTPUTS"):
+        with pytest.raises(InputError, match="repeat 2: use 1 for mode OUTPUTS"):
             board.device.infer(m, "OUTPUTS", repeat=2)
         assert board.link.bytes_out == sent
 
@@ -95,7 +98,7 @@ class _Probe:
 def test_probe_uid_matches_ignoring_case(monkeypatch):
     from hil.boards import stm32_disc1
     monkeypatch.setattr(stm32_disc1, "_probes", lambda: [_Probe()])
-    board = stm32_disc1.Stm32Disc1Board(BoardOptions(config={"probe_uid": "0669FF485550755187121723"}))
+    board = stm32_disc1.Stm32Disc1Board(BoardOptions(config=BoardConfig(probe_uid="0669FF485550755187121723")))
     assert board._choose_probe() is not None
 
 
@@ -116,3 +119,20 @@ def test_pyocd_session_never_blocks(monkeypatch):
     with pytest.raises(BoardError, match="went away before pyOCD could open it"):
         board.deploy()
     assert calls["blocking"] is False
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("boards = 5", "'boards' must be a table"),
+    ("[boards]\nstm32f4 = 'x'", "boards.stm32f4: expected a table"),
+    ("[boards.stm32f4]\nbaud = 'fast'", "boards.stm32f4.baud: expected an integer"),
+    ("[boards.stm32f4]\nprobe_id = 'abc'", "unknown key(s) probe_id"),
+    ("[boards.stm32f4.extra]\nx = 1", "unknown key(s) extra"),
+    ("[boards.fpga-sim]\ncalibration = [1, 2]", "expected a list of strings"),
+    ("[board.stm32f4]\nbaud = 1", "unknown top-level key(s) board"),
+    ("boards = [", "lab config"),
+])
+def test_lab_config_of_the_wrong_structure(tmp_path, capsys, text, msg):
+    path = tmp_path / "lab.toml"
+    path.write_text(text)
+    code, out = run_cli(capsys, "run", "--board", "stm32f4", "--model", "mnist_lenet", "--hil-config", str(path))
+    assert code == 2 and msg in out and "Traceback" not in out
