@@ -97,8 +97,14 @@ def cmd_run(args, console: Console) -> int:
     out.print(f"link: {escape(link_line(doc))}")
     if doc["layers"] and doc["layers"][0]["count"] is not None:
         out.print(layer_table(doc))
+    for f in doc["failed_vectors"]:
+        out.print(f"  [red]failed[/] vector {f['index']}: {escape(f['error'])}")
     write_json(args.json, doc, console)
-    return 1 if doc["int_mismatches"] else 0
+    if doc["aborted"]:
+        console.print(f"[red]error:[/] {escape(doc['aborted'])} (results of the {doc['vectors']} vectors done "
+                      f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
+        return 2
+    return 1 if doc["int_mismatches"] or doc["failed_vectors"] else 0
 
 
 def cmd_profile(args, console: Console) -> int:

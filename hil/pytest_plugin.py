@@ -25,7 +25,7 @@ import pytest
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
 
-_STATE: dict = {"records": {}, "board": None, "link0": {}, "board_down": None}
+_STATE: dict = {"records": {}, "failed": {}, "board": None, "link0": {}, "board_down": None}
 
 
 def _positive(text: str) -> int:
@@ -160,6 +160,26 @@ def record_vector(model: str, record, model_run) -> None:
     _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A golden-vector test that failed without recording a verdict (an error, a
+    device that died on it) is listed as a failed vector, not judged."""
+    outcome = yield
+    report = outcome.get_result()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if call.when != "call" or not report.failed or "golden_vector" not in params:
+        return
+    name, index = params["golden_vector"]
+    records, mr = _STATE["records"].get(name, ([], None))
+    mr = mr or item.funcargs.get("hil_model")
+    if mr is None or any(r.index == index for r in records):
+        return
+    _STATE["records"].setdefault(name, ([], mr))
+    first = str(call.excinfo.value).strip().splitlines()
+    _STATE["failed"].setdefault(name, []).append(
+        dict(index=index, error=f"{call.excinfo.typename}: {first[0] if first else ''}"))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     board = _STATE.get("board")
     if not _STATE["records"] or board is None or board.info is None:
@@ -168,7 +188,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from hil.runner import assemble
     docs = []
     for name, (records, mr) in _STATE["records"].items():
-        docs.append(assemble(board, mr, records, _STATE["link0"][name]))
+        docs.append(assemble(board, mr, records, _STATE["link0"][name], _STATE["failed"].get(name, [])))
     path = Path(config.getoption("--hil-json"))
     path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
     results_table(docs, terminalreporter._tw)

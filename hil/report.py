@@ -77,6 +77,8 @@ def results_table(docs: list[dict], tw) -> None:
     for d in docs:
         for line in d["mismatch_details"][:5]:
             buf.write(f"  {line}\n")
+        for f in d.get("failed_vectors", [])[:5]:
+            buf.write(f"  failed: {d['model']} vector {f['index']}: {f['error']}\n")
         buf.write(f"  link: {link_line(d)}\n")
         for r in d.get("restarts", []):
             buf.write(f"  restart: {d['model']} vector {r['vector']} during {r['request']}: {r['message']}\n")

@@ -98,15 +98,24 @@ def run_model(board: Board, name: str, vectors: int | None = None,
     mr = prepare(board, name)
     n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
     link0 = link_mark(board)
-    per_vector = []
+    per_vector, failed, aborted = [], [], None
     for i in range(n):
-        per_vector.append(run_vector(board, mr, i))
+        try:
+            per_vector.append(run_vector(board, mr, i))
+        except recovery.VectorFailed as exc:      # killed the device twice: judged as failed, run goes on
+            failed.append(dict(index=i, error=str(exc)))
+        except BoardError as exc:                 # dead after its restarts: keep what is done
+            aborted = str(exc)
+            break
         if progress:
             progress(i + 1, n)
-    return assemble(board, mr, per_vector, link0)
+    doc = assemble(board, mr, per_vector, link0, failed)
+    doc["aborted"] = aborted
+    return doc
 
 
-def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0: tuple) -> dict:
+def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0: tuple,
+             failed: list[dict] = ()) -> dict:
     """The results document of one model from its verdicts.
 
     Every figure is computed from the recorded vectors and the golden rows of
@@ -138,6 +147,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
                         round_trip=statistics.median(rtts) * 1e3 if rtts else None),
         link=link_report(board, link0),
         restarts=[r for r in board.restart_log if r["model"] == mr.name],
+        failed_vectors=sorted(failed, key=lambda f: f["index"]),
         per_vector=[v.to_json() for v in per_vector],
     )
 
