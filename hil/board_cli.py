@@ -70,7 +70,7 @@ def cmd_boards(args, console: Console) -> int:
         try:
             cls = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not hide the others
-            t.add_row(name, "?", "-", f"[red]cannot load: {exc}[/]")
+            t.add_row(name, "?", "-", f"[red]cannot load: {escape(str(exc))}[/]")
             continue
         caps = ", ".join(sorted(c.value for c in cls.capabilities))
         t.add_row(name, "emulated" if "emulated" in caps else "real", caps, cls.description)

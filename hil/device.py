@@ -1,9 +1,10 @@
-"""Host side of the wire protocol: one request, one response, by sequence number.
+"""Host side of the wire protocol: one request, one answer, by sequence number.
 
 `Device` turns protocol messages (docs/protocol.md) into calls: info(),
-load_input(), infer(), read_tensor(). Frames that are not the answer to the
-outstanding request (stale responses after a reconnect, undecodable chunks)
-are dropped and counted, never silently retried.
+load_input(), infer(), read_tensor(). A NAK, a damaged answer or a timeout
+makes it send the request again under a new seq (every request is
+idempotent), a bounded number of times; frames that answer no outstanding
+attempt are dropped. All of it is counted in `Device.stats`, never silent.
 """
 from __future__ import annotations
 
