@@ -189,8 +189,10 @@ class Device:
             # device's buffer, so this request is never glued to it; a second
             # trailing one ends the frame even if its own delimiter is damaged
             # (empty chunks are ignored), so that costs a NAK, not a timeout.
+            # Not after INFER: a byte arriving while the model runs would add
+            # the RX interrupt's cycles to the counts.
             self.link.write(bytes([spec.DELIMITER]) + codec.encode_frame(frame_type, seq, payload)
-                            + bytes([spec.DELIMITER]))
+                            + (b"" if name == "INFER" else bytes([spec.DELIMITER])))
             self.payload_bytes += len(payload)
             outcome = self._await(name, sent, wait)
             if isinstance(outcome, dict):
