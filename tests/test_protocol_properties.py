@@ -7,7 +7,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")    # in the dev extra
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from hil.errors import FrameError  # noqa: E402
+from hil.errors import DeviceError, FrameError  # noqa: E402
 from hil.protocol import codec, spec  # noqa: E402
 from hil.protocol.codec import Frame, FrameDecoder  # noqa: E402
 
@@ -95,3 +95,15 @@ def test_one_damaged_byte_is_always_detected(type_, seq, payload, data):
     wire[pos] ^= data.draw(st.integers(1, 255))
     frames = [e for e in FrameDecoder().feed(bytes(wire)) if isinstance(e, Frame)]
     assert frames == [] or frames == [Frame(type_, seq, payload)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 255), st.binary(max_size=spec.MAX_PAYLOAD))
+def test_decoding_any_payload_raises_only_frame_error(type_, payload):
+    """A CRC-valid frame with any type and payload: a message, FrameError, or (ERROR frames) DeviceError."""
+    frame = Frame(type_, 1, payload)
+    try:
+        codec.decode_message(frame)
+        codec.raise_for_error(frame)
+    except (FrameError, DeviceError):
+        pass
