@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from golden.registry import DEFAULT_MODELS
 from hil.device import Device, DeviceInfo, Timing
@@ -62,7 +62,8 @@ class Board(abc.ABC):
 
     def timing(self) -> Timing:
         """How long requests may take on this board; boards with slow links override."""
-        return Timing() if self.options.timeout is None else Timing(base_s=self.options.timeout)
+        t = Timing(per_byte_s=max(Timing.per_byte_s, 30 / self.baudrate()))   # 3x the wire time of a byte
+        return t if self.options.timeout is None else replace(t, base_s=self.options.timeout)
 
     def open(self) -> Device:
         """build, deploy, connect and resynchronise; returns the Device."""
