@@ -46,9 +46,10 @@ def with_restarts(board: Board, model: str, index: int, run: Callable[[], T]) ->
             return run()
         except dead as exc:
             request = board.device.in_flight if board.device else None
+            registers = getattr(exc, "registers", None)
             record = dict(model=model, vector=index, request=request, error=type(exc).__name__,
-                          message=str(exc), registers=getattr(exc, "registers", None),
-                          layer=getattr(exc, "layer", None))
+                          message=str(exc), registers=registers,
+                          where=board.locate(registers["pc"]) if registers and "pc" in registers else None)
         _restart(board, record)
     raise VectorFailed(f"{board.name}: {model} vector {index} left the device dead {TRIES_PER_VECTOR} times "
                        f"(last: {record['error']} during {request}); see the restarts in the results")

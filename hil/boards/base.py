@@ -101,6 +101,10 @@ class Board(abc.ABC):
         self.restarts += 1
         self._connect(self.reset_target())
 
+    def locate(self, address: int) -> str | None:
+        """Where a code address of the running image is (function, file), for fault reports."""
+        return None
+
     def reset_target(self) -> str:
         """Restart the target, return the link URL. Default: stop and deploy again
         (a new emulator process); real boards reset through their probe."""

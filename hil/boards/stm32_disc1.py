@@ -10,7 +10,7 @@ are never mixed up. Only a board can prove this path; see docs/board-bringup.md.
 from __future__ import annotations
 
 from hil.boards.base import Board, BoardError, Capability
-from hil.targets.stm32.firmware import build_stm32
+from hil.targets.stm32.firmware import build_stm32, locate
 
 PYOCD_TARGET = "stm32f429xi"
 
@@ -36,6 +36,9 @@ class Stm32Disc1Board(Board):
 
     def baudrate(self) -> int:
         return self.options.config.baud
+
+    def locate(self, address: int) -> str | None:
+        return locate(getattr(self, "elf", None), address)
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name)

@@ -13,7 +13,7 @@ import shutil
 
 from hil.boards.base import BoardError, Capability
 from hil.boards.local_process import LocalProcessBoard
-from hil.targets.stm32.firmware import build_stm32
+from hil.targets.stm32.firmware import build_stm32, locate
 
 QEMU = "qemu-system-arm"
 
@@ -27,6 +27,9 @@ class Stm32QemuBoard(LocalProcessBoard):
     def __init__(self, options=None):
         super().__init__(options)
         self.elf = None
+
+    def locate(self, address: int) -> str | None:
+        return locate(getattr(self, "elf", None), address)
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, board=self.name)

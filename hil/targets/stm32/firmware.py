@@ -35,3 +35,18 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
 def _python() -> str:
     import sys
     return sys.executable
+
+
+def locate(elf: Path | None, address: int) -> str | None:
+    """`function (file:line)` of a code address in the firmware ELF, for fault reports; None if unknown."""
+    tool = shutil.which("arm-none-eabi-addr2line")
+    if elf is None or tool is None or not Path(elf).exists():
+        return None
+    try:
+        out = subprocess.run([tool, "-f", "-e", str(elf), hex(address & ~1)], capture_output=True, text=True,
+                             timeout=10).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if len(out) < 2 or out[0] == "??":
+        return None
+    return f"{out[0]} ({Path(out[1].split(' ')[0]).name})"
