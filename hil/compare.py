@@ -81,6 +81,9 @@ def summarize(device_int: np.ndarray, sim_int: np.ndarray, to_real, float_out: n
 
     `to_real` dequantizes integer outputs with the model's output scale.
     """
+    if len(device_int) == 0:     # every vector failed: nothing to judge, nothing to average
+        return Report(task, 0, 0, dict(metric="accuracy" if task == "classification" else "mae",
+                                       device=None, float=None, int=None), {}, [])
     device_int = np.asarray(device_int).reshape(len(device_int), -1)
     sim_int = np.asarray(sim_int).reshape(len(sim_int), -1)
     dev = np.asarray(to_real(device_int), np.float64)

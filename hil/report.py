@@ -29,8 +29,8 @@ def run_table(docs: list[dict]) -> Table:
     for d in docs:
         acc, tc = d["accuracy"], d["total_count"]
         if acc.get("metric") == "mae":
-            dev, fl, it, agree = (f"MAE {acc['device']:.4f}", f"MAE {acc['float']:.4f}",
-                                  f"MAE {acc['int']:.4f}", "-")
+            dev, fl, it = ("-" if acc[k] is None else f"MAE {acc[k]:.4f}" for k in ("device", "float", "int"))
+            agree = "-"
         else:
             dev, fl, it, agree = _pct(acc["device"]), _pct(acc["float"]), _pct(acc["int"]), _pct(d["vs_float"].get("agreement"))
         lat = d["latency_ms"]

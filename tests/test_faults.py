@@ -194,3 +194,25 @@ def test_pytest_vectors_zero_is_a_usage_error(pytester):
     r = pytester.runpytest_subprocess("--vectors=0")
     assert r.ret == 4
     r.stderr.fnmatch_lines(["*--vectors*0: give 1 or more*"])
+
+
+def test_device_dead_after_its_restarts_fails_once(pytester):
+    pytester.makeconftest("""
+        from hil import recovery, runner
+        from hil.link import LinkError
+
+        recovery.MAX_RESTARTS = 1
+
+        def dead(board, mr, i):
+            raise LinkError(f"{board.name}: read failed: connection reset")
+        runner.run_vector_once = dead
+    """)
+    pytester.makepyfile(test_user="""
+        from hil.runner import run_vector
+
+        def test_vec(hil_board, hil_model, golden_vector):
+            run_vector(hil_board, hil_model, golden_vector[1])
+    """)
+    r = pytester.runpytest_subprocess("--board=sim", "--model=sine_mlp", "--vectors=6", "-ra")
+    r.assert_outcomes(failed=1, skipped=5)
+    r.stdout.fnmatch_lines(["*device dead after 1 restarts*", "*SKIPPED [[]5[]]*board unavailable*"])
