@@ -12,7 +12,6 @@ bounded smoke version.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from rich.console import Console

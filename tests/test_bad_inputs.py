@@ -12,7 +12,7 @@ from golden.graph import UnsupportedLayer
 from golden.onnx_io import export_onnx
 from hil import cli
 from hil.boards import BoardError, BoardOptions, board_class
-from hil.errors import ConfigError, InputError
+from hil.errors import InputError
 from hil.lab_config import BoardConfig
 
 

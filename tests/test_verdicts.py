@@ -2,7 +2,6 @@
 that failed without a verdict, and a vector that kills the device twice."""
 import json
 
-import pytest
 
 from hil import runner
 from hil.boards import BoardOptions, board_class
