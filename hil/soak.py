@@ -97,7 +97,7 @@ def cmd_soak(args, console: Console) -> int:
 def add_parser(sub) -> None:
     from hil.board_cli import add_board_args, positive_int
     p = sub.add_parser("soak", help="many vectors over a noisy link: faults injected, detected, undetected",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_board_args(p)
     p.add_argument("--vectors", type=positive_int, default=1000, help="vectors to run, round robin (default 1000)")
     p.set_defaults(func=cmd_soak)
