@@ -109,7 +109,17 @@ def test_sequence_numbers_start_at_random():
     assert len(starts) > 1 and 0xFFFF not in starts
 
 
-# ---- dead devices, orphans, ports (QEMU twin) -------------------------------------
+# ---- the real firmware: noisy link, dead devices, orphans, ports (QEMU twin) -------
+
+@needs_qemu
+def test_firmware_on_a_noisy_link_is_exact():
+    """The Done-when of issue 8 in small (the 200-vector run is in docs/reliability.md)."""
+    board = board_class("stm32f4-qemu")(BoardOptions(models=["mnist_lenet"],
+                                                     inject=FaultSpec.parse("corrupt=0.01,seed=1")))
+    with board:
+        doc = run_model(board, "mnist_lenet", vectors=8)
+    assert doc["vectors"] == 8 and doc["int_mismatches"] == 0 and doc["link"]["retries"] > 0
+
 
 @needs_qemu
 def test_killed_and_hung_emulator_is_restarted_and_recorded():
