@@ -95,7 +95,7 @@ def cmd_run(args, console: Console) -> int:
     for r in doc["restarts"]:
         out.print(f"  [yellow]restart[/] at vector {r['vector']} during {r['request']}: {escape(r['message'])}")
     out.print(f"link: {escape(link_line(doc))}")
-    if doc["layers"] and doc["layers"][0]["count"] is not None:
+    if doc["unit"] and doc["layers"] and doc["layers"][0].get(doc["unit"]) is not None:
         out.print(layer_table(doc))
     for f in doc["failed_vectors"]:
         out.print(f"  [red]failed[/] vector {f['index']}: {escape(f['error'])}")

@@ -151,7 +151,8 @@ class Device:
         self._decoder = codec.FrameDecoder()
         self.stats = LinkStats()
         self.payload_bytes = 0        # useful payload bytes moved, both directions
-        self.load_chunk = spec.MAX_PAYLOAD - codec.layout("LOAD_INPUT").fixed_len
+        self.max_payload = spec.MAX_PAYLOAD   # lowered to the device's own after sync()
+        self.load_chunk = self.max_payload - codec.layout("LOAD_INPUT").fixed_len
         self.in_flight: str | None = None   # request being answered, for dead-device reports
 
     @property
@@ -265,7 +266,10 @@ class Device:
     def sync(self) -> dict:
         """Resynchronise after connect: a delimiter flushes any half frame, then PING."""
         self.link.write(bytes([spec.DELIMITER]))
-        return self.request("PING", timeout=1.0)
+        r = self.request("PING", timeout=1.0)
+        self.max_payload = min(spec.MAX_PAYLOAD, r["max_payload"])   # an older, smaller device
+        self.load_chunk = min(self.load_chunk, self.max_payload - codec.layout("LOAD_INPUT").fixed_len)
+        return r
 
     # ---- messages ----------------------------------------------------------
     def info(self) -> DeviceInfo:
@@ -293,7 +297,7 @@ class Device:
         link), grown again after clean answers. The device's `filled` says
         where the next chunk starts, so a changed size never leaves a gap."""
         data = bytes(data)
-        biggest = spec.MAX_PAYLOAD - codec.layout("LOAD_INPUT").fixed_len
+        biggest = self.max_payload - codec.layout("LOAD_INPUT").fixed_len
         off, clean = 0, 0
         while True:
             n = self.load_chunk
