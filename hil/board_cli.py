@@ -14,6 +14,7 @@ from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
 from hil.inject import FaultSpec, InjectError
 from hil.lab_config import board_section
 from hil.report import layer_table, link_line, run_table, stdout_console
+from hil.results.recording import add_db_options
 
 
 def open_board(args, models: list[str]):
@@ -50,15 +51,17 @@ def inject_arg(text: str) -> FaultSpec:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--inject: ")) from None
 
 
+INJECT_HELP = ("damage the link: corrupt=P,drop=P,dup=P,stall=P,stall_ms=MS,seed=N "
+               "(per-byte probabilities; docs/reliability.md)")
+
+
 def add_board_args(p) -> None:
-    """Options every board command takes."""
+    """Options of `hil soak` (run and profile add the results-store options too)."""
     p.add_argument("--board", default=DEFAULT_BOARD)
     p.add_argument("--model", required=True)
     p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
     p.add_argument("--json", type=Path, default=None, help="write results JSON here")
-    p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC",
-                   help="damage the link: corrupt=P,drop=P,dup=P,stall=P,stall_ms=MS,seed=N "
-                        "(per-byte probabilities; docs/reliability.md)")
+    p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
 
 
 def cmd_boards(args, console: Console) -> int:
@@ -82,12 +85,20 @@ def cmd_boards(args, console: Console) -> int:
 
 
 def cmd_run(args, console: Console) -> int:
+    from hil.results.recording import recording, resolve_resume, resume_models, store_for
     from hil.runner import run_model
-    with open_board(args, [args.model]) as board:
-        with progress_bar(console) as prog:
-            task = prog.add_task(f"{args.model} on {args.board}", total=None)
-            doc = run_model(board, args.model, args.vectors,
-                            progress=lambda i, n: prog.update(task, completed=i, total=n))
+    with store_for(args) as store:
+        resume = resolve_resume(args, store) if store is not None else None
+        if resume is not None and len(args.resume_models) > 1:      # a nightly or pytest run
+            return resume_models(args, store, resume, console)
+        with open_board(args, [args.model]) as board, \
+                recording(store, board, [args.model], args.vectors, args, resume) as rec:
+            with progress_bar(console) as prog:
+                task = prog.add_task(f"{args.model} on {args.board}", total=None)
+                doc = run_model(board, args.model, args.vectors,
+                                progress=lambda i, n: prog.update(task, completed=i, total=n),
+                                sink=rec.sink, done=rec.done(args.model))
+            rec.finish_model(args.model, doc)
     out = stdout_console()
     out.print(run_table([doc]))
     for line in doc["mismatch_details"]:
@@ -99,12 +110,19 @@ def cmd_run(args, console: Console) -> int:
         out.print(layer_table(doc))
     for f in doc["failed_vectors"]:
         out.print(f"  [red]failed[/] vector {f['index']}: {escape(f['error'])}")
+    if rec.run_id is not None:
+        doc["run_id"] = rec.run_id
     write_json(args.json, doc, console)
+    if rec.run_id is not None:
+        console.print(f"run {rec.run_id} recorded in {store.path}")
+    for line in rec.regression_lines():
+        out.print(f"[red]{escape(line)}[/]", highlight=False)
     if doc["aborted"]:
         console.print(f"[red]error:[/] {escape(doc['aborted'])} (results of the {doc['vectors']} vectors done "
                       f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
         return 2
-    return 1 if doc["int_mismatches"] or doc["failed_vectors"] else 0
+    return 1 if (doc["int_mismatches"] or doc["failed_vectors"]
+                 or any(v["regression"] for v in rec.verdicts.values())) else 0
 
 
 def cmd_profile(args, console: Console) -> int:
@@ -122,9 +140,15 @@ def add_parsers(sub) -> None:
     for name, func, helptext in (("run", cmd_run, "run golden vectors on a board and compare"),
                                  ("profile", cmd_profile, "per-layer counts of a model on a board")):
         p = sub.add_parser(name, help=helptext)
-        add_board_args(p)
+        p.add_argument("--board", default=None if name == "run" else DEFAULT_BOARD,
+                       help=f"board (default {DEFAULT_BOARD}; with --resume the run's)")
+        p.add_argument("--model", required=(name != "run"))
+        p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
+        p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
         if name == "run":
             p.add_argument("--vectors", type=positive_int, default=None, help="number of vectors (default all)")
+            add_db_options(p)
         else:
             p.add_argument("--repeats", type=positive_int, default=5, help="vectors to take the median over")
         p.set_defaults(func=func)

@@ -49,7 +49,9 @@ class LabConfig:
         return self.boards.get(name, BoardConfig())
 
 
-_TOP_KEYS = {"boards"}
+# db, nightly and thresholds belong to the results store and are checked there
+# (hil/results: default_path, nightly.plan, Thresholds.from_config).
+_TOP_KEYS = {"boards", "db", "nightly", "thresholds"}
 
 
 def _typed(value, ftype: str, where: str):

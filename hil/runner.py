@@ -122,19 +122,28 @@ def describe_mismatch(mr: ModelRun, v: VectorVerdict) -> str:
 
 
 def run_model(board: Board, name: str, vectors: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> dict:
+              progress: Callable[[int, int], None] | None = None,
+              sink: Callable[[ModelRun, VectorVerdict], None] | None = None,
+              done: list[VectorVerdict] | None = None) -> dict:
+    """Run the first `vectors` vectors. `sink` sees each verdict as it finishes (the results store
+    commits it); `done` holds verdicts of an interrupted run, which are not run again (resume)."""
     mr = prepare(board, name)
     n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
     link0 = link_mark(board)
-    per_vector, failed, aborted = [], [], None
+    per_vector, failed, aborted = [v for v in (done or []) if v.index < n], [], None
+    have = {v.index for v in per_vector}
     for i in range(n):
-        try:
-            per_vector.append(run_vector(board, mr, i))
-        except recovery.VectorFailed as exc:      # killed the device twice: judged as failed, run goes on
-            failed.append(dict(index=i, error=str(exc)))
-        except BoardError as exc:                 # dead after its restarts: keep what is done
-            aborted = str(exc)
-            break
+        if i not in have:
+            try:
+                per_vector.append(run_vector(board, mr, i))
+            except recovery.VectorFailed as exc:      # killed the device twice: judged as failed, run goes on
+                failed.append(dict(index=i, error=str(exc)))
+            except BoardError as exc:                 # dead after its restarts: keep what is done
+                aborted = str(exc)
+                break
+            else:
+                if sink:
+                    sink(mr, per_vector[-1])
         if progress:
             progress(i + 1, n)
     doc = assemble(board, mr, per_vector, link0, failed)

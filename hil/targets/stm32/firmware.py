@@ -45,6 +45,17 @@ def _python() -> str:
     return sys.executable
 
 
+def image_info(elf: Path) -> dict:
+    """Hash, compiler and the exact CFLAGS (EXTRA_CFLAGS included) of a built image, for the results store."""
+    from hil.results.provenance import file_hash, tool_version
+    flags = Path(elf).parent / "flags.txt"      # written by the Makefile: CFLAGS, LDFLAGS, sources
+    try:
+        cflags = flags.read_text().splitlines()[0].strip()
+    except (OSError, IndexError):
+        cflags = None
+    return dict(image_hash=file_hash(elf), compiler=tool_version("arm-none-eabi-gcc"), cflags=cflags)
+
+
 def locate(elf: Path | None, address: int) -> str | None:
     """`function (file:line)` of a code address in the firmware ELF, for fault reports; None if unknown."""
     tool = shutil.which("arm-none-eabi-addr2line")
