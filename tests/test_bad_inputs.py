@@ -36,7 +36,7 @@ def test_bad_inject_spec(capsys):
 
 
 def test_brackets_in_error_messages_survive_rich_markup(capsys):
-    code, text = run_cli(capsys, "run", "--board", "[nope]", "--model", "mnist_lenet")
+    code, text = run_cli(capsys, "run", "--no-db", "--board", "[nope]", "--model", "mnist_lenet")
     assert code == 2 and "unknown board '[nope]'" in text
 
 
@@ -134,5 +134,6 @@ def test_pyocd_session_never_blocks(monkeypatch):
 def test_lab_config_of_the_wrong_structure(tmp_path, capsys, text, msg):
     path = tmp_path / "lab.toml"
     path.write_text(text)
-    code, out = run_cli(capsys, "run", "--board", "stm32f4", "--model", "mnist_lenet", "--hil-config", str(path))
+    code, out = run_cli(capsys, "run", "--no-db", "--board", "stm32f4", "--model", "mnist_lenet",
+                        "--hil-config", str(path))
     assert code == 2 and msg in out and "Traceback" not in out
