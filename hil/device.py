@@ -129,6 +129,9 @@ class _TooNoisy(Exception):
 
 
 ERROR_ID = codec.layout("ERROR").id
+# The fault handler's report (CPU registers), on devices built with the
+# device library's FAULT frame; any seq, sent unasked: the device has stopped.
+FAULT_ID = codec.LAYOUTS["FAULT"].id if "FAULT" in codec.LAYOUTS else None
 BUSY = codec.ERROR_CODES["BUSY"]
 # Largest repeat x MACs one TIMING request may ask for (about a second on
 # silicon, a minute or more on an emulator); more is refused before it is sent.
@@ -231,6 +234,8 @@ class Device:
                 self._decoder.reset()
                 return "corrupt"
             for item in self._decoder.feed(data):
+                if FAULT_ID is not None and isinstance(item, codec.Frame) and item.type == FAULT_ID:
+                    codec.raise_for_fault(item, self.link.board, name)   # DeviceFault: it stopped
                 if isinstance(item, codec.FrameFault):
                     # Most likely our answer, damaged: ask again at once (idempotent).
                     self.stats.corrupt_frames += 1
