@@ -4,7 +4,8 @@ One file per case of tests/vectors/protocol_frames.json (every decode rule,
 every message), the streams of tests/vectors/regressions/ (inputs that once
 found a bug), and whole sessions against the test backend (LOAD_INPUT in
 chunks, INFER in every mode, READ_TENSOR of every tensor) so the fuzzer starts
-deep inside the dispatcher.
+deep inside the dispatcher; each session also in fuzz_dispatch's structured
+form, where the harness computes the CRC so mutations reach request fields.
 """
 from __future__ import annotations
 
@@ -42,6 +43,18 @@ def sessions() -> dict[str, bytes]:
     return out
 
 
+STRUCTURED = 0xA5        # fuzz_dispatch.c: a list of [type u8][len u16][payload], framed by the harness
+
+
+def structured(stream: bytes) -> bytes:
+    """A request stream in fuzz_dispatch's structured form (the harness adds COBS and CRC)."""
+    out = bytearray([STRUCTURED])
+    for item in codec.FrameDecoder().feed(stream):
+        if isinstance(item, codec.Frame):
+            out += bytes([item.type]) + len(item.payload).to_bytes(2, "little") + item.payload
+    return bytes(out)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0])
@@ -56,7 +69,8 @@ def main(argv=None) -> int:
         n += 1
     for name, stream in sessions().items():
         (out_dir / name).write_bytes(stream)
-        n += 1
+        (out_dir / f"{name}_structured").write_bytes(structured(stream))
+        n += 2
     sys.stdout.write(f"{n} seeds in {out_dir}\n")
     return 0
 
