@@ -124,3 +124,14 @@ def _raise_for_seq(dev, seq: int, timeout: float = 5.0) -> None:
                 codec.raise_for_error(f)
                 return
     raise AssertionError(f"no answer with seq {seq}")
+
+
+def test_board_by_import_path_errors_are_one_line():
+    from hil.boards import board_class
+    from hil.device_lib.examples.host_example.board import HostExampleBoard
+    from hil.errors import BoardError
+    assert board_class("hil.device_lib.examples.host_example.board:HostExampleBoard") is HostExampleBoard
+    with pytest.raises(BoardError, match="cannot be loaded.*importable `module:Class`"):
+        board_class("no_such_lab.boards:Mine")
+    with pytest.raises(BoardError, match="not a hil.boards.Board subclass"):
+        board_class("hil.errors:HilError")
