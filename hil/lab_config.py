@@ -37,6 +37,7 @@ class BoardConfig:
     load_timeout: float = 120.0       # seconds for openFPGALoader
     boot_delay: float = 0.5           # seconds after loading a bitstream
     calibration: tuple[str, ...] = () # csynth calibration JSON files (fpga-sim)
+    kernels: str = "opt"              # STM32 firmware: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class LabConfig:
         return self.boards.get(name, BoardConfig())
 
 
-_TOP_KEYS = {"boards"}
+# db, nightly and thresholds belong to the results store and are checked there
+# (hil/results: default_path, nightly.plan, Thresholds.from_config).
+_TOP_KEYS = {"boards", "db", "nightly", "thresholds"}
 
 
 def _typed(value, ftype: str, where: str):

@@ -61,6 +61,7 @@ static void be_identity(void *ctx, hil_dev_identity_t *out)
     out->clock_hz = board_clock_hz();
     switch (cycles_kind()) {
     case CYCLES_DWT: out->counter_kind = HIL_COUNTER_DWT; break;
+    case CYCLES_ICOUNT: out->counter_kind = HIL_COUNTER_ICOUNT; break;     /* exact guest instructions */
     case CYCLES_SYSTICK:
         out->counter_kind = board_systick_counts_instructions() ? HIL_COUNTER_SYSTICK_ICOUNT : HIL_COUNTER_SYSTICK;
         break;

@@ -192,6 +192,11 @@ const char *board_clock_desc(void)
     return s_desc;
 }
 
+int board_has_instruction_timer(void)
+{
+    return 0; /* TIM2 counts its APB1 timer clock here */
+}
+
 int board_systick_counts_instructions(void)
 {
     return 0; /* silicon: SysTick counts core clock cycles */
