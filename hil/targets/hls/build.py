@@ -3,7 +3,7 @@
 One image per model list (ids in list order) under firmware_fpga_hls/build/:
 
     build/models/<model>/   generated code and objects of one model (shared by images)
-    build/common/           objects of the dispatcher, TCP main, testbench, frame layer
+    build/common/           objects of the device library, backend, TCP main, testbench
     build/<image>/gen/      the image's registry, models.mk, manifest.json
     build/<image>/fpga_sim  the emulated board        build/<image>/csim_tb  the testbench
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from golden.registry import DEFAULT_MODELS_HLS
+from hil import device_lib
 from hil.errors import BoardError
 from hil.targets import source_dir
 
@@ -90,6 +91,7 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
         except (CodegenError, ValueError, OSError) as exc:
             raise BoardError(f"{board}: cannot generate HLS code for {', '.join(models)}: {exc}") from None
         cmd = ["make", "-C", str(FPGA_DIR), f"-j{max(2, os.cpu_count() or 2)}", f"AP_TYPES={ap}",
+               f"DEVICE_LIB={device_lib.ROOT}",
                f"BUILD_DIR={img}", f"GEN_DIR={gen_dir}", f"COMMON_DIR={BUILD_ROOT / 'common'}"]
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
