@@ -10,7 +10,7 @@ from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
 from hil.lab_config import board_section
-from hil.report import layer_table, run_table, stdout_console
+from hil.report import layer_table, per_class_table, run_table, stdout_console
 
 
 def _open(args, models: list[str]):
@@ -54,6 +54,8 @@ def cmd_run(args, console: Console) -> int:
                             progress=lambda i, n: prog.update(task, completed=i, total=n))
     out = stdout_console()
     out.print(run_table([doc]))
+    if doc.get("per_class"):
+        out.print(per_class_table(doc))
     for line in doc["mismatch_details"]:
         out.print(f"  [red]{line}[/]")
     if doc["layers"] and doc["layers"][0]["count"] is not None:
@@ -65,7 +67,7 @@ def cmd_run(args, console: Console) -> int:
 def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
     with _open(args, [args.model]) as board:
-        doc = profile_model(board, args.model, args.repeats)
+        doc = profile_model(board, args.model, args.vectors)
     stdout_console().print(layer_table(doc))
     _write_json(args.json, doc, console)
     return 0
@@ -81,8 +83,10 @@ def add_parsers(sub) -> None:
         p.add_argument("--model", required=True)
         p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
         p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        subset_help = "a seeded, class-stratified subset (docs/results-json.md)"
         if name == "run":
-            p.add_argument("--vectors", type=int, default=None, help="number of vectors (default all)")
+            p.add_argument("--vectors", type=int, default=None, help=f"number of vectors (default all): {subset_help}")
         else:
-            p.add_argument("--repeats", type=int, default=5, help="vectors to take the median over")
+            p.add_argument("--vectors", "--repeats", dest="vectors", type=int, default=5,
+                           help=f"vectors to take the median over: {subset_help}")
         p.set_defaults(func=func)

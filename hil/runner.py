@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from golden import artifact, bundle, models
+from golden import artifact, bundle, models, subset
 from golden.build import artifact_dir, qmodel_path
 from golden.intsim.run import IntegerSimulator, dequantize
 from hil.boards.base import Board, BoardError, Capability
@@ -90,23 +90,25 @@ def describe_mismatch(mr: ModelRun, v: dict) -> str:
 
 def run_model(board: Board, name: str, vectors: int | None = None,
               progress: Callable[[int, int], None] | None = None) -> dict:
+    """All vectors, or a seeded class-stratified subset of `vectors` (golden.subset)."""
     mr = prepare(board, name)
-    n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
+    chosen = subset.select(mr.bundle.labels, vectors).tolist()
     link0 = (board.link.bytes_in + board.link.bytes_out, board.device.payload_bytes, time.perf_counter())
     per_vector = []
-    for i in range(n):
+    for k, i in enumerate(chosen, start=1):
         per_vector.append(run_vector(board, mr, i))
         if progress:
-            progress(i + 1, n)
+            progress(k, len(chosen))
     return assemble(board, mr, per_vector, link0)
 
 
 def assemble(board: Board, mr: ModelRun, per_vector: list[dict], link0: tuple) -> dict:
     """The results document of one model from its per-vector records."""
     n = len(per_vector)
+    idx = np.array([v["index"] for v in per_vector], dtype=np.int64)
     dev = np.array([v["device"] for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
-    rep = summarize(dev, mr.bundle.int_logits[:n], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[:n], mr.bundle.labels[:n], mr.task)
+    rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
+                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
     counts = [v["count"] for v in per_vector if v["count"] is not None]
     clock = board.info.clock_hz
     layers = layer_table(mr.doc, [v["layer_counts"] for v in per_vector if v["layer_counts"]])
@@ -119,7 +121,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[dict], link0: tuple) -
         model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
         vectors=n, int_mismatches=rep.int_mismatches, mismatched_vectors=rep.mismatched_vectors,
         mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v["int_match"]][:20],
-        accuracy=rep.accuracy, vs_float=rep.vs_float,
+        accuracy=rep.accuracy, per_class=rep.per_class, vs_float=rep.vs_float,
         counter=board.info.counter, counter_note=counter_note(board.info.counter),
         total_count=total, layers=layers,
         latency_ms=dict(device=(total["median"] / clock * 1e3) if total and clock else None,
@@ -155,13 +157,13 @@ def layer_table(doc: dict, layer_counts: list[list[int]]) -> list[dict]:
 
 
 def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
-    """Per-layer counts on the first `repeats` vectors (median), as in run_model."""
+    """Per-layer counts (median) over `repeats` vectors chosen as `run_model` chooses them."""
     mr = prepare(board, name)
     if board.info.counter not in MEASURED:
         raise BoardError(f"{board.name}: no cycle counter (counter kind '{board.info.counter}'), "
                          f"nothing to profile")
     counts, totals = [], []
-    for i in range(min(repeats, len(mr.bundle))):
+    for i in subset.select(mr.bundle.labels, repeats).tolist():
         r = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_COUNTS")
         counts.append(r.layer_counts)
         totals.append(r.total_sum)
