@@ -105,7 +105,7 @@ def pytest_generate_tests(metafunc):
     if "golden_vector" not in metafunc.fixturenames:
         return
     from golden import bundle, subset
-    from golden.build import artifact_dir
+    from golden.paths import artifact_dir
     marker = metafunc.definition.get_closest_marker("hil_model")
     names = list(marker.args) if marker else _models(metafunc.config)
     if marker:   # the board's firmware must hold them too
@@ -165,8 +165,8 @@ def hil_model(hil_board, _model_runs, golden_vector):
     return _model_runs[name]
 
 
-def record_vector(model: str, record: dict, model_run) -> None:
-    """Keep a vector's record for the summary and the JSON results."""
+def record_vector(model: str, record, model_run) -> None:
+    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary and the JSON results."""
     _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
 
 
@@ -191,7 +191,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from hil.runner import assemble
     docs = []
     for name, (records, mr) in _STATE["records"].items():
-        records.sort(key=lambda r: r["index"])
         docs.append(assemble(board, mr, records, _STATE["link0"][name]))
     path = Path(config.getoption("--hil-json"))
     path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")

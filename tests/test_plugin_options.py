@@ -11,7 +11,7 @@ VECTOR_TEST = """
     def test_vec(hil_board, hil_model, golden_vector, hil_record):
         v = run_vector(hil_board, hil_model, golden_vector[1])
         hil_record(v)
-        assert v["int_match"]
+        assert v.int_match, v.describe()
 """
 
 

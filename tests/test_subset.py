@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from golden import bundle, subset
-from golden.build import artifact_dir
+from golden.paths import artifact_dir
 
 
 def test_mnist_100_has_all_ten_digits_about_evenly():
