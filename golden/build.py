@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from golden import artifact, bundle, models
+from golden import artifact, bundle, models, paths
 from golden.errors import GoldenError
 from golden.datasets import Prepared, prepare
 from golden.graph import extract_layers
@@ -86,8 +86,10 @@ def load_float_model(name: str, root: Path | None = None) -> torch.nn.Module:
 
 def build_model(name: str, *, retrain: bool = False, say: Progress = lambda m: None,
                 data_root: Path | None = None, root: Path | None = None) -> dict:
-    """Build everything for one model into `root/<name>/`; returns the bundle manifest."""
+    """Build everything for one model into `root/<name>/` (default: the artifacts
+    root, golden.paths); returns the bundle manifest."""
     info = models.get(name)
+    root = Path(root) if root is not None else paths.root()
     out = artifact_dir(name, root)
     out.mkdir(parents=True, exist_ok=True)
     say(f"{name}: loading data")

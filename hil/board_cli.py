@@ -9,11 +9,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
-from hil.lab_config import board_section
+from hil.golden_cli import add_artifacts_option
+from hil.lab_config import apply_artifacts_root, board_section
 from hil.report import layer_table, per_class_table, run_table, stdout_console
 
 
 def _open(args, models: list[str]):
+    from golden.registry import check_built
+    apply_artifacts_root(args.artifacts, args.hil_config)
+    for m in models:   # before any build: the error names the roots searched and what helps
+        check_built(m)
     cls = board_class(args.board)
     return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board)))
 
@@ -83,6 +88,7 @@ def add_parsers(sub) -> None:
         p.add_argument("--model", required=True)
         p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
         p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        add_artifacts_option(p)
         subset_help = "a seeded, class-stratified subset (docs/results-json.md)"
         if name == "run":
             p.add_argument("--vectors", type=int, default=None, help=f"number of vectors (default all): {subset_help}")

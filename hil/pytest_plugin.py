@@ -20,6 +20,7 @@ A rich summary table is printed at the end and results are written as JSON.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -48,7 +49,11 @@ def pytest_addoption(parser):
     g.addoption("--hil-model", dest="hil_model", action="append", default=None,
                 help="model(s) to test (default: all on the board)")
     g.addoption("--hil-json", default="hil-results.json", help="where to write the results JSON")
+    g.addoption("--hil-artifacts", default=None,
+                help="artifacts root with the golden models (default: $HIL_ARTIFACTS, ini hil_artifacts, "
+                     "the lab config's `artifacts`, else the built-in ones)")
     parser.addini("hil_board", "default board for --hil-board")
+    parser.addini("hil_artifacts", "artifacts root, relative to the ini file")
     parser.addini("hil_models", "default models for --hil-model", type="linelist")
     parser.addini("hil_vectors", "default for --hil-vectors")
 
@@ -97,6 +102,14 @@ def _models(config) -> list[str]:
 
 
 def pytest_configure(config):
+    from hil.lab_config import apply_artifacts_root
+    option = config.getoption("--hil-artifacts")
+    if not option and config.getini("hil_artifacts") and not os.environ.get("HIL_ARTIFACTS"):
+        option = Path(config.inipath).parent / config.getini("hil_artifacts")
+    try:
+        apply_artifacts_root(option, config.getoption("--hil-config"))
+    except Exception:  # noqa: BLE001 - a bad lab config is reported by the hil_board fixture
+        pass
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
     config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
 
