@@ -52,3 +52,29 @@ def artifact_dir(name: str, root: Path | None = None) -> Path:
 
 def qmodel_path(name: str, root: Path | None = None) -> Path:
     return artifact_dir(name, root) / f"{name}.qmodel.json"
+
+
+def cache_root() -> Path:
+    """A writable folder for what hil makes at run time outside a checkout:
+    `$HIL_CACHE`, else `$XDG_CACHE_HOME/hil`, else `~/.cache/hil`."""
+    env = os.environ.get("HIL_CACHE")
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "hil"
+
+
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from, or None for an installed wheel."""
+    top = Path(__file__).resolve().parents[1]
+    return top if (top / "pyproject.toml").is_file() and (top / "golden").is_dir() else None
+
+
+def data_root() -> Path:
+    """Data sets (downloads, syntheses, feature caches): `$HIL_DATA`, else the
+    checkout's `.cache`, else `<cache_root>/data` (never inside site-packages)."""
+    env = os.environ.get("HIL_DATA")
+    if env:
+        return Path(env)
+    top = checkout_root()
+    return top / ".cache" if top else cache_root() / "data"
