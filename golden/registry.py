@@ -41,7 +41,7 @@ def check_built(name: str, root: Path | None = None) -> None:
         where = [Path(root)] if root else paths.search_roots()
         have = ", ".join(sorted({m for r in where for m in built_models(r)})) or "none"
         raise UnknownModel(
-            f"model '{name}' has no quantized artifact under {' or '.join(map(str, where))} "
+            f"unknown model '{name}': no quantized artifact under {' or '.join(map(str, where))} "
             f"(built there: {have}); build it into the artifacts root with `hil golden build --model {name}` "
             f"(a new model: `hil golden build --onnx F.onnx` or `--torch F.py:Class --weights W.pt`, "
             f"with `--name {name} --dataset D`), or point --artifacts / ${paths.ENV} at the folder that has it")
