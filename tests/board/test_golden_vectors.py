@@ -1,11 +1,9 @@
 """Every golden vector on the board under test (`--board`, default stm32f4-qemu):
 integer outputs bit for bit equal to the integer simulator."""
-from hil.pytest_plugin import record_vector
 from hil.runner import describe_mismatch, run_vector
 
 
-def test_golden_vector(hil_board, hil_model, golden_vector):
-    name, i = golden_vector
-    v = run_vector(hil_board, hil_model, i)
-    record_vector(name, v, hil_model)
+def test_golden_vector(hil_board, hil_model, golden_vector, hil_record):
+    v = run_vector(hil_board, hil_model, golden_vector[1])
+    hil_record(v)
     assert v.int_match, describe_mismatch(hil_model, v)
