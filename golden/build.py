@@ -95,6 +95,7 @@ def build_model(name: str, *, retrain: bool = False, say: Progress = lambda m: N
     say(f"{name}: loading data")
     data = prepare(info, data_root)
     wpath = out / "weights.pt"
+    torch.manual_seed(0)   # the initial weights too: torch's own start-up seed is random
     model = info.build()
     if info.extra.get("pretrained"):
         torch.save(model.state_dict(), wpath)      # a user's model arrives trained

@@ -2,6 +2,7 @@
 (option, env, lab config), listed by `golden show`, rebuilt by name, run on
 the `sim` board, and errors that name the root searched and what helps."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -41,7 +42,7 @@ def test_torch_module_into_own_root_listed_rebuilt_and_run(user_repo, capsys):
     out = user_repo / "art" / "user_net"
     source = json.loads((out / "source.json").read_text())
     assert source == {"kind": "torch", "module": "../../net.py", "class": "UserNet",
-                      "weights": str(__import__("os").path.relpath(weights, out)), "dataset": "mnist"}
+                      "weights": os.path.relpath(weights, out), "dataset": "mnist"}
     # same weights as the built-in LeNet: the same integer logits, bit for bit
     np.testing.assert_array_equal(bundle.read(out).int_logits,
                                   bundle.read(paths.BUILTIN / "mnist_lenet").int_logits)
