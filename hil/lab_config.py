@@ -42,6 +42,7 @@ class BoardConfig:
     load_timeout: float = 120.0       # seconds for openFPGALoader
     boot_delay: float = 0.5           # seconds after loading a bitstream
     calibration: tuple[str, ...] = () # csynth calibration JSON files (fpga-sim)
+    kernels: str = "opt"              # STM32 firmware: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,10 @@ class LabConfig:
         return self.boards.get(name, BoardConfig())
 
 
-_TOP_KEYS = {"boards", "artifacts"}
+# db, nightly and thresholds belong to the results store and are checked there
+# (hil/results: default_path, nightly.plan, Thresholds.from_config); artifacts
+# is the artifacts root (golden.paths), read by apply_artifacts_root().
+_TOP_KEYS = {"boards", "artifacts", "db", "nightly", "thresholds"}
 
 
 def _typed(value, ftype: str, where: str):

@@ -3,7 +3,10 @@
 Options all start with `--hil-` so they cannot collide with a repository's
 own: --hil-board (default: the emulated stm32f4-qemu), --hil-config (lab
 config file), --hil-vectors N (a seeded, class-stratified subset; default:
-all), --hil-model (repeatable), --hil-json (results file). The short
+all), --hil-model (repeatable), --hil-json (results file), --hil-db
+(results store: every vector committed as it finishes, the session judged
+against its baseline; a regression fails the session, and per-model metrics
+go into the JUnit XML as testsuite properties `hil.<model>.*`). The short
 spellings --board, --vectors and --model are added as aliases only when no
 conftest of the repository has taken them. ini options `hil_board`,
 `hil_models`, `hil_vectors` set defaults; `@pytest.mark.hil_model(name, ...)`
@@ -52,6 +55,8 @@ def pytest_addoption(parser):
     g.addoption("--hil-artifacts", default=None,
                 help="artifacts root with the golden models (default: $HIL_ARTIFACTS, ini hil_artifacts, "
                      "the lab config's `artifacts`, else the built-in ones)")
+    g.addoption("--hil-db", default=None, help="record the session in this results store (SQLite; "
+                "default $HIL_DB if set, else not recorded); a regression against the baseline fails the session")
     parser.addini("hil_board", "default board for --hil-board")
     parser.addini("hil_artifacts", "artifacts root, relative to the ini file")
     parser.addini("hil_models", "default models for --hil-model", type="linelist")
@@ -143,8 +148,32 @@ def hil_board(request):
     board = cls(BoardOptions(models=_models(request.config), config=section))
     board.open()
     _STATE["board"] = board
-    yield board
-    board.close()
+    try:      # JUnit XML metrics (absent with -p no:junitxml)
+        _STATE["suite_property"] = request.getfixturevalue("record_testsuite_property")
+    except pytest.FixtureLookupError:
+        pass
+    try:
+        _start_recording(request.config, board)
+        yield board
+    finally:
+        board.close()
+
+
+def _start_recording(config, board) -> None:
+    """With --hil-db (or $HIL_DB), commit every vector to the results store as it finishes."""
+    import os
+    path = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+    if not path:
+        return
+    from hil.results.baseline import Thresholds
+    from hil.results.recorder import RunRecorder
+    from hil.results.recording import lab_doc
+    from hil.results.store import Store
+    store = Store.open(path)
+    th = Thresholds.from_config(lab_doc(config.getoption("--hil-config")).get("thresholds"))
+    rec = RunRecorder(store, board, _models(config), _vectors(config), th,
+                      argv=list(config.invocation_params.args))
+    _STATE["recorder"] = rec.__enter__()
 
 
 @pytest.fixture(scope="session")
@@ -179,8 +208,11 @@ def hil_model(hil_board, _model_runs, golden_vector):
 
 
 def record_vector(model: str, record, model_run) -> None:
-    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary and the JSON results."""
+    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary, the JSON results and the
+    results store (--hil-db)."""
     _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
+    if _STATE.get("recorder") is not None:
+        _STATE["recorder"].sink(model_run, record)
 
 
 @pytest.fixture
@@ -196,16 +228,68 @@ def hil_record(request):
     return record
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    board = _STATE.get("board")
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Assemble per-model results, judge them against the baseline, and put the metrics into the
+    JUnit XML before it is written (tryfirst: ahead of the junitxml plugin)."""
+    board, rec = _STATE.get("board"), _STATE.pop("recorder", None)
     if not _STATE["records"] or board is None or board.info is None:
+        if rec is not None:
+            _finish_recording(rec, exitstatus)
         return
-    from hil.report import results_table
     from hil.runner import assemble
     docs = []
     for name, (records, mr) in _STATE["records"].items():
         docs.append(assemble(board, mr, records, _STATE["link0"][name]))
+    _STATE["docs"] = docs
+    if rec is not None:
+        for d in docs:
+            rec.finish_model(d["model"], d)
+        _finish_recording(rec, exitstatus)
+        _STATE["regressions"] = rec.regression_lines()
+        _STATE["db"] = str(rec.store.path)
+    prop = _STATE.get("suite_property")
+    if prop is not None:
+        for d in docs:
+            counts = [v.count for v in _STATE["records"][d["model"]][0] if v.count is not None]
+            verdict = rec.verdicts.get(d["model"]) if rec is not None else None
+            prop(f"hil.{d['model']}.vectors", d["vectors"])
+            prop(f"hil.{d['model']}.int_mismatches", d["int_mismatches"])
+            prop(f"hil.{d['model']}.accuracy.{d['accuracy'].get('metric', 'accuracy')}", d["accuracy"]["device"])
+            if counts:
+                import statistics
+                prop(f"hil.{d['model']}.median_count", statistics.median(counts))
+                prop(f"hil.{d['model']}.counter", board.info.counter)
+            if verdict is not None:
+                prop(f"hil.{d['model']}.regression", "yes" if verdict["regression"] else "no")
+                prop(f"hil.{d['model']}.layers_moved", ",".join(verdict["layers_moved"]))
+    if _STATE.get("regressions") and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _finish_recording(rec, exitstatus) -> None:
+    """An interrupted session stays incomplete (resumable from the CLI); anything else is complete."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        rec.__exit__(KeyboardInterrupt, KeyboardInterrupt("pytest session interrupted"), None)
+    else:
+        rec.__exit__(None, None, None)
+    rec.store.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    docs = _STATE.get("docs")
+    if not docs:
+        return
+    from hil.report import results_table
     path = Path(config.getoption("--hil-json"))
     path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
     results_table(docs, terminalreporter._tw)
     terminalreporter.write_line(f"hil: results written to {path}")
+    if _STATE.get("db"):
+        terminalreporter.write_line(f"hil: run recorded in {_STATE['db']}")
+    regressions = _STATE.get("regressions") or []
+    for line in regressions:
+        terminalreporter.write_line(f"hil: {line}", red=True, bold=True)
+    if regressions:
+        terminalreporter.write_line(f"hil: {len(regressions)} regression finding(s) against the baseline: "
+                                    f"the session fails (`hil compare` shows the deltas)", red=True, bold=True)

@@ -10,7 +10,7 @@ are never mixed up. Only a board can prove this path; see docs/board-bringup.md.
 from __future__ import annotations
 
 from hil.boards.base import Board, BoardError, Capability
-from hil.targets.stm32.firmware import build_stm32
+from hil.targets.stm32.firmware import build_stm32, image_info
 
 PYOCD_TARGET = "stm32f429xi"
 
@@ -38,7 +38,15 @@ class Stm32Disc1Board(Board):
         return self.options.config.baud
 
     def build(self) -> None:
-        self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name)
+        self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name,
+                               kernels=self.options.config.kernels)
+
+    def memory(self) -> dict | None:
+        from hil.targets.stm32.memory import elf_memory
+        return elf_memory(self.elf, self.options.models) if self.elf else None
+
+    def build_info(self) -> dict:
+        return image_info(self.elf) if getattr(self, "elf", None) else {}
 
     def _choose_probe(self):
         probes = _probes()

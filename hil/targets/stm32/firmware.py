@@ -18,8 +18,16 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?") -> Path:
-    """Generate model tables for `models` (ids in this order) and build; returns the ELF."""
+KERNELS = ("opt", "ref")
+
+
+def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?",
+                kernels: str = "opt") -> Path:
+    """Generate model tables for `models` (ids in this order) and build; returns the ELF.
+    kernels: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C reference), each in its own
+    build directory so both can exist side by side."""
+    if kernels not in KERNELS:
+        raise BoardError(f"{board}: kernels must be one of {', '.join(KERNELS)}, got '{kernels}'")
     for tool in ("make", "arm-none-eabi-gcc"):
         if shutil.which(tool) is None:
             raise BoardError(f"{board}: {tool} not found on PATH: run `make setup` "
@@ -29,8 +37,8 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
     firmware_dir = source_dir("firmware_stm32")
-    build_dir = f"build/{target}"
-    cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}",
+    build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
+    cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
            f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
@@ -42,3 +50,14 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
 def _python() -> str:
     import sys
     return sys.executable
+
+
+def image_info(elf: Path) -> dict:
+    """Hash, compiler and the exact CFLAGS (EXTRA_CFLAGS included) of a built image, for the results store."""
+    from hil.results.provenance import file_hash, tool_version
+    flags = Path(elf).parent / "flags.txt"      # written by the Makefile: CFLAGS, LDFLAGS, sources
+    try:
+        cflags = flags.read_text().splitlines()[0].strip()
+    except (OSError, IndexError):
+        cflags = None
+    return dict(image_hash=file_hash(elf), compiler=tool_version("arm-none-eabi-gcc"), cflags=cflags)
