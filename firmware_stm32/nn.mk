@@ -86,7 +86,8 @@ ifneq ($(words $(wildcard $(NN_MODEL_FILES))),$(words $(NN_MODEL_FILES)))
   NN_GEN_FORCE := nn-gen-force
 endif
 
-$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES)) $(NN_ROOT)/hil/targets/stm32/codegen.py $(NN_GEN_FORCE)
+# (wildcard: a wheel install builds from a cache copy without the hil/ sources beside it)
+$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES) $(NN_ROOT)/hil/targets/stm32/codegen.py) $(NN_GEN_FORCE)
 	@mkdir -p $(@D)
 	@echo "  GEN     $(NN_GEN_DIR)/hil_models.c: $(or $(MODELS),no models)"
 	$(Q)cd $(NN_ROOT) && $(NN_PYTHON) -m hil.targets.stm32.codegen -q --out $(abspath $(NN_GEN_DIR)) $(NN_MODEL_ARGS)
