@@ -10,6 +10,8 @@ config file), --vectors N (default: all), --model (repeatable), --hil-json
 * `golden_vector`  parametrised (model, index): a failing test names its vector
 
 A rich summary table is printed at the end and results are written as JSON.
+With `pytest -n N` (pytest-xdist) every worker has its own board and the
+results merge into one table and one JSON (hil/xdist.py).
 """
 from __future__ import annotations
 
@@ -50,6 +52,10 @@ def _models(config) -> list[str]:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
+    if config.pluginmanager.hasplugin("xdist"):
+        from hil.xdist import XdistCollector
+        _STATE["xdist"] = XdistCollector(_STATE)
+        config.pluginmanager.register(_STATE["xdist"], "hil-xdist")
 
 
 def pytest_generate_tests(metafunc):
@@ -118,16 +124,33 @@ def record_vector(model: str, record: dict, model_run) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from hil import xdist
+    if xdist.is_worker(config):
+        return                      # the controller merges and writes
+    if xdist.is_controller(config):
+        if not _STATE["xdist"].payloads:
+            return
+        docs, warnings = xdist.merge(_STATE["xdist"].payloads)
+        for w in warnings:
+            terminalreporter.write_line(f"hil: warning: {w}", yellow=True)
+    else:
+        docs = _session_docs()
+        if not docs:
+            return
+    from hil.report import results_table
+    path = Path(config.getoption("--hil-json"))
+    path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
+    results_table(docs, terminalreporter._tw)
+    terminalreporter.write_line(f"hil: results written to {path}")
+
+
+def _session_docs() -> list[dict]:
     board = _STATE.get("board")
     if not _STATE["records"] or board is None or board.info is None:
-        return
-    from hil.report import results_table
+        return []
     from hil.runner import assemble
     docs = []
     for name, (records, mr) in _STATE["records"].items():
         records.sort(key=lambda r: r["index"])
         docs.append(assemble(board, mr, records, _STATE["link0"][name]))
-    path = Path(config.getoption("--hil-json"))
-    path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
-    results_table(docs, terminalreporter._tw)
-    terminalreporter.write_line(f"hil: results written to {path}")
+    return docs
