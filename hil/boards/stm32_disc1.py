@@ -33,6 +33,7 @@ class Stm32Disc1Board(Board):
     description = "STM32F429I-DISC1 via ST-LINK: pyOCD flashing, DWT cycle counts"
     capabilities = frozenset({Capability.FLASH, Capability.CYCLE_COUNTER, Capability.LAYER_TENSORS})
     target = "disc1"
+    pyocd_target = PYOCD_TARGET
 
     def baudrate(self) -> int:
         return int(self.options.config.get("baud", 115200))
