@@ -23,7 +23,7 @@
 #
 # The tables are (re)generated while make reads its makefiles (they come with
 # $(NN_GEN_DIR)/hil_models.mk, included below), so they exist before anything
-# is compiled: when MODELS changes, an artifact or hil/codegen_c.py is newer,
+# is compiled: when MODELS changes, an artifact or hil/targets/stm32/codegen.py is newer,
 # or a generated file is missing. Unchanged tables keep their timestamps.
 
 NN_SAVED_GOAL := $(.DEFAULT_GOAL)
@@ -70,10 +70,10 @@ ifneq ($(words $(wildcard $(NN_MODEL_FILES))),$(words $(NN_MODEL_FILES)))
   NN_GEN_FORCE := nn-gen-force
 endif
 
-$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES)) $(NN_ROOT)/hil/codegen_c.py $(NN_GEN_FORCE)
+$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES)) $(NN_ROOT)/hil/targets/stm32/codegen.py $(NN_GEN_FORCE)
 	@mkdir -p $(@D)
 	@echo "  GEN     $(NN_GEN_DIR)/hil_models.c: $(or $(MODELS),no models)"
-	$(Q)cd $(NN_ROOT) && $(NN_PYTHON) -m hil.codegen_c -q --out $(abspath $(NN_GEN_DIR)) $(NN_MODEL_ARGS)
+	$(Q)cd $(NN_ROOT) && $(NN_PYTHON) -m hil.targets.stm32.codegen -q --out $(abspath $(NN_GEN_DIR)) $(NN_MODEL_ARGS)
 	@printf 'NN_GEN_MODELS := %s\n' '$(NN_MODEL_ARGS)' > $@
 
 .PHONY: nn-gen-force

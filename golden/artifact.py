@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from golden.errors import GoldenError
+
 FORMAT = "hil-qmodel"
 VERSION = 1
 
 
-class ArtifactError(ValueError):
+class ArtifactError(GoldenError):
     """A quantized-model artifact is missing, malformed or altered."""
 
 

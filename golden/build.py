@@ -15,23 +15,16 @@ import numpy as np
 import torch
 
 from golden import artifact, bundle, models
+from golden.errors import GoldenError
 from golden.datasets import Prepared, prepare
 from golden.graph import extract_layers
 from golden.intsim.run import IntegerSimulator, dequantize
 from golden.onnx_io import export_onnx
+from golden.paths import ARTIFACTS, artifact_dir, qmodel_path  # noqa: F401 - re-exported
 from golden.quant import int8 as q8
 from golden.train import augment_affine, augment_spectro, train_classifier, train_regressor
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 Progress = Callable[[str], None]
-
-
-def artifact_dir(name: str, root: Path | None = None) -> Path:
-    return Path(root or ARTIFACTS) / name
-
-
-def qmodel_path(name: str, root: Path | None = None) -> Path:
-    return artifact_dir(name, root) / f"{name}.qmodel.json"
 
 
 @dataclass
@@ -74,7 +67,7 @@ def load_float_model(name: str, root: Path | None = None) -> torch.nn.Module:
     model = info.build()
     wpath = artifact_dir(name, root) / "weights.pt"
     if not wpath.exists():
-        raise FileNotFoundError(f"no trained weights for '{name}' at {wpath} (run `hil golden build`)")
+        raise GoldenError(f"no trained weights for '{name}' at {wpath} (run `hil golden build`)")
     model.load_state_dict(torch.load(wpath, weights_only=True))
     return model.eval()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from golden.errors import GoldenError
 from golden.artifact import content_hash, read_checked
 
 FORMAT = "hil-bundle"
@@ -24,7 +25,7 @@ VERSION = 1
 PER_LAYER_VECTORS = 32
 
 
-class BundleError(ValueError):
+class BundleError(GoldenError):
     """A golden bundle is missing, stale or corrupted."""
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from golden.errors import DatasetError
 from golden.models import ModelInfo
 
 
@@ -60,4 +61,4 @@ def prepare(info: ModelInfo, root: Path | None = None) -> Prepared:
         splits = {s: tuple(torch.from_numpy(a) for a in sine.load_split(s))
                   for s in ("train", "validation", "test")}
         return Prepared(splits, None, None, {"kind": "sine", "input": "x in [0, 2*pi]"})
-    raise ValueError(f"model '{info.name}': no data loader for dataset '{info.dataset}'")
+    raise DatasetError(f"model '{info.name}': no data loader for dataset '{info.dataset}'")

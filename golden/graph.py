@@ -16,10 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
+from golden.errors import GoldenError
+
 SUPPORTED = "Conv2d (dense or depthwise), Linear, ReLU, MaxPool2d, AvgPool2d, Flatten/view"
 
 
-class UnsupportedLayer(ValueError):
+class UnsupportedLayer(GoldenError):
     """A model uses a layer type the device kernels do not implement."""
 
 

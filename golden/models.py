@@ -13,6 +13,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from golden.errors import UnknownModel
+from golden.registry import BUILTIN_MODELS
+
 KWS_WORDS = ["_silence_", "one", "two", "three", "four", "five"]
 KWS_FPGA_WORDS = ["_silence_", "one", "two", "three"]
 
@@ -113,7 +116,7 @@ def get(name: str) -> ModelInfo:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown model '{name}'; known: {', '.join(sorted(REGISTRY))}") from None
+        raise UnknownModel(f"unknown model '{name}'; known: {', '.join(sorted(REGISTRY))}") from None
 
 
 def _kws_fpga():
@@ -131,3 +134,5 @@ register(ModelInfo("kws_dscnn_fpga", _kws_fpga, (1, 49, 10), "kws_fpga", scheme=
                    description="seed 001 integer DS-CNN, 6-bit weights, power-of-two shifts"))
 register(ModelInfo("sine_mlp", SineMlp, (1,), "sine", classes=None,
                    description="seed 004 sine regression MLP"))
+
+assert tuple(REGISTRY) == BUILTIN_MODELS, "golden.registry.BUILTIN_MODELS must list the models registered here"

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from golden.errors import DatasetError
 from golden import models
 from golden.graph import extract_layers
 from golden.onnx_io import module_from_onnx
@@ -18,7 +19,7 @@ DATASETS = {"mnist": ("mnist_lenet",), "kws": ("kws_dscnn",), "sine": ("sine_mlp
 
 def _like(dataset: str) -> models.ModelInfo:
     if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset '{dataset}'; use one of {sorted(DATASETS)}")
+        raise DatasetError(f"unknown dataset '{dataset}'; use one of {sorted(DATASETS)}")
     return models.get(DATASETS[dataset][0])
 
 
@@ -42,7 +43,7 @@ def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
     module, shape = module_from_onnx(path)
     like = _like(dataset)
     if tuple(shape) != tuple(like.input_shape):
-        raise ValueError(f"{path}: input shape {tuple(shape)} does not match the {dataset} "
+        raise DatasetError(f"{path}: input shape {tuple(shape)} does not match the {dataset} "
                          f"data set's {tuple(like.input_shape)}")
     return register_module(name, module, dataset)
 

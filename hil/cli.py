@@ -7,6 +7,7 @@ import sys
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from hil import board_cli, golden_cli
 from hil.errors import HilError
@@ -30,9 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]")
         return 130
-    except (HilError, KeyError, FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        console.print(f"[red]error:[/] {msg}")
+    except (HilError, OSError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")   # escape: messages quote [brackets]
         return 2
 
 

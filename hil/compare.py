@@ -14,27 +14,44 @@ import numpy as np
 
 @dataclass
 class VectorVerdict:
-    index: int
-    label: int | float | None
-    device: np.ndarray               # integer outputs from the device
-    expected: np.ndarray             # integer simulator outputs
+    """One golden vector run on a device, judged against the integer simulator.
+
+    This is the record that crosses modules: the runner makes it, the pytest
+    plugin and `hil run` collect it, `assemble()` summarises a list of them.
+    """
+    index: int                       # row of the golden bundle
+    label: int | float | list | None
+    device: np.ndarray               # integer outputs from the device (flat)
+    expected: np.ndarray             # integer simulator outputs (flat)
+    count: int | None = None         # device counter total (None: no counter on this board)
+    layer_counts: list[int] | None = None
+    round_trip_s: float = 0.0        # host wall time of the request(s), seconds
     first_bad_layer: str | None = None
     first_bad_index: int | None = None
 
     @property
     def int_match(self) -> bool:
-        return bool(np.array_equal(self.device, self.expected))
+        return bool(np.array_equal(self.device.reshape(-1), self.expected.reshape(-1)))
 
     def describe(self) -> str:
         if self.int_match:
             return f"vector {self.index}: ok"
         diff = np.flatnonzero(self.device.reshape(-1) != self.expected.reshape(-1))
+        k = int(diff[0])
         msg = (f"vector {self.index}: {diff.size} of {self.expected.size} outputs differ from the "
-               f"integer simulator (first at output {diff[0]}: device {self.device.reshape(-1)[diff[0]]}, "
-               f"expected {self.expected.reshape(-1)[diff[0]]})")
+               f"integer simulator (first at output {k}: device {self.device.reshape(-1)[k]}, "
+               f"expected {self.expected.reshape(-1)[k]})")
         if self.first_bad_layer is not None:
             msg += f"; first differing layer: {self.first_bad_layer} at index {self.first_bad_index}"
         return msg
+
+    def to_json(self) -> dict:
+        """The per-vector entry of the results JSON (docs/results-json.md)."""
+        out = dict(index=self.index, label=self.label, device=self.device.reshape(-1).tolist(),
+                   int_match=self.int_match, count=self.count, round_trip_s=self.round_trip_s)
+        if self.first_bad_layer is not None:
+            out.update(first_bad_layer=self.first_bad_layer, first_bad_index=self.first_bad_index)
+        return out
 
 
 def first_differing_layer(device_layers: list[np.ndarray], sim_layers: list[np.ndarray],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hil.errors import FrameError, LinkTimeout
+from hil.errors import FrameError, InputError, LinkTimeout, ModelNotOnDevice
 from hil.link import SerialLink
 from hil.protocol import codec, spec
 
@@ -64,7 +64,7 @@ class DeviceInfo:
             if m.name == name_or_id or m.id == name_or_id:
                 return m
         known = ", ".join(f"{m.id}:{m.name}" for m in self.models)
-        raise KeyError(f"device has no model '{name_or_id}' (it has {known})")
+        raise ModelNotOnDevice(f"device has no model '{name_or_id}' (it has {known})")
 
 
 @dataclass
@@ -194,7 +194,7 @@ class Device:
     def run(self, model: ModelInfo, x: np.ndarray, mode: str = "OUTPUTS") -> InferResult:
         x = np.asarray(x)
         if tuple(x.shape) != tuple(model.in_shape) or x.nbytes != model.in_bytes:
-            raise ValueError(f"input shape {tuple(x.shape)} ({x.nbytes} bytes) does not match model "
+            raise InputError(f"input shape {tuple(x.shape)} ({x.nbytes} bytes) does not match model "
                              f"'{model.name}' input {model.in_shape} ({model.in_bytes} bytes)")
         self.load_input(model.id, np.ascontiguousarray(x, dtype=model.in_dtype).tobytes())
         return self.infer(model, mode)

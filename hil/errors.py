@@ -1,8 +1,12 @@
-"""One exception tree for the harness: catch HilError to catch them all."""
+"""One exception tree for the harness: catch HilError to catch them all.
 
-
-class HilError(Exception):
-    """Base of every error hil raises on purpose."""
+The root `HilError` lives in golden.errors (golden sits below hil and never
+imports it); the reference side's errors (UnknownModel, DatasetError,
+ArtifactError, BundleError, UnsupportedLayer) derive from it too. Every error
+carries a one-line message that names the board, port or file and says what
+to do.
+"""
+from golden.errors import DatasetError, GoldenError, HilError, UnknownModel  # noqa: F401 - re-exported
 
 
 class ProtocolError(HilError):
@@ -27,3 +31,27 @@ class DeviceError(ProtocolError):
 
 class LinkTimeout(HilError):
     """No response arrived in time: check the port, baud rate and that the firmware runs."""
+
+
+class BoardError(HilError):
+    """A board could not be built, deployed or reached."""
+
+
+class ModelNotOnDevice(BoardError):
+    """The firmware on the device was built without the requested model."""
+
+
+class InputError(HilError):
+    """An input tensor does not fit the model it is sent to."""
+
+
+class ConfigError(HilError):
+    """The lab config file is missing or malformed."""
+
+
+class CodegenError(HilError):
+    """A qmodel artifact cannot be turned into code for a target (unsupported op, shape or scheme)."""
+
+
+class UsageError(HilError):
+    """A command was called with options that do not go together."""

@@ -9,15 +9,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from golden import bundle, models
-from golden.build import artifact_dir, build_model
+from golden import bundle
+from golden.paths import artifact_dir
+from golden.registry import BUILTIN_MODELS
+from hil.errors import UsageError
 from hil.report import stdout_console
 
 
 def _names(model: str) -> list[str]:
     if model == "all":
-        return list(models.REGISTRY)
-    models.get(model)   # raises with the list of known models
+        return list(BUILTIN_MODELS)
+    if model not in BUILTIN_MODELS:
+        from golden import models        # torch: only when a name is not a built-in one
+        models.get(model)   # raises UnknownModel with the list of known models
     return [model]
 
 
@@ -32,10 +36,11 @@ def summary(name: str) -> dict:
 
 
 def cmd_build(args, console: Console) -> int:
+    from golden.build import build_model    # torch: only the build command needs it
     if args.onnx:
         from golden.user_models import register_onnx
         if not args.name or not args.dataset:
-            raise ValueError("--onnx needs --name and --dataset (mnist, kws or sine)")
+            raise UsageError("--onnx needs --name and --dataset (mnist, kws or sine)")
         register_onnx(args.name, args.onnx, args.dataset)
         args.model = args.name
     names = _names(args.model)

@@ -1,4 +1,4 @@
-"""The lab config file: which physical board is which.
+"""The lab config file: which physical board is which, validated into typed records.
 
 TOML, one table per board name, e.g.
 
@@ -10,18 +10,90 @@ TOML, one table per board name, e.g.
 Boards are bound by probe unique ID, not by port name, because identical
 boards swap /dev/ttyACM* names between boots. Looked up from --hil-config,
 else $HIL_CONFIG, else ./hil-lab.toml; no file means defaults.
+
+Every key is declared once in BoardConfig: an unknown key (a typo) or a value
+of the wrong type is a ConfigError that names the file, the table and the key.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from hil.errors import HilError
+from hil.errors import ConfigError
 
 
-class ConfigError(HilError):
-    """The lab config file is missing or malformed."""
+@dataclass(frozen=True)
+class BoardConfig:
+    """One `[boards.<name>]` table. Each board class reads the fields it needs."""
+    probe_uid: str | None = None      # debug probe unique ID (real STM32 boards)
+    port: str | None = None           # serial port; found from the probe / FTDI serial if omitted
+    baud: int = 115200
+    clock_hz: int | None = None       # core clock, if the board runs at another than the firmware's default
+    serial: str | None = None         # FTDI serial number (FPGA boards)
+    bitstream: str | None = None      # FPGA bitstream file
+    load_timeout: float = 120.0       # seconds for openFPGALoader
+    boot_delay: float = 0.5           # seconds after loading a bitstream
+    calibration: tuple[str, ...] = () # csynth calibration JSON files (fpga-sim)
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    path: Path | None = None
+    boards: dict[str, BoardConfig] = field(default_factory=dict)
+
+    def board(self, name: str) -> BoardConfig:
+        return self.boards.get(name, BoardConfig())
+
+
+_TOP_KEYS = {"boards"}
+
+
+def _typed(value, ftype: str, where: str):
+    """Check a TOML value against the annotation `ftype` (as written in BoardConfig)."""
+    kinds = {"str": str, "int": int, "float": (int, float)}
+    base = ftype.replace(" | None", "")
+    if value is None and "None" in ftype:
+        return None
+    if base.startswith("tuple["):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    want = kinds[base]
+    if isinstance(value, bool) or not isinstance(value, want):
+        raise ConfigError(f"{where}: expected {'a number' if base == 'float' else 'an integer' if base == 'int' else 'a string'}, "
+                          f"got {type(value).__name__} {value!r}")
+    return float(value) if base == "float" else value
+
+
+def board_config(table: dict, where: str) -> BoardConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table ([{where.split(' ')[-1]}]), got {type(table).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(BoardConfig)}
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(fields)}")
+    return BoardConfig(**{k: _typed(v, fields[k].type, f"{where}.{k}") for k, v in table.items()})
+
+
+def parse(text: str, path: Path | None = None) -> LabConfig:
+    name = str(path or "<lab config>")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"lab config {name}: {exc}") from None
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"lab config {name}: unknown top-level key(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(_TOP_KEYS))}")
+    boards = data.get("boards", {})
+    if not isinstance(boards, dict):
+        raise ConfigError(f"lab config {name}: 'boards' must be a table of [boards.<name>] tables")
+    return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()})
 
 
 def config_path(explicit: str | None) -> Path | None:
@@ -37,12 +109,17 @@ def config_path(explicit: str | None) -> Path | None:
     return p if p.exists() else None
 
 
-def board_section(explicit: str | None, board: str) -> dict:
+def load(explicit: str | None = None) -> LabConfig:
+    """The lab config from --hil-config, $HIL_CONFIG or ./hil-lab.toml; defaults when there is none."""
     p = config_path(explicit)
     if p is None:
-        return {}
+        return LabConfig()
     try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"lab config {p}: {exc}") from None
-    return dict(data.get("boards", {}).get(board, {}))
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError(f"lab config {p}: cannot read: {exc.strerror}") from None
+    return parse(text, p)
+
+
+def board_section(explicit: str | None, board: str) -> BoardConfig:
+    return load(explicit).board(board)

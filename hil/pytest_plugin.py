@@ -62,7 +62,7 @@ def pytest_generate_tests(metafunc):
     if "golden_vector" not in metafunc.fixturenames:
         return
     from golden import bundle
-    from golden.build import artifact_dir
+    from golden.paths import artifact_dir
     n = metafunc.config.getoption("--vectors")
     params, ids = [], []
     for name in _models(metafunc.config):
@@ -118,8 +118,8 @@ def hil_model(hil_board, _model_runs, golden_vector):
     return _model_runs[name]
 
 
-def record_vector(model: str, record: dict, model_run) -> None:
-    """Keep a vector's record for the summary and the JSON results."""
+def record_vector(model: str, record, model_run) -> None:
+    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary and the JSON results."""
     _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
 
 
@@ -151,6 +151,5 @@ def _session_docs() -> list[dict]:
     from hil.runner import assemble
     docs = []
     for name, (records, mr) in _STATE["records"].items():
-        records.sort(key=lambda r: r["index"])
         docs.append(assemble(board, mr, records, _STATE["link0"][name]))
     return docs

@@ -1,8 +1,10 @@
 """Run golden vectors on a board and judge them: the core of `hil run`,
 `hil profile` and the pytest plugin.
 
-Results are plain dicts in the documented, versioned JSON format
-(docs/results-json.md, `format: hil-run`, `version: 1`).
+Each vector gives a typed `hil.compare.VectorVerdict`; a model's results are
+a plain dict in the documented, versioned JSON format (docs/results-json.md,
+`format: hil-run`, `version: 1`). Nothing here imports torch: the golden
+side is read from its artifacts (golden.paths, golden.bundle, golden.intsim).
 """
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from typing import Callable
 
 import numpy as np
 
-from golden import artifact, bundle, models
-from golden.build import artifact_dir, qmodel_path
+from golden import artifact, bundle
 from golden.intsim.run import IntegerSimulator, dequantize
+from golden.paths import artifact_dir, qmodel_path
+from golden.registry import DEFAULT_MODELS, check_built
 from hil.boards.base import Board, BoardError, Capability
-from hil.compare import first_differing_layer, summarize
+from hil.compare import VectorVerdict, first_differing_layer, summarize
+from hil.errors import ModelNotOnDevice
 
 RESULTS_FORMAT, RESULTS_VERSION = "hil-run", 1
 MEASURED = {"dwt", "systick", "systick_icount", "modelled"}
@@ -42,12 +46,13 @@ class ModelRun:
 
 def prepare(board: Board, name: str) -> ModelRun:
     """Load references and check the device runs the same quantized model."""
+    check_built(name)
     b = bundle.read(artifact_dir(name))
     doc = artifact.load(qmodel_path(name))
     try:
         dm = board.info.model(name)
-    except KeyError as exc:
-        raise BoardError(f"{board.name}: {exc.args[0]}; rebuild the firmware with this model") from None
+    except ModelNotOnDevice as exc:
+        raise ModelNotOnDevice(f"{board.name}: {exc}; rebuild the firmware with this model") from None
     if dm.model_hash != doc["hash"]:
         raise BoardError(f"{board.name}: model '{name}' on the device was built from {dm.model_hash[:19]}, "
                          f"the golden artifact is {doc['hash'][:19]}: rebuild/redeploy the firmware")
@@ -58,34 +63,27 @@ def _layer_mode(board: Board) -> str:
     return "LAYER_COUNTS" if board.info.counter in MEASURED else "OUTPUTS"
 
 
-def run_vector(board: Board, mr: ModelRun, i: int) -> dict:
+def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
     """Run vector i; on an integer mismatch, localise the first differing layer."""
     t0 = time.perf_counter()
     res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board))
     rtt = time.perf_counter() - t0
-    expected = mr.bundle.int_logits[i]
-    out = dict(index=i, label=mr.bundle.labels[i].tolist(), device=res.output.reshape(-1).tolist(),
-               int_match=bool(np.array_equal(res.output.reshape(-1), expected.reshape(-1))),
-               count=res.total_sum if board.info.counter in MEASURED else None,
-               layer_counts=res.layer_counts, round_trip_s=rtt)
-    if not out["int_match"] and Capability.LAYER_TENSORS in board.capabilities:
+    measured = board.info.counter in MEASURED
+    v = VectorVerdict(index=i, label=mr.bundle.labels[i].tolist(), device=res.output.reshape(-1),
+                      expected=mr.bundle.int_logits[i].reshape(-1),
+                      count=res.total_sum if measured else None,
+                      layer_counts=res.layer_counts or None, round_trip_s=rtt)
+    if not v.int_match and Capability.LAYER_TENSORS in board.capabilities:
         deep = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_TENSORS")
         _, sim_layers = mr.sim.run_one(mr.bundle.inputs[i], keep_layers=True)
         where = first_differing_layer(deep.layer_tensors, sim_layers, [L["name"] for L in mr.doc["layers"]])
         if where:
-            out["first_bad_layer"], out["first_bad_index"] = where
-    return out
+            v.first_bad_layer, v.first_bad_index = where
+    return v
 
 
-def describe_mismatch(mr: ModelRun, v: dict) -> str:
-    exp = mr.bundle.int_logits[v["index"]].reshape(-1)
-    dev = np.asarray(v["device"])
-    k = int(np.flatnonzero(dev != exp)[0])
-    msg = (f"{mr.name} vector {v['index']}: output {k} is {dev[k]} on the device, {exp[k]} in the "
-           f"integer simulator")
-    if "first_bad_layer" in v:
-        msg += f"; first differing layer: {v['first_bad_layer']} (index {v['first_bad_index']})"
-    return msg
+def describe_mismatch(mr: ModelRun, v: VectorVerdict) -> str:
+    return f"{mr.name} {v.describe()}"
 
 
 def run_model(board: Board, name: str, vectors: int | None = None,
@@ -101,24 +99,31 @@ def run_model(board: Board, name: str, vectors: int | None = None,
     return assemble(board, mr, per_vector, link0)
 
 
-def assemble(board: Board, mr: ModelRun, per_vector: list[dict], link0: tuple) -> dict:
-    """The results document of one model from its per-vector records."""
+def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0: tuple) -> dict:
+    """The results document of one model from its verdicts.
+
+    Every figure is computed from the recorded vectors and the golden rows of
+    *their* indices (a `-k` subset or a run with failures judges what ran).
+    """
+    per_vector = sorted(per_vector, key=lambda v: v.index)
     n = len(per_vector)
-    dev = np.array([v["device"] for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
-    rep = summarize(dev, mr.bundle.int_logits[:n], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[:n], mr.bundle.labels[:n], mr.task)
-    counts = [v["count"] for v in per_vector if v["count"] is not None]
+    idx = np.array([v.index for v in per_vector], dtype=np.int64)
+    dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
+    rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
+                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task)
+    counts = [v.count for v in per_vector if v.count is not None]
     clock = board.info.clock_hz
-    layers = layer_table(mr.doc, [v["layer_counts"] for v in per_vector if v["layer_counts"]])
+    layers = layer_table(mr.doc, [v.layer_counts for v in per_vector if v.layer_counts])
     total = (dict(median=statistics.median(counts), min=min(counts), max=max(counts)) if counts else None)
-    rtts = [v["round_trip_s"] for v in per_vector]
+    rtts = [v.round_trip_s for v in per_vector]
     return dict(
         format=RESULTS_FORMAT, version=RESULTS_VERSION,
         board=board.name, device_board=board.info.board, firmware=board.info.fw_version,
         build_hash=board.info.build_hash, clock_hz=clock, model=mr.name,
         model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
-        vectors=n, int_mismatches=rep.int_mismatches, mismatched_vectors=rep.mismatched_vectors,
-        mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v["int_match"]][:20],
+        vectors=n, int_mismatches=rep.int_mismatches,
+        mismatched_vectors=[int(idx[k]) for k in rep.mismatched_vectors],
+        mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v.int_match][:20],
         accuracy=rep.accuracy, vs_float=rep.vs_float,
         counter=board.info.counter, counter_note=counter_note(board.info.counter),
         total_count=total, layers=layers,
@@ -127,7 +132,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[dict], link0: tuple) -
         link=dict(payload_bytes=board.device.payload_bytes - link0[1],
                   wire_bytes=board.link.bytes_in + board.link.bytes_out - link0[0],
                   seconds=time.perf_counter() - link0[2], dropped_frames=board.device.dropped_frames),
-        per_vector=[{k: v[k] for k in v if k != "layer_counts"} for v in per_vector],
+        per_vector=[v.to_json() for v in per_vector],
     )
 
 
@@ -173,4 +178,4 @@ def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
 
 
 def default_models() -> list[str]:
-    return [m for m in ("mnist_lenet", "kws_dscnn", "sine_mlp") if m in models.REGISTRY]
+    return list(DEFAULT_MODELS)

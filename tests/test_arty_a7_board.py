@@ -8,10 +8,11 @@ import pytest
 
 from hil.boards import BoardError, BoardOptions, Capability, board_class
 from hil.boards import arty_a7
+from hil.lab_config import BoardConfig
 
 
 def make(config):
-    return board_class("arty-a7")(BoardOptions(config=dict(config, boot_delay=0)))
+    return board_class("arty-a7")(BoardOptions(config=BoardConfig(**dict(config, boot_delay=0))))
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pytest
 
+from hil.lab_config import BoardConfig
+
 from golden import artifact
 from hil.boards import BoardError, BoardOptions, board_class
 
@@ -78,7 +80,7 @@ def test_configured_probe_missing_is_named(monkeypatch):
     class Probe:
         unique_id, description = "0669FF111", "STM32 STLink"
     monkeypatch.setattr(stm32_disc1, "_probes", lambda: [Probe()])
-    board = stm32_disc1.Stm32Disc1Board(BoardOptions(models=["sine_mlp"], config={"probe_uid": "ABC"}))
+    board = stm32_disc1.Stm32Disc1Board(BoardOptions(models=["sine_mlp"], config=BoardConfig(probe_uid="ABC")))
     with pytest.raises(BoardError, match=r"probe ABC from the lab config is not attached.*0669FF111"):
         board._choose_probe()
 
@@ -86,7 +88,7 @@ def test_configured_probe_missing_is_named(monkeypatch):
 def test_unknown_board_and_model_errors():
     with pytest.raises(BoardError, match="unknown board 'nope'.*stm32f4-qemu"):
         board_class("nope")
-    from hil.firmware import build_stm32
+    from hil.targets.stm32.firmware import build_stm32
     with pytest.raises(BoardError, match="no quantized artifact for model 'ghost'"):
         build_stm32("qemu", ["ghost"], board="stm32f4-qemu")
 
@@ -106,7 +108,7 @@ def test_model_too_big_for_the_board_fails_the_build_clearly(tmp_path):
                                  layers=[layer], params=n_in * n_out, macs=n_in * n_out))
     path = tmp_path / "huge.qmodel.json"
     artifact.save(doc, path)
-    from hil.firmware import FIRMWARE_DIR
+    from hil.targets.stm32.firmware import FIRMWARE_DIR
     r = subprocess.run(["make", "-C", str(FIRMWARE_DIR), "TARGET=qemu", f"BUILD_DIR={tmp_path / 'b'}",
                         f"MODELS={path}"], capture_output=True, text=True, timeout=600)
     out = r.stdout + r.stderr

@@ -10,10 +10,10 @@ import pytest
 
 from golden import artifact
 from golden.build import qmodel_path
-from hil import hls_cycles
+from hil.targets.hls import design as hls_design
 from hil.boards import BoardOptions, board_class
 from hil.errors import DeviceError
-from hil.fpga_build import AP_TYPES_HINT, ap_types_dir
+from hil.targets.hls.build import AP_TYPES_HINT, ap_types_dir
 from hil.protocol import codec, spec
 from hil.runner import prepare, run_vector
 
@@ -69,12 +69,12 @@ def test_info_reports_design_clock_and_modelled_counter(board):
 @pytest.mark.parametrize("name", MODELS)
 def test_vectors_bit_exact_with_modelled_counts(board, name):
     mr = prepare(board, name)
-    plan = hls_cycles.plan_model(mr.doc)
+    plan = hls_design.plan_model(mr.doc)
     for i in (0, 1, 7):
         v = run_vector(board, mr, i)
-        assert v["int_match"], v
-        assert v["count"] == plan.total
-        assert v["layer_counts"] == [s.count for s in plan.layers]
+        assert v.int_match, v.describe()
+        assert v.count == plan.total
+        assert v.layer_counts == [s.count for s in plan.layers]
     deep = board.device.run(mr.device_model, mr.bundle.inputs[3], "LAYER_TENSORS")
     for got, want in zip(deep.layer_tensors, mr.sim.run_one(mr.bundle.inputs[3], keep_layers=True)[1]):
         assert np.array_equal(got.reshape(-1), want.reshape(-1))
@@ -142,7 +142,7 @@ def test_garbage_and_a_truncated_frame_are_survived(board):
     board.link.write(b"\x05" + bytes(range(1, 200)) * 3 + b"\x00")   # an overlong chunk
     assert d.request("INFO")["board"] == "fpga-sim"
     assert d.dropped_frames >= 2                                 # the device NAKed the junk
-    assert run_vector(board, prepare(board, "mnist_lenet"), 4)["int_match"]
+    assert run_vector(board, prepare(board, "mnist_lenet"), 4).int_match
 
 
 def test_reconnect_keeps_the_device_serving(board):

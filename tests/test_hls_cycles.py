@@ -1,13 +1,15 @@
-"""The modelled HLS cycle counts (hil/hls_cycles.py): hand-computed small cases,
+"""The modelled HLS cycle counts (hil/targets/hls/cycles.py): hand-computed small cases,
 the committed seed-001 model against its 768-cycle pointwise target, and the
 csynth report parser + calibration on hand-written sample reports (tests/data)."""
 from pathlib import Path
 
 import pytest
 
+from hil.errors import CodegenError
+
 from golden import artifact
 from golden.build import qmodel_path
-from hil import hls_cycles as hc
+from hil.targets.hls import cycles as hc, design as hd
 
 DATA = Path(__file__).parent / "data"
 
@@ -29,22 +31,22 @@ def tiny_doc() -> dict:
 
 
 def test_loop_latency_is_trip_minus_one_times_ii_plus_depth():
-    assert hc.Loop("L", 10, 1, 5).latency == 14
-    assert hc.Loop("L", 4, 2, 3).latency == 3 * 2 + 3
-    assert hc.Loop("L", 1, 1, 7).latency == 7
-    assert hc.Loop("L", 0, 1, 7).latency == 0
+    assert hd.Loop("L", 10, 1, 5).latency == 14
+    assert hd.Loop("L", 4, 2, 3).latency == 3 * 2 + 3
+    assert hd.Loop("L", 1, 1, 7).latency == 7
+    assert hd.Loop("L", 0, 1, 7).latency == 0
     assert [hc.levels(n) for n in (1, 2, 3, 9, 16, 17)] == [0, 1, 2, 4, 4, 5]
 
 
 def test_matvec_parallelism_balances_against_the_slowest_convolution():
-    assert hc.matvec_parallel(48, 16, 4416) == 1        # seed 001 pointwise: 1 MAC/cycle
-    assert hc.matvec_parallel(392, 32, 3136) == 4       # mnist fc1 no slower than conv1
-    assert hc.matvec_parallel(3840, 6, 7680) == 3
-    assert hc.matvec_parallel(2, 3, 0) == 3             # no convolution: fully parallel
+    assert hd.matvec_parallel(48, 16, 4416) == 1        # seed 001 pointwise: 1 MAC/cycle
+    assert hd.matvec_parallel(392, 32, 3136) == 4       # mnist fc1 no slower than conv1
+    assert hd.matvec_parallel(3840, 6, 7680) == 3
+    assert hd.matvec_parallel(2, 3, 0) == 3             # no convolution: fully parallel
 
 
 def test_tiny_model_by_hand():
-    plan = hc.plan_model(tiny_doc())
+    plan = hd.plan_model(tiny_doc())
     load, conv, pool, fc = plan.stages
     # LOAD_IN: 16 x II 1, depth read 2 + write 1 = 3 -> 15 + 3, + 1 process overhead
     assert (load.loops[0].trip, load.loops[0].depth, load.latency) == (16, 3, 19)
@@ -72,7 +74,7 @@ def test_pipo_when_the_consumer_needs_random_access():
                             stride=[2, 2], padding=[0, 0], macs=0)
     doc["layers"][2]["weights_shape"] = [3, 8]
     doc["layers"][2]["weights"] = [1] * 24
-    plan = hc.plan_model(doc)
+    plan = hd.plan_model(doc)
     pool = plan.layer("pool")
     assert pool.in_edge == "pipo" and pool.start == plan.layer("conv").end
     # POOL_PIX: 8 outputs, depth read 2 + max tree(4) 2 + write 1
@@ -80,7 +82,7 @@ def test_pipo_when_the_consumer_needs_random_access():
 
 
 def test_kws_dscnn_fpga_against_the_seed_768_cycle_pointwise():
-    plan = hc.plan_model(artifact.load(qmodel_path("kws_dscnn_fpga")))
+    plan = hd.plan_model(artifact.load(qmodel_path("kws_dscnn_fpga")))
     counts = {s.name: s.count for s in plan.stages}
     assert counts == {"load": 493, "conv1": 4425, "depthwise": 4425, "pool": 4, "pointwise": 37, "fc1": 13}
     assert plan.total == 9397 and plan.interval == 4425
@@ -122,19 +124,19 @@ def test_a_report_directory_merges_every_module(tmp_path):
     (tmp_path / "a_csynth.rpt").write_text((DATA / "kws_dscnn_fpga_csynth.rpt").read_text())
     (tmp_path / "b_csynth.rpt").write_text("== Vitis HLS Report for 'extra'\n")
     assert [m.name for m in hc.parse_csynth(tmp_path).modules][-1] == "extra"
-    with pytest.raises(ValueError, match="not a csynth report"):
+    with pytest.raises(CodegenError, match="not a csynth report"):
         (tmp_path / "x.rpt").write_text("hello")
         hc.parse_csynth(tmp_path / "x.rpt")
 
 
 def test_calibration_takes_ii_and_depth_from_csynth():
     doc = artifact.load(qmodel_path("kws_dscnn_fpga"))
-    plan = hc.plan_model(doc)
+    plan = hd.plan_model(doc)
     cal = hc.calibration_from_report(plan, hc.parse_csynth(DATA / "kws_dscnn_fpga_csynth.rpt"))
     assert set(cal["stages"]) == {"load", "conv1", "depthwise", "pool", "pointwise", "fc1"}
     assert cal["stages"]["conv1"]["CONV_PIX"]["depth"] == 11
     assert cal["stages"]["pointwise"]["FC_MAC"]["module"].endswith("_Pipeline_FC_MAC")
-    cp = hc.plan_model(doc, cal)
+    cp = hd.plan_model(doc, cal)
     assert cp.calibrated_from.endswith("kws_dscnn_fpga_csynth.rpt")
     c = {s.name: s for s in cp.stages}
     assert c["load"].latency == 1 + 489 + 2                 # depth 2 instead of the modelled 3
@@ -144,11 +146,11 @@ def test_calibration_takes_ii_and_depth_from_csynth():
     assert cp.total == sum(s.count for s in cp.stages)
     # a report from another design (different trip count) is refused
     cal["stages"]["conv1"]["CONV_PIX"]["trip"] = 4000
-    with pytest.raises(ValueError, match="trip count"):
-        hc.plan_model(doc, cal)
+    with pytest.raises(CodegenError, match="trip count"):
+        hd.plan_model(doc, cal)
     cal["qmodel_hash"] = "sha256:" + "1" * 64
-    with pytest.raises(ValueError, match="calibration is for"):
-        hc.plan_model(doc, cal)
+    with pytest.raises(CodegenError, match="calibration is for"):
+        hd.plan_model(doc, cal)
 
 
 def test_cli_prints_the_plan_and_writes_a_calibration(tmp_path, capsys):

@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from hil.errors import InputError
+
 from golden import bundle
 from golden.build import artifact_dir
 from hil.boards import BoardOptions, board_class
@@ -47,7 +49,7 @@ def test_link_survives_garbage_and_truncated_frame(board):
     board.link.write(frame[: len(frame) // 2])        # half a frame, never finished
     assert d.request("PING")["max_payload"] == 512
     mr = prepare(board, "mnist_lenet")
-    assert run_vector(board, mr, 3)["int_match"]
+    assert run_vector(board, mr, 3).int_match
 
 
 def test_wrong_model_id_and_wrong_input_size_are_clear_errors(board):
@@ -56,7 +58,7 @@ def test_wrong_model_id_and_wrong_input_size_are_clear_errors(board):
     with pytest.raises(DeviceError, match="WRONG_INPUT_SIZE.*detail 784"):
         board.device.load_input(0, bytes(100))
     m = board.info.model("mnist_lenet")
-    with pytest.raises(ValueError, match="does not match model 'mnist_lenet'"):
+    with pytest.raises(InputError, match="does not match model 'mnist_lenet'"):
         board.device.run(m, np.zeros((1, 28, 27), np.int8))
 
 
@@ -86,8 +88,8 @@ def test_mismatch_names_vector_and_first_differing_layer(board, monkeypatch):
     monkeypatch.setattr(sim_dev.sims[0], "run_one", broken)
     v = run_vector(board, mr, 0)
     # the corrupted tensor is reported even when the logits happen to survive
-    if not v["int_match"]:
-        assert v["first_bad_layer"] == "conv2" and v["first_bad_index"] == 5
+    if not v.int_match:
+        assert v.first_bad_layer == "conv2" and v.first_bad_index == 5
         assert "vector 0" in describe_mismatch(mr, v) and "conv2" in describe_mismatch(mr, v)
     deep = board.device.run(mr.device_model, mr.bundle.inputs[0], "LAYER_TENSORS")
     from hil.compare import first_differing_layer
@@ -103,7 +105,7 @@ def test_plugin_in_a_users_repo(pytester):
         def test_vec(hil_board, hil_model, golden_vector):
             v = run_vector(hil_board, hil_model, golden_vector[1])
             record_vector(golden_vector[0], v, hil_model)
-            assert v["int_match"]
+            assert v.int_match
 
         def test_dut_info(dut):
             assert dut.info().board == "sim"

@@ -10,7 +10,7 @@
  * input, last results) survives reconnects, as on a real board. The program
  * exits when its parent process goes away, so an emulator is never left
  * behind by a host that was killed. Counts are MODELLED cycles at the design
- * clock (hil/hls_cycles.py), never measured ones.
+ * clock (hil/targets/hls/cycles.py), never measured ones.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,7 +59,7 @@ private:
 
 int list_models()
 {
-    printf("fpga-sim: %d model(s), modelled cycles at %u Hz (hil/hls_cycles.py; not measured)\n",
+    printf("fpga-sim: %d model(s), modelled cycles at %u Hz (hil/targets/hls/cycles.py; not measured)\n",
            hil::model_count(), (unsigned)HIL_DESIGN_CLOCK_HZ);
     for (int i = 0; i < hil::model_count(); i++) {
         const hil::ModelDesc *m = hil::model(i);

@@ -10,7 +10,7 @@
  * Every vector goes through the synthesis top; its outputs must equal the
  * simulator's bit for bit; for the first K vectors so must every layer's
  * tensor (read through the C-simulation taps). Every pipelined loop must run
- * the trip count hil/hls_cycles.py modelled. Prints the first mismatch (vector,
+ * the trip count hil/targets/hls/cycles.py modelled. Prints the first mismatch (vector,
  * layer, index) and a summary; exit status 0 only if everything matched.
  */
 #include <stdio.h>
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     printf("csim %s (%s): %d vectors, %ld with output mismatches; %ld layer tensors compared, %ld differ; "
            "trip counts %s\n", m->name, m->qmodel_hash, n_vec, out_bad, layer_checked, layer_bad,
            trip_bad ? "DIFFER from the cycle model" : "as modelled");
-    printf("modelled cycles (hil/hls_cycles.py, not measured): load %u", (unsigned)m->load_cycles);
+    printf("modelled cycles (hil/targets/hls/cycles.py, not measured): load %u", (unsigned)m->load_cycles);
     for (int k = 0; k < L; k++) {
         printf(", %s %u", m->layers[k].name, (unsigned)m->layers[k].cycles);
     }

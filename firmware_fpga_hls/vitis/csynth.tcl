@@ -1,6 +1,6 @@
 # Vitis HLS: C synthesis and IP export of one generated model top.
 #
-#   python -m hil.fpga_build kws_dscnn_fpga            # generates build/models/kws_dscnn_fpga/
+#   python -m hil.targets.hls.build kws_dscnn_fpga            # generates build/models/kws_dscnn_fpga/
 #   cd firmware_fpga_hls
 #   vitis_hls -f vitis/csynth.tcl -tclargs kws_dscnn_fpga [part] [clock_ns] [axi]
 #
@@ -9,7 +9,7 @@
 # top gets an AXI4-Lite control port and BRAM data ports for a MicroBlaze(-V)
 # system (docs/fpga.md); without, it keeps the ap_memory ports and
 # ap_ctrl_chain of the source. Results: hls_<model>/solution1/syn/report/
-# (calibrate the cycle model from it: python -m hil.hls_cycles MODEL --csynth
+# (calibrate the cycle model from it: python -m hil.targets.hls.cycles MODEL --csynth
 # hls_<model>/solution1/syn/report --write-calibration <model>.cal.json) and
 # the IP in hls_<model>/solution1/impl/ip/.
 #
@@ -28,7 +28,7 @@ if {$model eq ""} {
 set root  [file normalize [file join [file dirname [info script]] ..]]
 set gen   [file join $root build models $model]
 if {![file exists [file join $gen ${model}_top.cpp]]} {
-    puts "no generated code in $gen: run `python -m hil.fpga_build $model` first"
+    puts "no generated code in $gen: run `python -m hil.targets.hls.build $model` first"
     exit 1
 }
 set cflags "-std=c++14 -I[file join $root include] -I$gen"

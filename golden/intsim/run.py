@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from golden.errors import GoldenError
 from golden.artifact import layer_arrays
 from .kernels import KERNELS
 
@@ -25,12 +26,12 @@ class IntegerSimulator:
         self.input_shape = tuple(doc["input"]["shape"])
         for L in self.layers:
             if (self.scheme, L["op"]) not in KERNELS:
-                raise ValueError(f"layer '{L['name']}': op {L['op']} has no {self.scheme} kernel")
+                raise GoldenError(f"layer '{L['name']}': op {L['op']} has no {self.scheme} kernel")
 
     def run_one(self, x: np.ndarray, keep_layers: bool = False):
         x = np.asarray(x)
         if tuple(x.shape) != self.input_shape:
-            raise ValueError(f"input shape {tuple(x.shape)} != model input {self.input_shape}")
+            raise GoldenError(f"input shape {tuple(x.shape)} != model input {self.input_shape}")
         t = x.astype(np.int64)
         per_layer = []
         for L in self.layers:

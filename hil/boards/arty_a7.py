@@ -52,10 +52,10 @@ class ArtyA7Board(Board):
     capabilities = frozenset({Capability.FLASH})
 
     def baudrate(self) -> int:
-        return int(self.options.config.get("baud", 115200))
+        return self.options.config.baud
 
     def bitstream(self) -> Path:
-        bit = self.options.config.get("bitstream")
+        bit = self.options.config.bitstream
         if not bit:
             raise BoardError(f"{self.name}: no bitstream configured: set [boards.{self.name}] bitstream = "
                              f"\"path/to/design.bit\" in the lab config (docs/fpga.md says how to build it)")
@@ -74,16 +74,15 @@ class ArtyA7Board(Board):
             raise BoardError(f"{self.name}: {OPENFPGALOADER} not found on PATH: install it "
                              f"(Debian/Ubuntu: `apt-get install openfpgaloader`)")
         cmd = [tool, "-b", "arty"]
-        if self.options.config.get("serial"):
-            cmd += ["--ftdi-serial", str(self.options.config["serial"])]
+        if self.options.config.serial:
+            cmd += ["--ftdi-serial", self.options.config.serial]
         return cmd + [str(bitstream)]
 
     def deploy(self) -> str:
         bit = getattr(self, "_bitstream", None) or self.bitstream()
         cmd = self.load_command(bit)
         try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=float(self.options.config.get(
-                "load_timeout", 120)))
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=self.options.config.load_timeout)
         except subprocess.TimeoutExpired as exc:
             raise BoardError(f"{self.name}: `{' '.join(cmd)}` did not finish in {exc.timeout:.0f} s") from None
         out = "\n".join((r.stdout + r.stderr).strip().splitlines()[-12:]) or "(no output)"
@@ -94,14 +93,14 @@ class ArtyA7Board(Board):
                         "and the udev rules for 0403:6010.")
             raise BoardError(f"{self.name}: loading the bitstream failed: `{' '.join(cmd)}` exited with "
                              f"{r.returncode}:\n{out}\n{hint}".rstrip())
-        time.sleep(float(self.options.config.get("boot_delay", 0.5)))   # soft CPU boots from BRAM
+        time.sleep(self.options.config.boot_delay)   # soft CPU boots from BRAM
         return self.port()
 
     def port(self) -> str:
         """The board's UART: the configured port, else FTDI 0403:6010 channel B (by serial number)."""
-        if self.options.config.get("port"):
-            return str(self.options.config["port"])
-        serial = self.options.config.get("serial")
+        if self.options.config.port:
+            return self.options.config.port
+        serial = self.options.config.serial
         ports = [p for p in _ports() if p.vid == FTDI_VID and p.pid == FTDI_PID]
         if serial:
             ports = [p for p in ports if (p.serial_number or "").upper() == str(serial).upper()]

@@ -11,13 +11,11 @@ import abc
 import enum
 from dataclasses import dataclass, field
 
+from golden.registry import DEFAULT_MODELS
 from hil.device import Device, DeviceInfo
-from hil.errors import HilError
+from hil.errors import BoardError  # noqa: F401 - boards raise it; re-exported for them
+from hil.lab_config import BoardConfig
 from hil.link import SerialLink
-
-
-class BoardError(HilError):
-    """A board could not be built, deployed or reached."""
 
 
 class Capability(str, enum.Enum):
@@ -30,8 +28,8 @@ class Capability(str, enum.Enum):
 @dataclass
 class BoardOptions:
     """What a user chose on the command line or in the lab config."""
-    models: list[str] = field(default_factory=lambda: ["mnist_lenet", "kws_dscnn", "sine_mlp"])
-    config: dict = field(default_factory=dict)      # this board's section of the lab config
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
+    config: BoardConfig = field(default_factory=BoardConfig)   # this board's table of the lab config
     timeout: float = 20.0
 
 

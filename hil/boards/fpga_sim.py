@@ -1,14 +1,14 @@
 """`fpga-sim`: the HLS kernels compiled for the host, behind the real wire protocol.
 
-build() generates the model code (hil/codegen_hls.py) and compiles
+build() generates the model code (hil/targets/hls/codegen.py) and compiles
 firmware_fpga_hls/sim with g++ and the ap_int headers: the very top functions
 Vitis would synthesise, plus the protocol dispatcher and hil_frame.c. deploy()
 starts that program on a free 127.0.0.1 port and returns its socket:// URL;
 stop() always kills it (the program also exits when its parent dies).
 
 Counts are MODELLED HLS cycles at the design clock (100 MHz), from the loop
-structure (hil/hls_cycles.py), deterministic and never measured; a lab-config
-`calibration` entry (JSON from `python -m hil.hls_cycles MODEL --csynth R
+structure (hil/targets/hls/cycles.py), deterministic and never measured; a lab-config
+`calibration` entry (JSON from `python -m hil.targets.hls.cycles MODEL --csynth R
 --write-calibration F`) replaces modelled II and depths with csynth's.
 
     [boards.fpga-sim]
@@ -19,16 +19,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from golden.registry import DEFAULT_MODELS_HLS
 from hil.boards.base import BoardError, BoardOptions, Capability
 from hil.boards.local_process import LocalProcessBoard
-from hil.fpga_build import FpgaImage, build_image
+from hil.targets.hls.build import FpgaImage, build_image
 
 
 class FpgaSimBoard(LocalProcessBoard):
     name = "fpga-sim"
     description = "HLS kernels (C simulation build) behind the wire protocol; modelled cycles at 100 MHz"
     capabilities = frozenset({Capability.EMULATED, Capability.CYCLE_COUNTER, Capability.LAYER_TENSORS})
-    default_models = ("kws_dscnn_fpga", "mnist_lenet")
+    default_models = DEFAULT_MODELS_HLS
 
     def __init__(self, options: BoardOptions | None = None):
         super().__init__(options)
@@ -40,7 +41,7 @@ class FpgaSimBoard(LocalProcessBoard):
         return list(self.default_models) if chosen == BoardOptions().models else chosen
 
     def _calibrations(self) -> dict:
-        paths = self.options.config.get("calibration") or []
+        paths = list(self.options.config.calibration)
         out = {}
         for p in [paths] if isinstance(paths, str) else paths:
             try:

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from golden import artifact
-from golden.build import qmodel_path
+from golden.paths import qmodel_path
 from golden.intsim.run import IntegerSimulator
 from hil.boards.base import Board, Capability
 from hil.protocol import codec, spec

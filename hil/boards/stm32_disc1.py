@@ -10,7 +10,7 @@ are never mixed up. Only a board can prove this path; see docs/board-bringup.md.
 from __future__ import annotations
 
 from hil.boards.base import Board, BoardError, Capability
-from hil.firmware import build_stm32
+from hil.targets.stm32.firmware import build_stm32
 
 PYOCD_TARGET = "stm32f429xi"
 
@@ -36,14 +36,14 @@ class Stm32Disc1Board(Board):
     pyocd_target = PYOCD_TARGET
 
     def baudrate(self) -> int:
-        return int(self.options.config.get("baud", 115200))
+        return self.options.config.baud
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name)
 
     def _choose_probe(self):
         probes = _probes()
-        uid = self.options.config.get("probe_uid")
+        uid = self.options.config.probe_uid
         if not probes:
             raise BoardError(f"{self.name}: no debug probe attached. {self.attached_text()}")
         if uid is None:
@@ -57,8 +57,8 @@ class Stm32Disc1Board(Board):
         raise BoardError(f"{self.name}: probe {uid} from the lab config is not attached. {self.attached_text()}")
 
     def _port_for(self, uid: str) -> str:
-        if self.options.config.get("port"):
-            return self.options.config["port"]
+        if self.options.config.port:
+            return self.options.config.port
         for port in _ports():
             if port.serial_number and port.serial_number.upper() == uid.upper():
                 return port.device

@@ -12,7 +12,7 @@ import shutil
 
 from hil.boards.base import BoardError, Capability
 from hil.boards.local_process import LocalProcessBoard
-from hil.firmware import build_stm32
+from hil.targets.stm32.firmware import build_stm32
 
 QEMU = "qemu-system-arm"
 

@@ -61,7 +61,7 @@ def test_link_recovers_from_garbage_and_truncated_frame(hil_board, dut, first_mo
     dut.link.write(half[: len(half) // 2])
     assert dut.request("PING")["max_payload"] == 512
     mr = prepare(hil_board, first_model.name)
-    assert run_vector(hil_board, mr, 0)["int_match"]
+    assert run_vector(hil_board, mr, 0).int_match
 
 
 @pytest.mark.hil_capability("cycle_counter")

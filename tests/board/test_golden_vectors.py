@@ -8,4 +8,4 @@ def test_golden_vector(hil_board, hil_model, golden_vector):
     name, i = golden_vector
     v = run_vector(hil_board, hil_model, i)
     record_vector(name, v, hil_model)
-    assert v["int_match"], describe_mismatch(hil_model, v)
+    assert v.int_match, describe_mismatch(hil_model, v)

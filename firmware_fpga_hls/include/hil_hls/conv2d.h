@@ -4,7 +4,7 @@
  * cycle (II=1), and multiplies the whole window (IN_C x K_H x K_W values)
  * at once in an unrolled adder tree. The input buffer is partitioned by the
  * generated top so the window can be read in one cycle; the weights are
- * partitioned here. Modelled cycles: hil/hls_cycles.py (trip OUT_C*OUT_H*OUT_W).
+ * partitioned here. Modelled cycles: hil/targets/hls/cycles.py (trip OUT_C*OUT_H*OUT_W).
  *
  * CFG (generated, <model>_tables.h): LAYER, IN_C/H/W, OUT_C/H/W, K_H/W, S_H/W,
  * P_H/W, B_LEN, HAS_BIAS, in_t, out_t, w_t; shift: RSHIFT, RELU; s8: IN_ZP,

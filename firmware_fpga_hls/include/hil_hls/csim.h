@@ -4,7 +4,7 @@
  * pipelined loop (HIL_CSIM_TRIP). The emulated board uses the taps to return
  * per-layer tensors (run mode LAYER_TENSORS) from the very top function that
  * is synthesised; the testbench uses the trip counts to check that the loop
- * structure is the one hil/hls_cycles.py models. No probe set: nothing happens.
+ * structure is the one hil/targets/hls/cycles.py models. No probe set: nothing happens.
  */
 #ifndef HIL_HLS_CSIM_H
 #define HIL_HLS_CSIM_H

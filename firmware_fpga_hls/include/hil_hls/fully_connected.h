@@ -8,7 +8,7 @@
  * and spends G = ceil(OUT_N / P) cycles on it, P multiply-accumulates per
  * cycle into P partial sums. P = 1 for the seed's pointwise: 48 x 16 = 768
  * MACs in 768 cycles. FC_OUT then adds the bias, rescales and writes one
- * output per cycle. Modelled cycles: hil/hls_cycles.py.
+ * output per cycle. Modelled cycles: hil/targets/hls/cycles.py.
  *
  * CFG: LAYER, IN_N, OUT_N, P, G, B_LEN, HAS_BIAS, in_t, out_t, w_t; shift:
  * RSHIFT, RELU; s8: IN_ZP, OUT_ZP, ACT_MIN, ACT_MAX.

@@ -3,7 +3,7 @@
  * LOAD_IN copies the input port (ap_memory: one value per cycle) into the
  * first layer's buffer, which the top partitions so the first layer can read
  * a whole window per cycle. Its cycles count in the inference total, not in
- * any layer (hil/hls_cycles.py stage "load").
+ * any layer (hil/targets/hls/cycles.py stage "load").
  */
 #ifndef HIL_HLS_LOAD_INPUT_H
 #define HIL_HLS_LOAD_INPUT_H

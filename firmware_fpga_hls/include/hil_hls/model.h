@@ -1,7 +1,7 @@
 /* model.h: what the emulator and the testbench know about a generated model.
  *
  * Not synthesised: the generated <model>_desc.cpp fills a ModelDesc with the
- * qmodel's shapes and hash, the modelled cycles from hil/hls_cycles.py and a
+ * qmodel's shapes and hash, the modelled cycles from hil/targets/hls/cycles.py and a
  * run() that calls the synthesis top once. Dtype and op ids are the wire
  * protocol's (hil_protocol.h).
  */

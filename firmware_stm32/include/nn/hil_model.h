@@ -1,6 +1,6 @@
 /* hil_model.h: a quantized model as const tables, and the executor that runs it.
  *
- * The tables come from `python -m hil.codegen_c` (build/gen/hil_models.{c,h}),
+ * The tables come from `python -m hil.targets.stm32.codegen` (build/gen/hil_models.{c,h}),
  * which reads golden/artifacts/<model>/<model>.qmodel.json; weights, biases,
  * multipliers and shifts are const (flash). Layers run in order; layer i writes
  * its output into one of two halves of a static arena (hil_nn_arena, sized by

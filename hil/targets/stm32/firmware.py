@@ -10,11 +10,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from golden.build import qmodel_path
-from hil.boards.base import BoardError
+from golden.paths import qmodel_path
+from hil.errors import BoardError
+from hil.targets import source_dir
 
-REPO = Path(__file__).resolve().parents[1]
-FIRMWARE_DIR = REPO / "firmware_stm32"
+FIRMWARE_DIR = source_dir("firmware_stm32")
 
 
 def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?") -> Path:

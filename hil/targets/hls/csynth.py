@@ -1,6 +1,6 @@
 """Vitis HLS csynth reports: the latency tables of `csynth.rpt` / `<module>_csynth.rpt`
 (text) and `csynth.xml` / `<module>_csynth.xml`, for calibrating the modelled
-cycles of hil/hls_cycles.py.
+cycles of hil/targets/hls/cycles.py.
 
 Written from the report layout Vitis HLS documents and prints (2020.x-2023.x:
 "Vitis HLS Report for '<module>'" sections with Timing, Latency summary,
@@ -16,6 +16,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hil.errors import CodegenError
 
 
 @dataclass
@@ -146,7 +148,7 @@ def parse_csynth_rpt(text: str, path: str = "<text>") -> CsynthReport:
             continue
         i += 1
     if not rep.modules:
-        raise ValueError(f"{path}: no 'Vitis HLS Report for' section: not a csynth report")
+        raise CodegenError(f"{path}: no 'Vitis HLS Report for' section: not a csynth report")
     return rep
 
 
@@ -167,7 +169,7 @@ def parse_csynth_xml(text: str, path: str = "<text>") -> CsynthReport:
         rep.target_ns = _float(ua.findtext("TargetClockPeriod"))
     pe = root.find("PerformanceEstimates")
     if pe is None or rep.top is None:
-        raise ValueError(f"{path}: no UserAssignments/TopModelName or PerformanceEstimates: not a csynth XML report")
+        raise CodegenError(f"{path}: no UserAssignments/TopModelName or PerformanceEstimates: not a csynth XML report")
     rep.estimated_ns = _float(pe.findtext("SummaryOfTimingAnalysis/EstimatedClockPeriod"))
     mod = ReportModule(rep.top, pipeline_type=pe.findtext("PipelineType"))
     ov = pe.find("SummaryOfOverallLatency")
@@ -200,7 +202,7 @@ def parse_csynth(path) -> CsynthReport:
     if p.is_dir():
         files = sorted(p.glob("*csynth.rpt")) or sorted(p.glob("*csynth.xml"))
         if not files:
-            raise ValueError(f"{p}: no *csynth.rpt or *csynth.xml (look in <project>/solution1/syn/report)")
+            raise CodegenError(f"{p}: no *csynth.rpt or *csynth.xml (look in <project>/solution1/syn/report)")
         reps = [parse_csynth(f) for f in files]
         out = reps[0]
         for r in reps[1:]:

@@ -25,10 +25,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from hil.boards.base import BoardError
+from golden.registry import DEFAULT_MODELS_HLS
+from hil.errors import BoardError
+from hil.targets import source_dir
 
-REPO = Path(__file__).resolve().parents[1]
-FPGA_DIR = REPO / "firmware_fpga_hls"
+FPGA_DIR = source_dir("firmware_fpga_hls")
 BUILD_ROOT = FPGA_DIR / "build"
 AP_TYPES_HINT = "pip install hls4ml==1.3.0 (its wheel ships Xilinx's ap_types headers), or set HIL_AP_TYPES"
 
@@ -70,7 +71,7 @@ def image_dir(models: list[str]) -> Path:
 
 def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict | None = None) -> FpgaImage:
     """Generate and compile the emulator and the testbench for `models`; BoardError on any failure."""
-    from hil.codegen_hls import CodegenError, generate
+    from hil.targets.hls.codegen import CodegenError, generate
     if not models:
         raise BoardError(f"{board}: no models to build")
     for tool in ("make", "g++", "gcc"):
@@ -97,6 +98,6 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
     return FpgaImage(list(models), img, gen_dir, img / "fpga_sim", img / "csim_tb")
 
 
-if __name__ == "__main__":       # python -m hil.fpga_build MODEL... : build and print where
-    im = build_image(sys.argv[1:] or ["kws_dscnn_fpga", "mnist_lenet"])
+if __name__ == "__main__":       # python -m hil.targets.hls.build MODEL... : build and print where
+    im = build_image(sys.argv[1:] or list(DEFAULT_MODELS_HLS))
     print(im.fpga_sim, im.csim_tb, sep="\n")
