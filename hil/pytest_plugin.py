@@ -79,7 +79,9 @@ def hil_board(request):
     from hil.lab_config import board_section
     name = _board_name(request.config)
     cls = board_class(name)
-    section = board_section(request.config.getoption("--hil-config"), name)
+    from hil.workers import worker_count, worker_index
+    section = board_section(request.config.getoption("--hil-config"), name).for_worker(
+        worker_index(), worker_count(), name)     # pytest -n N: worker k takes unit k
     board = cls(BoardOptions(models=_models(request.config), config=section))
     board.open()
     _STATE["board"] = board

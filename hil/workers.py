@@ -5,7 +5,13 @@ xdist this process is worker 0 of 1. Kept free of pytest so boards can use it.
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import re
+import tempfile
+from pathlib import Path
+
+from hil.errors import BoardError
 
 
 def worker_id() -> str | None:
@@ -49,3 +55,20 @@ def pin_process(pid: int, cpu: int | None) -> None:
             os.sched_setaffinity(tid, {cpu})
         except OSError:      # a thread that just exited
             pass
+
+
+def hold_exclusive(key: str, what: str):
+    """Hold an OS lock named `key` (e.g. a probe's unique ID) until the returned file is closed.
+
+    A real board belongs to one session on this host at a time: a second
+    worker or session asking for the same probe gets a BoardError at once.
+    """
+    path = Path(tempfile.gettempdir()) / f"hil-{re.sub(r'[^A-Za-z0-9_.-]', '_', key)}.lock"
+    f = open(path, "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise BoardError(f"{what} is in use by another hil session on this host (lock {path}); "
+                         f"give each parallel worker its own unit ([[boards.<name>.units]])") from None
+    return f

@@ -19,6 +19,7 @@ import json
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from hil.errors import HilError
@@ -45,7 +46,7 @@ def worker_payload(board, records: dict, link0: dict) -> str:
     now = time.perf_counter()
     for name, (recs, _mr) in records.items():
         wire0, pay0, t0 = link0[name]
-        models[name] = dict(records=recs, link=dict(
+        models[name] = dict(records=[dict(v.to_json(), layer_counts=v.layer_counts) for v in recs], link=dict(
             wire_bytes=board.link.bytes_in + board.link.bytes_out - wire0,
             payload_bytes=board.device.payload_bytes - pay0,
             seconds=now - t0, dropped_frames=board.device.dropped_frames))
@@ -64,7 +65,7 @@ def merge(payloads: list[str]) -> tuple[list[dict], list[str]]:
     `boards` says how many boards ran the model's vectors.
     """
     from golden import artifact, bundle
-    from golden.build import artifact_dir, qmodel_path
+    from golden.paths import artifact_dir, qmodel_path
     from hil.runner import ModelRun, assemble
 
     parts = [json.loads(p) for p in payloads]
@@ -76,19 +77,28 @@ def merge(payloads: list[str]) -> tuple[list[dict], list[str]]:
     docs = []
     for name in names:
         mine = [p for p in parts if name in p["models"]]
-        records = sorted((r for p in mine for r in p["models"][name]["records"]), key=lambda r: r["index"])
+        mr = ModelRun(name, bundle.read(artifact_dir(name)), artifact.load(qmodel_path(name)), None)
+        records = [_verdict(r, mr) for p in mine for r in p["models"][name]["records"]]
         links = [p["models"][name]["link"] for p in mine]
         snapshot = SimpleNamespace(
             name=mine[0]["board"], info=SimpleNamespace(**mine[0]["info"]),
             link=SimpleNamespace(bytes_in=sum(L["wire_bytes"] for L in links), bytes_out=0),
             device=SimpleNamespace(payload_bytes=sum(L["payload_bytes"] for L in links),
                                    dropped_frames=sum(L["dropped_frames"] for L in links)))
-        mr = ModelRun(name, bundle.read(artifact_dir(name)), artifact.load(qmodel_path(name)), None)
         # assemble() measures seconds as now - t0: hand it the summed board-seconds that way
         doc = assemble(snapshot, mr, records, (0, 0, time.perf_counter() - sum(L["seconds"] for L in links)))
         doc["boards"] = len(mine)
         docs.append(doc)
     return docs, warnings
+
+
+def _verdict(r: dict, mr):
+    """A worker's per-vector entry back as a VectorVerdict, judged against the bundle here."""
+    from hil.compare import VectorVerdict
+    return VectorVerdict(index=r["index"], label=r["label"], device=np.asarray(r["device"]),
+                         expected=mr.bundle.int_logits[r["index"]].reshape(-1), count=r["count"],
+                         layer_counts=r["layer_counts"], round_trip_s=r["round_trip_s"],
+                         first_bad_layer=r.get("first_bad_layer"), first_bad_index=r.get("first_bad_index"))
 
 
 class XdistCollector:

@@ -12,7 +12,9 @@ import pytest
 
 from hil.boards import BoardOptions, known_boards
 from hil.boards.base import BoardError
-from hil.runner import default_models, run_model
+from golden.registry import DEFAULT_MODELS
+from hil.lab_config import BoardConfig
+from hil.runner import run_model
 from lab_loopback import LoopbackLab, missing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,8 +23,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing() is not None, reason
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    from hil.firmware import build_stm32
-    elf = build_stm32("qemu", default_models(), board="stm32f4-qemu")
+    from hil.targets.stm32.firmware import build_stm32
+    elf = build_stm32("qemu", list(DEFAULT_MODELS), board="stm32f4-qemu")
     lab = LoopbackLab(tmp_path_factory.mktemp("lab"), elf, twins=2)
     try:
         yield lab.start()
@@ -32,7 +34,8 @@ def lab(tmp_path_factory):
 
 def _board(lab, **config):
     from hil.boards.labgrid_place import LabgridPlaceBoard
-    return LabgridPlaceBoard(BoardOptions(models=default_models(), config={"coordinator": lab.address, **config}))
+    return LabgridPlaceBoard(BoardOptions(models=list(DEFAULT_MODELS),
+                                          config=BoardConfig(coordinator=lab.address, **config)))
 
 
 def _holder(lab, place) -> str:
@@ -89,8 +92,9 @@ def test_sigterm_releases_the_place(lab, tmp_path):
         sys.path.insert(0, {str(REPO)!r})
         from hil.boards import BoardOptions
         from hil.boards.labgrid_place import LabgridPlaceBoard
-        b = LabgridPlaceBoard(BoardOptions(models=["sine_mlp"], config={{"coordinator": {lab.address!r},
-                                                                        "place": "hil-twin-0"}}))
+        from hil.lab_config import BoardConfig
+        b = LabgridPlaceBoard(BoardOptions(models=["sine_mlp"],
+                                           config=BoardConfig(coordinator={lab.address!r}, place="hil-twin-0")))
         b.acquire()
         print("acquired", flush=True)
         time.sleep(60)

@@ -21,13 +21,15 @@ This board
   next run with the same identity (`host/user`, plus `-gwN` under xdist)
   releases a place it finds acquired by itself before acquiring it again.
 
-Lab config (or $LG_COORDINATOR / $LG_PLACE):
+Lab config (or $LG_COORDINATOR / $LG_PLACE), hil/lab_config.py:
 
     [boards.labgrid]
     coordinator = "labhost:20408"
-    place = "bench-3"                 # or: tags = { board = "stm32f4" }
-    probe_uid = "066DFF485550755187121723"
+    tags = { board = "stm32f4" }      # or: place = "bench-3"
     wait = 300                        # seconds to wait for a reserved place
+    [boards.labgrid.places.bench-3]
+    board = "stm32f4"
+    probe_uid = "066DFF485550755187121723"
 """
 from __future__ import annotations
 
@@ -178,9 +180,9 @@ class LabgridPlaceBoard(Board):
     # -- place ---------------------------------------------------------------
     def _settings(self) -> tuple[str, str | None, dict]:
         cfg = self.options.config
-        coordinator = cfg.get("coordinator") or os.environ.get("LG_COORDINATOR") or "127.0.0.1:20408"
-        place = cfg.get("place") or os.environ.get("LG_PLACE")
-        tags = {str(k): str(v) for k, v in (cfg.get("tags") or {}).items()}
+        coordinator = cfg.coordinator or os.environ.get("LG_COORDINATOR") or "127.0.0.1:20408"
+        place = cfg.place or os.environ.get("LG_PLACE")
+        tags = dict(cfg.tags)
         if not place and not tags:
             raise BoardError(f"{self.name}: say which place: [boards.{self.name}] place = \"...\" or "
                              f"tags = {{ board = \"stm32f4\" }} in the lab config, or $LG_PLACE")
@@ -193,7 +195,7 @@ class LabgridPlaceBoard(Board):
         _exit_on_sigterm()
         if not place:
             self._release_own_stale(tags)
-            place = self.lock.reserve(tags, float(self.options.config.get("wait", 300)))
+            place = self.lock.reserve(tags, self.options.config.wait)
         self.lock.acquire(place)
         from labgrid import Target
         from labgrid.resource.remote import RemotePlace, RemotePlaceManager
@@ -207,6 +209,10 @@ class LabgridPlaceBoard(Board):
         if not kind:
             raise BoardError(f"{self.name}: place '{place}' has no board tag: "
                              f"`labgrid-client -p {place} set-tags board=stm32f4`")
+        expected = self.options.config.place_config(place).board
+        if expected and expected != kind:
+            raise BoardError(f"{self.name}: the lab config says place '{place}' holds a {expected}, its board "
+                             f"tag says {kind}: fix one of them")
         self.inner = board_class(kind)(self.options)
         self.capabilities = type(self.inner).capabilities
         log.info("place %s holds a %s board", place, kind)
@@ -266,11 +272,12 @@ class LabgridPlaceBoard(Board):
 
     def flash_command(self, remote_elf: str) -> list[str]:
         """pyOCD on the exporter host, the probe chosen by unique ID."""
-        uid = self.options.config.get("probe_uid")
+        uid = self.options.config.place_config(self.lock.place).probe_uid or self.options.config.probe_uid
         target = getattr(type(self.inner), "pyocd_target", None)
         if not uid or not target:
-            raise BoardError(f"{self.name}: flashing {self.inner.name} on place '{self.lock.place}' needs "
-                             f"probe_uid in [boards.{self.name}] and a pyOCD target for the board")
+            raise BoardError(f"{self.name}: flashing {self.inner.name} on place '{self.lock.place}' needs its "
+                             f"probe_uid in [boards.{self.name}.places.{self.lock.place}] and a pyOCD target "
+                             f"for the board")
         return ["pyocd", "flash", "--target", target, "--uid", uid, "--format", "elf", remote_elf]
 
     def flash(self, debugger) -> None:
