@@ -1,6 +1,7 @@
 """The `labgrid` board through a real labgrid coordinator and exporter on
 loopback, exporting QEMU twins (tests/lab_loopback.py): places by name and by
 tag, RFC 2217 through ser2net, the lock released on every way out."""
+import re
 import signal
 import subprocess
 import sys
@@ -111,15 +112,20 @@ def test_sigterm_releases_the_place(lab, tmp_path):
     assert _holder(lab, "hil-twin-0") == "None"
 
 
-def test_board_suite_through_the_place(lab, tmp_path):
+def test_board_suite_through_places_one_per_worker(lab, tmp_path):
     if "labgrid" not in known_boards():
         pytest.skip("the labgrid board entry point is not installed: pip install -e '.[lab]'")
+    pytest.importorskip("xdist")
     cfg = tmp_path / "lab.toml"
     cfg.write_text(f'[boards.labgrid]\ncoordinator = "{lab.address}"\ntags = {{ board = "stm32f4-qemu" }}\n')
     out = tmp_path / "results.json"
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "tests/board"),
-                        "--board=labgrid", f"--hil-config={cfg}", "--vectors=3", f"--hil-json={out}"],
-                       capture_output=True, text=True, cwd=REPO, env=lab.env, timeout=600)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+                        str(REPO / "tests/board"), "--board=labgrid", f"--hil-config={cfg}", "--vectors=2",
+                        f"--hil-json={out}"], capture_output=True, text=True, cwd=REPO, env=lab.env, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
-    assert "hil results on labgrid" in r.stdout and out.exists()
+    assert r.stdout.count("hil results on labgrid") == 1 and out.exists()
+    log = (lab.dir / "coordinator.log").read_text()
+    holders = {p: re.findall(rf"{p}: place acquired by (\S+)", log) for p in lab.places}
+    workers = {h.rsplit("-", 1)[-1] for hs in holders.values() for h in hs if "-gw" in h}
+    assert workers == {"gw0", "gw1"}, holders          # each worker reserved a place of its own
     assert [_holder(lab, p) for p in lab.places] == ["None", "None"]
