@@ -139,14 +139,16 @@ class PlaceLock:
     def release(self) -> None:
         """Release the place and cancel the reservation; safe to call twice."""
         place, token, self.place, self.token = self.place, self.token, None, None
-        for method, req in ((place and "ReleasePlace", place and self.pb2.ReleasePlaceRequest(placename=place)),
-                            (token and "CancelReservation",
-                             token and self.pb2.CancelReservationRequest(token=token))):
-            if method:
-                try:
-                    self._call(method, req)
-                except BoardError as exc:
-                    log.warning("%s", exc)
+        calls = []
+        if place:
+            calls.append(("ReleasePlace", self.pb2.ReleasePlaceRequest(placename=place)))
+        if token:
+            calls.append(("CancelReservation", self.pb2.CancelReservationRequest(token=token)))
+        for method, request in calls:
+            try:
+                self._call(method, request)
+            except BoardError as exc:     # keep going: the other call may still succeed
+                log.warning("%s", exc)
         if place:
             log.info("released labgrid place %s", place)
 
@@ -154,15 +156,19 @@ class PlaceLock:
 _SIGNALS_INSTALLED = False
 
 
+def _raise_exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def _exit_on_sigterm() -> None:
     """SIGTERM (a cancelled CI job) raises SystemExit, so finally blocks and atexit release."""
     global _SIGNALS_INSTALLED
     if _SIGNALS_INSTALLED or signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
-        return
+        return                   # someone else handles SIGTERM: leave theirs
     try:
-        signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(SystemExit(128 + signum)))
+        signal.signal(signal.SIGTERM, _raise_exit)
         _SIGNALS_INSTALLED = True
-    except ValueError:       # not the main thread: atexit still releases on a normal exit
+    except ValueError:           # not the main thread: atexit still releases on a normal exit
         pass
 
 
