@@ -80,3 +80,20 @@ def test_a_probe_is_held_by_one_session_at_a_time(tmp_path):
     finally:
         held.close()
     hold_exclusive("probe-TESTUID-labfarm", "x").close()        # free again once closed
+
+
+def test_the_places_probe_uid_reaches_pyocd_on_the_exporter():
+    from types import SimpleNamespace
+
+    from hil.boards import BoardOptions
+    from hil.boards.labgrid_place import LabgridPlaceBoard
+    from hil.boards.stm32_disc1 import Stm32Disc1Board
+    cfg = lab_config.parse(FARM).board("labgrid")
+    b = LabgridPlaceBoard(BoardOptions(config=cfg))
+    b.inner, b.lock = Stm32Disc1Board(b.options), SimpleNamespace(place="bench-3")
+    assert b.flash_command("/var/cache/labgrid/u/abc/hil_fw.elf") == [
+        "pyocd", "flash", "--target", "stm32f429xi", "--uid", "066DFF485550755187121723",
+        "--format", "elf", "/var/cache/labgrid/u/abc/hil_fw.elf"]
+    b.lock = SimpleNamespace(place="bench-9")       # no probe_uid anywhere for this place
+    with pytest.raises(BoardError, match=r"needs its probe_uid in \[boards.labgrid.places.bench-9\]"):
+        b.flash_command("x.elf")
