@@ -35,6 +35,22 @@ def pytest_addoption(parser):
     g.addoption("--hil-json", default="hil-results.json", help="where to write the results JSON")
 
 
+def suite_args(board: str, vectors: int | None = None, models: list[str] | None = None,
+               json_path=None, config=None) -> list[str]:
+    """Command-line options of this plugin for a board-suite run (benchmarks and tests that
+    start `pytest` themselves): the option names live here only."""
+    args = [f"--board={board}"]
+    if vectors is not None:
+        args.append(f"--vectors={vectors}")
+    if models:
+        args.append(f"--model={','.join(models)}")
+    if json_path is not None:
+        args.append(f"--hil-json={json_path}")
+    if config is not None:
+        args.append(f"--hil-config={config}")
+    return args
+
+
 def _board_name(config) -> str:
     return config.getoption("--board") or DEFAULT_BOARD
 

@@ -26,15 +26,15 @@ from rich.console import Console
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))          # this checkout's hil, also without PYTHONPATH
 
 
 def _run(board: str, n: int, vectors: int | None, out: Path) -> tuple[float, dict, str]:
+    from hil.pytest_plugin import suite_args
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "tests/board"),
-           f"--board={board}", f"--hil-json={out}"]
+           *suite_args(board, vectors, json_path=out)]
     if n > 1:
         cmd[3:3] = ["-n", str(n)]
-    if vectors is not None:
-        cmd.append(f"--vectors={vectors}")
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     wall = time.perf_counter() - t0

@@ -14,6 +14,7 @@ from hil.boards import BoardOptions, known_boards
 from hil.boards.base import BoardError
 from golden.registry import DEFAULT_MODELS
 from hil.lab_config import BoardConfig
+from hil.pytest_plugin import suite_args
 from hil.runner import run_model
 from lab_loopback import LoopbackLab, missing
 
@@ -119,8 +120,8 @@ def test_board_suite_through_places_one_per_worker(lab, tmp_path):
     cfg.write_text(f'[boards.labgrid]\ncoordinator = "{lab.address}"\ntags = {{ board = "stm32f4-qemu" }}\n')
     out = tmp_path / "results.json"
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
-                        str(REPO / "tests/board"), "--board=labgrid", f"--hil-config={cfg}", "--vectors=2",
-                        f"--hil-json={out}"], capture_output=True, text=True, cwd=REPO, env=lab.env, timeout=600)
+                        str(REPO / "tests/board"), *suite_args("labgrid", 2, json_path=out, config=cfg)],
+                       capture_output=True, text=True, cwd=REPO, env=lab.env, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert r.stdout.count("hil results on labgrid") == 1 and out.exists()
     log = (lab.dir / "coordinator.log").read_text()

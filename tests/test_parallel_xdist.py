@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hil.boards import BoardOptions, board_class
+from hil.pytest_plugin import suite_args
 from hil.runner import run_model
 from hil.workers import pin_process, worker_cpu
 
@@ -23,8 +24,7 @@ pytest.importorskip("xdist")
 def parallel_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("xdist") / "results.json"
     cmd = [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q",
-           str(REPO / "tests/board/test_golden_vectors.py"), "--board=sim", f"--vectors={VECTORS}",
-           f"--model={','.join(MODELS)}", f"--hil-json={out}"]
+           str(REPO / "tests/board/test_golden_vectors.py"), *suite_args("sim", VECTORS, MODELS, out)]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300,
                        env={**os.environ, "PYTHONPATH": str(REPO)})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
