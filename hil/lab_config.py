@@ -28,15 +28,14 @@ Boards on labgrid places, anywhere in the lab (hil/boards/labgrid_place.py):
     probe_uid = "066DFF485550755187121723"
     clock_hz = 180000000
 
-What the nightly run tests:
+What the nightly run tests (the schema of `hil nightly`, issue 9):
 
     [nightly]
-    models = ["mnist_lenet", "kws_dscnn"]
-    boards = ["stm32f4-qemu", "labgrid"]
     vectors = 200                          # per model; omit for all
-
-Every key is declared once in BoardConfig: an unknown key (a typo) or a value
-of the wrong type is a ConfigError that names the file, the table and the key.
+    report = "nightly-report.html"
+    [[nightly.run]]
+    board = "labgrid"
+    models = ["mnist_lenet", "kws_dscnn"]  # omit for the board's default models
 """
 from __future__ import annotations
 
@@ -90,11 +89,18 @@ class PlaceConfig:
 
 
 @dataclass(frozen=True)
+class NightlyRun:
+    """One `[[nightly.run]]` table: a board and the models the nightly job runs on it."""
+    board: str = ""
+    models: tuple[str, ...] | None = None    # None: the board's default models
+
+
+@dataclass(frozen=True)
 class NightlyConfig:
     """The `[nightly]` table: what the nightly regression run tests."""
-    models: tuple[str, ...] = ()      # empty: each board's default models
-    boards: tuple[str, ...] = ()
     vectors: int | None = None        # per model; None: all
+    report: str | None = None         # HTML report path
+    run: tuple[NightlyRun, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,13 +171,23 @@ def board_config(table: dict, where: str) -> BoardConfig:
 
 def nightly_config(table, where: str) -> NightlyConfig:
     from golden.registry import built_models
-    rec = _record(NightlyConfig, table, where)
-    known = built_models()
-    bad = [m for m in rec.get("models", ()) if m not in known]
-    if bad:
-        raise ConfigError(f"{where}.models: no quantized artifact for {', '.join(bad)}; built: "
-                          f"{', '.join(known) or 'none'} (`hil golden build`)")
-    return NightlyConfig(**rec)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a [nightly] table, got {table!r}")
+    runs = table.get("run", [])
+    rec = _record(NightlyConfig, {k: v for k, v in table.items() if k != "run"}, where, skip={"run"})
+    if not isinstance(runs, list):
+        raise ConfigError(f"{where}.run: expected [[nightly.run]] tables, got {runs!r}")
+    known, out = built_models(), []
+    for i, t in enumerate(runs):
+        r = _record(NightlyRun, t, f"{where}.run[{i}]")
+        if not r.get("board"):
+            raise ConfigError(f"{where}.run[{i}]: needs board = \"<name>\" (`hil boards` lists them)")
+        bad = [m for m in r.get("models") or () if m not in known]
+        if bad:
+            raise ConfigError(f"{where}.run[{i}].models: no quantized artifact for {', '.join(bad)}; built: "
+                              f"{', '.join(known) or 'none'} (`hil golden build`)")
+        out.append(NightlyRun(**r))
+    return NightlyConfig(**rec, run=tuple(out))
 
 
 def parse(text: str, path: Path | None = None) -> LabConfig:

@@ -27,9 +27,12 @@ board = "stm32f4"
 probe_uid = "066DFF485550755187121723"
 
 [nightly]
-models = ["mnist_lenet", "sine_mlp"]
-boards = ["stm32f4-qemu", "labgrid"]
 vectors = 200
+[[nightly.run]]
+board = "labgrid"
+models = ["mnist_lenet", "sine_mlp"]
+[[nightly.run]]
+board = "fpga-sim"
 """
 
 
@@ -44,7 +47,9 @@ def test_farm_config_is_typed():
     assert lg.coordinator == "labhost:20408" and lg.tags == {"board": "stm32f4"} and lg.wait == 60.0
     assert lg.place_config("bench-3").probe_uid == "066DFF485550755187121723"
     assert lg.place_config("elsewhere").probe_uid is None
-    assert cfg.nightly.models == ("mnist_lenet", "sine_mlp") and cfg.nightly.vectors == 200
+    assert cfg.nightly.vectors == 200 and cfg.nightly.report is None
+    assert cfg.nightly.run == (lab_config.NightlyRun("labgrid", ("mnist_lenet", "sine_mlp")),
+                               lab_config.NightlyRun("fpga-sim", None))
     assert cfg.board("stm32f4-qemu").for_worker(3, 4) == lab_config.BoardConfig()   # emulated: no units needed
 
 
@@ -60,8 +65,12 @@ def test_more_workers_than_units_is_a_clear_error():
     ('[boards.labgrid]\ntags = { board = 4 }\n', r"boards.labgrid.tags: expected a table of strings"),
     ('[boards.labgrid.places.b1]\nprobe = "x"\n', r"boards.labgrid.places.b1: unknown key\(s\) probe;"),
     ('[boards.labgrid.places.b1]\nclock_hz = "fast"\n', r"places.b1.clock_hz: expected an integer"),
-    ('[nightly]\nmodels = ["resnet_nope"]\n', r"nightly.models: no quantized artifact for resnet_nope; built: "),
+    ('[[nightly.run]]\nboard = "sim"\nmodels = ["resnet_nope"]\n',
+     r"nightly.run\[0\].models: no quantized artifact for resnet_nope; built: "),
+    ('[[nightly.run]]\nmodels = ["sine_mlp"]\n', r"nightly.run\[0\]: needs board = "),
     ('[nightly]\nvector = 3\n', r"nightly: unknown key\(s\) vector"),
+    ('nightly = 3\n', r"nightly: expected a \[nightly\] table"),
+    ('[nightly]\nrun = 3\n', r"nightly.run: expected \[\[nightly.run\]\] tables"),
 ])
 def test_farm_mistakes_name_the_key(text, message):
     with pytest.raises(ConfigError, match=message):
