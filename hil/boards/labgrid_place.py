@@ -174,7 +174,7 @@ def _exit_on_sigterm() -> None:
 
 class LabgridPlaceBoard(Board):
     name = "labgrid"
-    description = "a board on a labgrid place: RFC 2217 UART, pyOCD on the exporter host ([boards.labgrid])"
+    description = "a board on a labgrid place anywhere in the lab: RFC 2217 UART, pyOCD on the exporter host"
     capabilities = frozenset({Capability.FLASH})
 
     def __init__(self, options=None):
