@@ -98,15 +98,20 @@ class LoopbackLab:
         return self
 
     def stop(self) -> None:
-        for p in reversed(self.procs):        # exporter (and its ser2net) before the coordinator
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
+        """SIGTERM to every process group started here (ser2net is in its exporter's),
+        SIGKILL to what is left after 3 s."""
+        def signal_all(sig):
+            for p in self.procs:
+                if p.poll() is None:
+                    try:
+                        os.killpg(p.pid, sig)
+                    except ProcessLookupError:
+                        pass
+        signal_all(signal.SIGTERM)
+        deadline = time.monotonic() + 3
+        while any(p.poll() is None for p in self.procs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        signal_all(signal.SIGKILL)
+        for p in self.procs:
+            p.wait()
         self.procs.clear()
