@@ -86,7 +86,9 @@ def test_own_stale_lock_from_a_killed_run_is_taken_back(lab):
     assert _holder(lab, "hil-twin-1") == "None"
 
 
-def test_sigterm_releases_the_place(lab, tmp_path):
+@pytest.mark.parametrize("sig, exit_codes", [(signal.SIGTERM, {128 + signal.SIGTERM}),   # a cancelled CI job
+                                              (signal.SIGINT, {130, -signal.SIGINT})])     # Ctrl-C
+def test_signals_release_the_place(lab, tmp_path, sig, exit_codes):
     script = tmp_path / "hold.py"
     script.write_text(textwrap.dedent(f"""
         import sys, time
@@ -104,8 +106,8 @@ def test_sigterm_releases_the_place(lab, tmp_path):
     try:
         assert p.stdout.readline().strip() == "acquired"
         assert _holder(lab, "hil-twin-0") != "None"
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(timeout=20) == 128 + signal.SIGTERM
+        p.send_signal(sig)
+        assert p.wait(timeout=20) in exit_codes
     finally:
         if p.poll() is None:
             p.kill()
