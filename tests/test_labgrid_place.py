@@ -86,6 +86,17 @@ def test_own_stale_lock_from_a_killed_run_is_taken_back(lab):
     assert _holder(lab, "hil-twin-1") == "None"
 
 
+def test_own_stale_lock_is_taken_back_when_reserving_by_tag(lab):
+    lab.client("-p", "hil-twin-0", "acquire")          # ours, left by a killed run
+    lab.client("-p", "hil-twin-1", "acquire", user="alice")
+    try:
+        with _board(lab, tags={"board": "stm32f4-qemu"}) as b:
+            assert b.lock.place == "hil-twin-0"
+    finally:
+        lab.client("-p", "hil-twin-1", "release", user="alice")
+    assert _holder(lab, "hil-twin-0") == "None"
+
+
 @pytest.mark.parametrize("sig, exit_codes", [(signal.SIGTERM, {128 + signal.SIGTERM}),   # a cancelled CI job
                                               (signal.SIGINT, {130, -signal.SIGINT})])     # Ctrl-C
 def test_signals_release_the_place(lab, tmp_path, sig, exit_codes):

@@ -126,15 +126,19 @@ class PlaceLock:
             raise BoardError(f"{self.board}: no labgrid place '{name}' at {self.coordinator}; known: "
                              f"{', '.join(sorted(places)) or 'none'} (`labgrid-client places`)")
         holder = places[name].acquired
-        if holder == self.me:   # left behind by a killed run of ours: take it back
-            log.warning("labgrid place %s was still acquired by %s (a killed run?): releasing it", name, holder)
-            self._call("ReleasePlace", self.pb2.ReleasePlaceRequest(placename=name))
+        if holder == self.me:
+            self.take_back(name)
         elif holder:
             raise BoardError(f"{self.board}: labgrid place '{name}' is acquired by {holder}; wait, or choose "
                              f"places by tag so a free one is reserved")
         self._call("AcquirePlace", self.pb2.AcquirePlaceRequest(placename=name))
         self.place = name
         log.info("acquired labgrid place %s as %s", name, self.me)
+
+    def take_back(self, name: str) -> None:
+        """Release a place our own identity still holds: a killed run of ours left it."""
+        log.warning("labgrid place %s was still acquired by %s (a killed run?): releasing it", name, self.me)
+        self._call("ReleasePlace", self.pb2.ReleasePlaceRequest(placename=name))
 
     def release(self) -> None:
         """Release the place and cancel the reservation; safe to call twice."""
@@ -226,9 +230,7 @@ class LabgridPlaceBoard(Board):
     def _release_own_stale(self, tags: dict) -> None:
         for name, p in self.lock.places().items():
             if p.acquired == self.lock.me and all(p.tags.get(k) == v for k, v in tags.items()):
-                log.warning("labgrid place %s was still acquired by %s (a killed run?): releasing it", name, p.acquired)
-                self.lock.place = name
-                self.lock.release()
+                self.lock.take_back(name)
 
     def open(self):
         if self.lock is None or self.lock.place is None:
