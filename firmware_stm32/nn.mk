@@ -13,6 +13,8 @@
 #               model ids 0..n-1 in this order. Empty: tables with no models.
 #   NN_GEN_DIR  where hil_models.c/.h are written (default build/gen next to
 #               this file; set it to $(BUILD_DIR)/gen to keep targets apart)
+#   KERNELS     opt (default): the Cortex-M4 DSP kernels (*_opt.c, hil_nn_scratch);
+#               ref: the plain C reference kernels only (*_ref.c). Same results.
 #   PYTHON      interpreter with numpy; when not given on the command line or
 #               in the environment, the repo's .venv/bin/python if present
 # Outputs
@@ -33,13 +35,25 @@ NN_ROOT := $(abspath $(NN_DIR)..)
 MODELS     ?=
 NN_GEN_DIR ?= $(NN_DIR)build/gen
 
+KERNELS ?= opt
+ifeq ($(KERNELS),opt)
+  NN_OPT_SRCS := hil_conv2d_s8_opt.c hil_depthwise_conv2d_s8_opt.c hil_fully_connected_s8_opt.c \
+                 hil_gemm_s8_opt.c hil_maxpool2d_s8_opt.c
+  NN_KERNELS_OPT := 1
+else ifeq ($(KERNELS),ref)
+  NN_OPT_SRCS :=
+  NN_KERNELS_OPT := 0
+else
+  $(error KERNELS must be opt or ref, got '$(KERNELS)')
+endif
 NN_KERNEL_SRCS := $(addprefix $(NN_DIR)src/nn/, \
-    hil_conv2d_s8.c hil_conv2d_1x1_s8.c hil_conv2d_wrapper_s8.c \
-    hil_depthwise_conv2d_s8.c hil_fully_connected_s8.c \
-    hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c)
+    hil_conv2d_s8_ref.c hil_conv2d_wrapper_s8.c \
+    hil_depthwise_conv2d_s8_ref.c hil_depthwise_conv2d_s8.c \
+    hil_fully_connected_s8_ref.c hil_fully_connected_s8.c \
+    hil_maxpool2d_s8_ref.c hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c $(NN_OPT_SRCS))
 NN_GEN    := $(NN_GEN_DIR)/hil_models.c $(NN_GEN_DIR)/hil_models.h
 NN_SRCS   := $(NN_KERNEL_SRCS) $(NN_GEN_DIR)/hil_models.c
-NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR)
+NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR) -DHIL_NN_KERNELS_OPT=$(NN_KERNELS_OPT)
 
 ifneq ($(filter command line environment override,$(origin PYTHON)),)
   NN_PYTHON ?= $(PYTHON)

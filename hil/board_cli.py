@@ -56,7 +56,7 @@ def cmd_run(args, console: Console) -> int:
     out.print(run_table([doc]))
     for line in doc["mismatch_details"]:
         out.print(f"  [red]{line}[/]")
-    if doc["layers"] and doc["layers"][0]["count"] is not None:
+    if doc["unit"] and doc["layers"] and doc["layers"][0].get(doc["unit"]) is not None:
         out.print(layer_table(doc))
     _write_json(args.json, doc, console)
     return 1 if doc["int_mismatches"] else 0

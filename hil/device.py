@@ -89,6 +89,7 @@ class Device:
         self._decoder = codec.FrameDecoder()
         self.dropped_frames = 0       # stale responses and undecodable chunks, reported in results
         self.payload_bytes = 0        # useful payload bytes moved, both directions
+        self.max_payload = spec.MAX_PAYLOAD   # lowered to the device's own after sync()
 
     # ---- transport ---------------------------------------------------------
     def _next_seq(self) -> int:
@@ -126,7 +127,9 @@ class Device:
         last = None
         for _ in range(attempts):
             try:
-                return self.request("PING", timeout=2.0)
+                r = self.request("PING", timeout=2.0)
+                self.max_payload = min(spec.MAX_PAYLOAD, r["max_payload"])   # an older, smaller device
+                return r
             except LinkTimeout as exc:
                 last = exc
                 self.dropped_frames += 1
@@ -154,7 +157,7 @@ class Device:
 
     def load_input(self, model_id: int, data: bytes) -> None:
         data = bytes(data)
-        chunk = spec.MAX_PAYLOAD - codec.layout("LOAD_INPUT").fixed_len
+        chunk = self.max_payload - codec.layout("LOAD_INPUT").fixed_len
         for off in range(0, max(1, len(data)), chunk):
             r = self.request("LOAD_INPUT", model_id=model_id, total=len(data), offset=off,
                              data=data[off:off + chunk])

@@ -60,6 +60,7 @@ class BoardConfig:
     load_timeout: float = 120.0       # seconds for openFPGALoader
     boot_delay: float = 0.5           # seconds after loading a bitstream
     calibration: tuple[str, ...] = () # csynth calibration JSON files (fpga-sim)
+    kernels: str = "opt"              # STM32 firmware: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C)
     coordinator: str | None = None    # labgrid coordinator HOST:PORT (labgrid board)
     place: str | None = None          # labgrid place name (labgrid board) ...
     tags: dict[str, str] = field(default_factory=dict)    # ... or the tags of a place to reserve

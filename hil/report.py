@@ -24,10 +24,10 @@ def _num(v):
 def run_table(docs: list[dict]) -> Table:
     t = Table(title=f"hil results on {docs[0]['board']} ({docs[0]['counter_note']})" if docs else "hil results")
     for col in ("model", "vectors", "int mismatches", "device", "float", "int", "agreement",
-                "count (median)", "device ms", "round trip ms"):
+                "per inference (median)", "device ms", "round trip ms"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for d in docs:
-        acc, tc = d["accuracy"], d["total_count"]
+        acc, tc = d["accuracy"], d["total"]
         if acc.get("metric") == "mae":
             dev, fl, it, agree = (f"MAE {acc['device']:.4f}", f"MAE {acc['float']:.4f}",
                                   f"MAE {acc['int']:.4f}", "-")
@@ -36,24 +36,55 @@ def run_table(docs: list[dict]) -> Table:
         lat = d["latency_ms"]
         t.add_row(d["model"], str(d["vectors"]),
                   ("[green]0[/]" if d["int_mismatches"] == 0 else f"[red]{d['int_mismatches']}[/]"),
-                  dev, fl, it, agree, _num(tc["median"]) if tc else "-",
+                  dev, fl, it, agree, f"{_num(tc['median'])} {_unit_label(d)}" if tc else "-",
                   "-" if lat["device"] is None else f"{lat['device']:.3f}",
                   "-" if lat["round_trip"] is None else f"{lat['round_trip']:.1f}")
     return t
 
 
+def _unit_label(doc: dict) -> str:
+    return (doc.get("unit") or "").replace("_", " ")
+
+
+def _singular(doc: dict) -> str:
+    return {"instructions": "instruction", "cycles": "cycle", "modelled_cycles": "modelled_cycle",
+            "icount_ticks": "icount_tick"}[doc["unit"]]
+
+
 def layer_table(doc: dict) -> Table:
-    t = Table(title=f"{doc['model']} on {doc['board']}: per-layer counts ({doc['counter_note']})")
-    for col in ("layer", "type", "MACs", "count", "share", "MACs/count"):
+    """Per-layer figures in the document's unit (instructions, cycles, ...)."""
+    unit, one = doc["unit"], _singular(doc)
+    label = _unit_label(doc)
+    t = Table(title=f"{doc['model']} on {doc['board']}: {label} per layer ({doc['counter_note']})")
+    per = {"instruction": "instr", "cycle": "cycle"}.get(one, one.replace("_", " "))
+    for col in ("layer", "type", "MACs", label, "share", f"MACs/{per}", f"{per}/MAC"):
         t.add_column(col, justify="left" if col in ("layer", "type") else "right")
     for L in doc["layers"]:
-        t.add_row(L["name"], L["type"], f"{L['macs']:,}", _num(L["count"]),
+        mpu = L.get(f"macs_per_{one}")
+        t.add_row(L["name"], L["type"], f"{L['macs']:,}", _num(L.get(unit)),
                   "-" if L["share"] is None else f"{L['share']:.1%}",
-                  "-" if L["macs_per_count"] is None else f"{L['macs_per_count']:.3f}")
-    tc = doc.get("total_count")
+                  "-" if mpu is None else f"{mpu:.3f}",
+                  "-" if not mpu else f"{1 / mpu:.2f}")
+    tc = doc.get("total")
     if tc:
-        t.caption = f"total: median {tc['median']:,.0f}, min {tc['min']:,}, max {tc['max']:,}"
+        mpu = doc.get(f"macs_per_{one}")
+        per_mac = f", {1 / mpu:.3f} {label} per MAC" if mpu else ""
+        t.caption = (f"total per inference: median {tc['median']:,.0f} {label} "
+                     f"(min {tc['min']:,}, max {tc['max']:,}){per_mac}")
+    mem = doc.get("memory")
+    if mem:
+        t.caption += "\n" + memory_line(mem)
     return t
+
+
+def memory_line(mem: dict) -> str:
+    m = mem.get("model") or {}
+    app = sum(mem.get("app_buffers", {}).values())
+    return (f"memory (from the ELF): flash {mem['flash_bytes']:,} B (this model's tables "
+            f"{m.get('tables_flash_bytes', 0):,} B), RAM {mem['ram_bytes']:,} B; this model's "
+            f"activation RAM {m.get('activation_ram_bytes', 0):,} B = arena {m.get('arena_bytes', 0):,} B "
+            f"+ kernel scratch {mem['scratch_bytes']:,} B; stack {mem['stack_bytes']:,} B, "
+            f"protocol buffers {app:,} B")
 
 
 def results_table(docs: list[dict], tw) -> None:

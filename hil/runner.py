@@ -3,8 +3,10 @@
 
 Each vector gives a typed `hil.compare.VectorVerdict`; a model's results are
 a plain dict in the documented, versioned JSON format (docs/results-json.md,
-`format: hil-run`, `version: 1`). Nothing here imports torch: the golden
-side is read from its artifacts (golden.paths, golden.bundle, golden.intsim).
+`format: hil-run`, `version: 2`). Every figure carries its unit: `instructions`
+on the QEMU twin, `cycles` on silicon (DWT), `modelled_cycles` on the FPGA
+twin; never a bare count. Nothing here imports torch: the golden side is read
+from its artifacts (golden.paths, golden.bundle, golden.intsim).
 """
 from __future__ import annotations
 
@@ -23,8 +25,29 @@ from hil.boards.base import Board, BoardError, Capability
 from hil.compare import VectorVerdict, first_differing_layer, summarize
 from hil.errors import ModelNotOnDevice
 
-RESULTS_FORMAT, RESULTS_VERSION = "hil-run", 1
-MEASURED = {"dwt", "systick", "systick_icount", "modelled"}
+RESULTS_FORMAT, RESULTS_VERSION = "hil-run", 2
+# counter kind -> (unit key, singular for "MACs per ..."); kinds not listed measure nothing
+UNITS = {
+    "icount": ("instructions", "instruction"),
+    "dwt": ("cycles", "cycle"),
+    "systick": ("cycles", "cycle"),
+    "modelled": ("modelled_cycles", "modelled_cycle"),
+    "systick_icount": ("icount_ticks", "icount_tick"),   # old QEMU firmware: 0.168 ticks per instruction
+}
+MEASURED = set(UNITS)
+
+
+def unit_of(counter: str) -> tuple[str, str] | None:
+    """(`instructions`, `instruction`) and so on, or None for a board without a counter."""
+    return UNITS.get(counter)
+
+
+def _figures(counter: str, total, macs: int) -> dict:
+    """{unit: total, macs_per_<unit>: macs / total} or nothing without a counter."""
+    u = unit_of(counter)
+    if u is None:
+        return {}
+    return {u[0]: total, f"macs_per_{u[1]}": (macs / total) if total else None}
 
 
 @dataclass
@@ -59,14 +82,19 @@ def prepare(board: Board, name: str) -> ModelRun:
     return ModelRun(name, b, doc, dm)
 
 
-def _layer_mode(board: Board) -> str:
-    return "LAYER_COUNTS" if board.info.counter in MEASURED else "OUTPUTS"
+# Per-layer counts are read for the first vectors only: they hardly depend on
+# the data, and reading them is one more round trip per vector.
+LAYER_COUNT_VECTORS = 10
+
+
+def _layer_mode(board: Board, i: int) -> str:
+    return "LAYER_COUNTS" if board.info.counter in MEASURED and i < LAYER_COUNT_VECTORS else "OUTPUTS"
 
 
 def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
     """Run vector i; on an integer mismatch, localise the first differing layer."""
     t0 = time.perf_counter()
-    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board))
+    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board, i))
     rtt = time.perf_counter() - t0
     measured = board.info.counter in MEASURED
     v = VectorVerdict(index=i, label=mr.bundle.labels[i].tolist(), device=res.output.reshape(-1),
@@ -111,10 +139,15 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
                     mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task)
-    counts = [v.count for v in per_vector if v.count is not None]
+    # Whole-inference figures from the vectors that did not read per-layer
+    # figures when there are any: the per-layer hook adds its own instructions.
+    plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
+    counts = [v.count for v in (plain or per_vector) if v.count is not None]
     clock = board.info.clock_hz
-    layers = layer_table(mr.doc, [v.layer_counts for v in per_vector if v.layer_counts])
+    counter = board.info.counter
+    layers = layer_table(mr.doc, [v.layer_counts for v in per_vector if v.layer_counts], counter)
     total = (dict(median=statistics.median(counts), min=min(counts), max=max(counts)) if counts else None)
+    unit = unit_of(counter)
     rtts = [v.round_trip_s for v in per_vector]
     return dict(
         format=RESULTS_FORMAT, version=RESULTS_VERSION,
@@ -125,37 +158,49 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
         mismatched_vectors=[int(idx[k]) for k in rep.mismatched_vectors],
         mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v.int_match][:20],
         accuracy=rep.accuracy, vs_float=rep.vs_float,
-        counter=board.info.counter, counter_note=counter_note(board.info.counter),
-        total_count=total, layers=layers,
+        counter=counter, counter_note=counter_note(counter), unit=unit[0] if unit else None,
+        total=total, **_figures(counter, total["median"] if total else None, mr.doc["macs"]),
+        layers=layers,
         latency_ms=dict(device=(total["median"] / clock * 1e3) if total and clock else None,
                         round_trip=statistics.median(rtts) * 1e3 if rtts else None),
         link=dict(payload_bytes=board.device.payload_bytes - link0[1],
                   wire_bytes=board.link.bytes_in + board.link.bytes_out - link0[0],
                   seconds=time.perf_counter() - link0[2], dropped_frames=board.device.dropped_frames),
-        per_vector=[v.to_json() for v in per_vector],
+        per_vector=[_vector_record(v.to_json(), unit) for v in per_vector],
     )
+
+
+def _vector_record(rec: dict, unit) -> dict:
+    """A VectorVerdict's JSON with its counter total under the unit's name."""
+    count = rec.pop("count", None)
+    if unit:
+        rec[unit[0]] = count
+    return rec
 
 
 def counter_note(counter: str) -> str:
     return {
+        "icount": "guest instructions on the QEMU twin (exact, -icount shift=0), not silicon cycles",
         "dwt": "silicon core clock cycles (DWT CYCCNT)",
         "systick": "core clock cycles from SysTick",
-        "systick_icount": "instruction-count based (QEMU -icount), not silicon cycles",
+        "systick_icount": "SysTick ticks under QEMU -icount (0.168 per instruction), not silicon cycles",
         "modelled": "modelled HLS cycles from loop structure, not measured",
         "none": "no counter on this board",
     }.get(counter, counter)
 
 
-def layer_table(doc: dict, layer_counts: list[list[int]]) -> list[dict]:
-    """Per layer: name, type, MACs, median count, share of the total, MACs per count."""
+def layer_table(doc: dict, layer_counts: list[list[int]], counter: str) -> list[dict]:
+    """Per layer: name, type, MACs, and with a counter the median figure in its unit,
+    its share of the summed layers and MACs per unit."""
     med = ([statistics.median(c[i] for c in layer_counts) for i in range(len(doc["layers"]))]
            if layer_counts else [None] * len(doc["layers"]))
     total = sum(m for m in med if m) or None
     out = []
     for L, c in zip(doc["layers"], med):
-        out.append(dict(name=L["name"], type=L["op"], macs=L["macs"], count=c,
-                        share=(c / total) if (c is not None and total) else None,
-                        macs_per_count=(L["macs"] / c) if c else None))
+        row = dict(name=L["name"], type=L["op"], macs=L["macs"],
+                   share=(c / total) if (c is not None and total) else None)
+        row.update(_figures(counter, c, L["macs"]))
+        out.append(row)
     return out
 
 
@@ -169,12 +214,26 @@ def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
     for i in range(min(repeats, len(mr.bundle))):
         r = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_COUNTS")
         counts.append(r.layer_counts)
-        totals.append(r.total_sum)
+        # the total again without the per-layer hook (the input stays loaded)
+        totals.append(board.device.infer(mr.device_model, "OUTPUTS").total_sum)
+    counter = board.info.counter
+    total = dict(median=statistics.median(totals), min=min(totals), max=max(totals))
     return dict(format="hil-profile", version=RESULTS_VERSION, board=board.name, model=name,
-                counter=board.info.counter, counter_note=counter_note(board.info.counter),
-                clock_hz=board.info.clock_hz,
-                total_count=dict(median=statistics.median(totals), min=min(totals), max=max(totals)),
-                layers=layer_table(mr.doc, counts))
+                build_hash=board.info.build_hash,
+                counter=counter, counter_note=counter_note(counter), unit=unit_of(counter)[0],
+                clock_hz=board.info.clock_hz, macs=mr.doc["macs"],
+                total=total, **_figures(counter, total["median"], mr.doc["macs"]),
+                layers=layer_table(mr.doc, counts, counter), memory=_model_memory(board, name))
+
+
+def _model_memory(board: Board, name: str) -> dict | None:
+    """The board's memory record with this model's entry as `model`."""
+    mem = board.memory()
+    if not mem:
+        return None
+    mem = dict(mem)
+    mem["model"] = mem.pop("models").get(name)
+    return mem
 
 
 def default_models() -> list[str]:

@@ -34,9 +34,10 @@ def worker_cpu() -> int | None:
 
     Worker k gets the k-th CPU the session may use; with more workers than
     CPUs they share round-robin, each emulator still on a single CPU.
-    HIL_PIN_EMULATORS=0 turns pinning off (to measure what it gives).
+    HIL_QEMU_CPU (stm32_qemu.pin_prefix) wins: `none` turns pinning off, N pins
+    every twin to CPU N.
     """
-    if worker_id() is None or os.environ.get("HIL_PIN_EMULATORS") == "0":
+    if worker_id() is None or os.environ.get("HIL_QEMU_CPU"):
         return None
     cpus = sorted(os.sched_getaffinity(0))
     return cpus[worker_index() % len(cpus)]

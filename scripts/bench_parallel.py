@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/bench_parallel.py                  # tests/board, all vectors, 1/2/4 boards
     .venv/bin/python scripts/bench_parallel.py --boards 1,2 --vectors 100
-    HIL_PIN_EMULATORS=0 .venv/bin/python scripts/bench_parallel.py   # without CPU pinning
+    HIL_QEMU_CPU=none .venv/bin/python scripts/bench_parallel.py   # without CPU pinning
 
 One board is a plain `pytest tests/board --board=B` session; N > 1 is the same
 with `-n N` (pytest-xdist, one emulator per worker, pinned to a CPU, results
@@ -54,7 +54,7 @@ def main() -> int:
     counts = [int(c) for c in args.boards.split(",")]
     cpus = len(os.sched_getaffinity(0))
     con.print(f"{args.board}: tests/board, {'all' if args.vectors is None else args.vectors} vectors per model; "
-              f"{cpus} CPUs; pinning {'off' if os.environ.get('HIL_PIN_EMULATORS') == '0' else 'on'}")
+              f"{cpus} CPUs; pinning {'off' if os.environ.get('HIL_QEMU_CPU') == 'none' else 'on'}")
     with tempfile.TemporaryDirectory() as tmp:
         _run(args.board, 1, 1, Path(tmp) / "warm.json")      # builds the firmware once, outside the timing
         rows = []

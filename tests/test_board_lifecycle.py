@@ -34,7 +34,7 @@ def test_qemu_is_gone_after_close():
     board = board_class("stm32f4-qemu")(BoardOptions(models=["sine_mlp"]))
     board.open()
     pid = board.proc.pid
-    assert _alive(pid) and board.info.counter == "systick_icount"
+    assert _alive(pid) and board.info.counter == "icount"
     board.close()
     assert not _alive(pid)
     board.close()                                   # twice is harmless

@@ -138,7 +138,7 @@ def test_garbage_and_a_truncated_frame_are_survived(board):
     assert d.request("PING")["proto_version"] == 1
     frame = codec.encode_message("INFO", 999)
     board.link.write(frame[: len(frame) // 2])                   # half a frame, never finished
-    assert d.request("PING")["max_payload"] == 512
+    assert d.request("PING")["max_payload"] == spec.MAX_PAYLOAD
     board.link.write(b"\x05" + bytes(range(1, 200)) * 3 + b"\x00")   # an overlong chunk
     assert d.request("INFO")["board"] == "fpga-sim"
     assert d.dropped_frames >= 2                                 # the device NAKed the junk

@@ -32,7 +32,7 @@ def test_info_lists_models_with_shapes(board):
 
 def test_run_model_has_documented_json_keys(board):
     doc = run_model(board, "mnist_lenet", vectors=10)
-    for key in ("board", "model", "vectors", "int_mismatches", "accuracy", "counter", "total_count",
+    for key in ("board", "model", "vectors", "int_mismatches", "accuracy", "counter", "unit", "total",
                 "layers", "latency_ms", "link", "per_vector"):
         assert key in doc
     assert doc["int_mismatches"] == 0 and doc["vectors"] == 10
@@ -44,10 +44,10 @@ def test_link_survives_garbage_and_truncated_frame(board):
     d = board.device
     board.link.write(b"\x13\x37 garbage without delimiter \xff\xfe")
     assert d.request("PING")["proto_version"] == 1
-    from hil.protocol import codec
+    from hil.protocol import codec, spec
     frame = codec.encode_message("INFO", 999)
     board.link.write(frame[: len(frame) // 2])        # half a frame, never finished
-    assert d.request("PING")["max_payload"] == 512
+    assert d.request("PING")["max_payload"] == spec.MAX_PAYLOAD
     mr = prepare(board, "mnist_lenet")
     assert run_vector(board, mr, 3).int_match
 

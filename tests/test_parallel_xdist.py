@@ -56,10 +56,13 @@ def test_merged_results_equal_a_single_board_run(parallel_run):
 def test_worker_cpu_follows_the_worker_index(monkeypatch):
     cpus = sorted(os.sched_getaffinity(0))
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("HIL_QEMU_CPU", raising=False)
     assert worker_cpu() is None
     for k in range(4):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", f"gw{k}")
         assert worker_cpu() == cpus[k % len(cpus)]
+    monkeypatch.setenv("HIL_QEMU_CPU", "none")
+    assert worker_cpu() is None                  # the twin's own switch turns it off
 
 
 def test_pin_process_pins_every_thread_of_a_child():

@@ -109,7 +109,7 @@ def test_payload_errors_are_frame_errors():
     with pytest.raises(FrameError):
         codec.pack_payload("INFER", {"model_id": 256, "mode": 0, "repeat": 1})
     with pytest.raises(FrameError) as exc:
-        codec.pack_payload("LOAD_INPUT", dict(SAMPLES["LOAD_INPUT"], data=bytes(504)))
+        codec.pack_payload("LOAD_INPUT", dict(SAMPLES["LOAD_INPUT"], data=bytes(spec.MAX_PAYLOAD - codec.layout("LOAD_INPUT").fixed_len + 1)))
     assert exc.value.code == codec.ERROR_CODES["PAYLOAD_TOO_LARGE"]
     with pytest.raises(FrameError):
         codec.encode_frame(1, 0, bytes(spec.MAX_PAYLOAD + 1))

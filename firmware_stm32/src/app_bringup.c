@@ -5,7 +5,7 @@
  * a received line (terminated by "\n", an optional "\r" before it is ignored)
  * equal to one of these runs a command after the echo:
  *   CYCLES  run a fixed busy loop of 2 * HIL_BUSY_LOOP_ITERS instructions and
- *           print "CYCLES count=<n> kind=<DWT|SYSTICK> iters=<k> hz=<core Hz>"
+ *           print "CYCLES count=<n> kind=<DWT|SYSTICK|ICOUNT> iters=<k> hz=<core Hz>"
  *   STATS   print "STATS rx_dropped=<n> rx_overruns=<n>"
  * Replies end in "\r\n". At boot one banner line is printed:
  *   "HIL-FW boot board=<name> hz=<core Hz> kind=<counter> clock=<desc>"

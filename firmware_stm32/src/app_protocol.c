@@ -87,6 +87,8 @@ static uint8_t counter_kind(void)
     switch (cycles_kind()) {
     case CYCLES_DWT:
         return HIL_COUNTER_DWT;
+    case CYCLES_ICOUNT:
+        return HIL_COUNTER_ICOUNT;           /* exact guest instructions */
     case CYCLES_SYSTICK:
 #ifdef HIL_TARGET_QEMU
         return HIL_COUNTER_SYSTICK_ICOUNT;   /* -icount: instruction based, not silicon */

@@ -33,6 +33,33 @@ static void systick_start(void)
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
 }
 
+#ifdef HIL_TARGET_QEMU
+/* QEMU models TIM2 at 1 GHz of virtual time, and under -icount shift=0 one
+ * guest instruction is exactly 1 ns: with prescaler 0 the counter is the
+ * guest instruction count. Without -icount it follows host time; then the
+ * same loop measured three times gives different figures and we fall back. */
+static uint32_t tim2_loop_delta(void)
+{
+    uint32_t t0 = TIM2_CNT;
+    for (volatile uint32_t i = 0; i < 64u; ++i) {
+    }
+    return TIM2_CNT - t0;
+}
+
+static int icount_start(void)
+{
+    TIM2_CR1 = 0u;
+    TIM2_PSC = 0u;
+    TIM2_ARR = 0xFFFFFFFFu;
+    TIM2_EGR = TIM_EGR_UG; /* load the prescaler now */
+    TIM2_CR1 = TIM_CR1_CEN;
+    uint32_t primask = hil_irq_save();
+    uint32_t a = tim2_loop_delta(), b = tim2_loop_delta(), c = tim2_loop_delta();
+    hil_irq_restore(primask);
+    return a != 0u && a == b && b == c;
+}
+#endif
+
 void cycles_init(void)
 {
     if (dwt_start()) {
@@ -40,6 +67,12 @@ void cycles_init(void)
         return;
     }
     DWT_CTRL &= ~DWT_CTRL_CYCCNTENA;
+#ifdef HIL_TARGET_QEMU
+    if (icount_start()) {
+        s_kind = CYCLES_ICOUNT;
+        return;
+    }
+#endif
     systick_start();
     s_kind = CYCLES_SYSTICK;
 }
@@ -77,6 +110,10 @@ uint32_t cycles_now(void)
 {
     if (s_kind == CYCLES_DWT)
         return DWT_CYCCNT;
+#ifdef HIL_TARGET_QEMU
+    if (s_kind == CYCLES_ICOUNT)
+        return TIM2_CNT;
+#endif
     if (s_kind != CYCLES_SYSTICK)
         return 0u;
     uint32_t primask = hil_irq_save();
@@ -109,6 +146,8 @@ const char *cycles_kind_name(cycles_kind_t kind)
         return "DWT";
     case CYCLES_SYSTICK:
         return "SYSTICK";
+    case CYCLES_ICOUNT:
+        return "ICOUNT";
     default:
         return "NONE";
     }

@@ -10,6 +10,10 @@
  *      of virtual time, so at the nominal 168 MHz SysTick advances 0.168 ticks
  *      per instruction, identically on every run. Such counts are
  *      INSTRUCTION-COUNT BASED, not silicon cycles; report them as such.
+ * ICOUNT: QEMU build only (HIL_TARGET_QEMU): QEMU's TIM2 runs at 1 GHz of
+ *      virtual time, so under `-icount shift=0` TIM2 with prescaler 0 counts
+ *      guest instructions exactly. Preferred over SYSTICK when cycles_init()
+ *      finds it deterministic (QEMU started without -icount falls back).
  *
  * Counts are 32-bit and wrap (about 24-25 s at 168-180 MHz); take differences
  * with unsigned subtraction.
@@ -33,6 +37,7 @@ typedef enum {
     CYCLES_NONE = 0,    /* cycles_init() not called */
     CYCLES_DWT = 1,     /* DWT CYCCNT: core clock cycles (silicon) */
     CYCLES_SYSTICK = 2, /* SysTick at core clock (QEMU: instruction-time based) */
+    CYCLES_ICOUNT = 3,  /* QEMU TIM2 under -icount shift=0: guest instructions, exact */
 } cycles_kind_t;
 
 /* Pick the counter and start it. Call once, after the clock tree is set and
@@ -45,6 +50,6 @@ uint32_t cycles_now(void);
 void cycles_sync(void);
 
 cycles_kind_t cycles_kind(void);
-const char *cycles_kind_name(cycles_kind_t kind); /* "DWT", "SYSTICK", "NONE" */
+const char *cycles_kind_name(cycles_kind_t kind); /* "DWT", "SYSTICK", "ICOUNT", "NONE" */
 
 #endif /* HIL_CYCLES_H */

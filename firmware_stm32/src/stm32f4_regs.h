@@ -50,6 +50,16 @@
 #define DBGMCU_CR_DBG_SLEEP (1u << 0)     /* keep HCLK running in WFI sleep for the debugger */
 
 /* ---- RCC (reset and clock control), RM0090 section 6.3 -------------------- */
+/* TIM2 (32-bit general-purpose timer, APB1). */
+#define TIM2_BASE 0x40000000u
+#define TIM2_CR1 HIL_REG32(TIM2_BASE + 0x00u)
+#define TIM2_EGR HIL_REG32(TIM2_BASE + 0x14u)
+#define TIM2_CNT HIL_REG32(TIM2_BASE + 0x24u)
+#define TIM2_PSC HIL_REG32(TIM2_BASE + 0x28u)
+#define TIM2_ARR HIL_REG32(TIM2_BASE + 0x2Cu)
+#define TIM_CR1_CEN (1u << 0)
+#define TIM_EGR_UG (1u << 0)
+
 #define RCC_BASE 0x40023800u
 #define RCC_CR HIL_REG32(RCC_BASE + 0x00u)
 #define RCC_CR_HSION (1u << 0)

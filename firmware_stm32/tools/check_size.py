@@ -12,7 +12,9 @@ regions), section sizes from `objdump -h`:
   RAM   = every allocated section whose run address (VMA) is in RAM,
           i.e. .stack + .data + .bss
 
-Prints one usage line and exits 0 when both fit; otherwise prints which
+Prints one usage line and a breakdown (activation arena, kernel scratch,
+stack, protocol buffers, other RAM; flash of each model's tables, from
+`nm -S`) and exits 0 when both fit; otherwise prints which
 region overflows, by how many bytes, for which target, and exits 1. The
 Makefile also runs this on an image relinked with --noinhibit-exec when the
 linker itself rejects an overflowing image, so the reader gets these numbers
@@ -21,6 +23,7 @@ instead of only ld's "region `FLASH' overflowed".
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -56,6 +59,34 @@ def read_symbols(nm: str, elf: str) -> dict[str, int]:
         if len(parts) == 3 and parts[2].startswith("__hil_"):
             symbols[parts[2]] = int(parts[0], 16)
     return symbols
+
+
+def symbol_sizes(nm: str, elf: str) -> dict[str, int]:
+    out = subprocess.run([nm, "-S", elf], check=True, capture_output=True, text=True).stdout
+    sizes: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            sizes[parts[3]] = sizes.get(parts[3], 0) + int(parts[1], 16)
+    return sizes
+
+
+APP_BUFFERS = ("s_input", "s_layer_copy", "s_output", "s_ring", "s_rx", "s_tx", "s_rsp")
+
+
+def breakdown(sizes: dict[str, int], ram_used: int, stack: int) -> str:
+    """RAM by purpose and flash of each model's generated tables (m<id>_<name>_*)."""
+    arena, scratch = sizes.get("hil_nn_arena", 0), sizes.get("hil_nn_scratch", 0)
+    app = sum(sizes.get(k, 0) for k in APP_BUFFERS)
+    models: dict[str, int] = {}
+    for name, size in sizes.items():
+        m = re.match(r"^m(\d+)_(\w+?)(?:_l\d+_\w+|_layers)?$", name)
+        if m:
+            models[m.group(2)] = models.get(m.group(2), 0) + size
+    tables = ", ".join(f"{k} {v}" for k, v in models.items()) or "none"
+    return (f"RAM: activation arena {arena} + kernel scratch {scratch} (activations {arena + scratch}), "
+            f"stack {stack}, protocol buffers {app}, other {ram_used - arena - scratch - stack - app}; "
+            f"flash of model tables: {tables}")
 
 
 def in_window(addr: int, start: int) -> bool:
@@ -115,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({100.0 * flash_used / flash_size:.1f}%), RAM {ram_used}/{ram_size} bytes "
         f"({100.0 * ram_used / ram_size:.1f}%) [{parts(ram)}]"
     )
+    stack = sum(s.size for s in ram if s.name == ".stack")
+    print(f"check_size: {breakdown(symbol_sizes(args.nm, args.elf), ram_used, stack)}")
     return 0
 
 

@@ -85,6 +85,10 @@ class Board(abc.ABC):
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def memory(self) -> dict | None:
+        """Flash and RAM of what build() made, per model (docs/results-json.md), if known."""
+        return None
+
     @classmethod
     def attached(cls) -> list[str]:
         """Human-readable lines about what is attached for this board kind."""

@@ -40,7 +40,12 @@ class Stm32Disc1Board(Board):
         return self.options.config.baud
 
     def build(self) -> None:
-        self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name)
+        self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name,
+                               kernels=self.options.config.kernels)
+
+    def memory(self) -> dict | None:
+        from hil.targets.stm32.memory import elf_memory
+        return elf_memory(self.elf, self.options.models) if self.elf else None
 
     def _choose_probe(self):
         probes = _probes()

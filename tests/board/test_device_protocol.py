@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hil.errors import DeviceError
-from hil.protocol import codec
+from hil.protocol import codec, spec
 from hil.runner import MEASURED, prepare, run_vector
 
 
@@ -59,7 +59,7 @@ def test_link_recovers_from_garbage_and_truncated_frame(hil_board, dut, first_mo
     assert dut.request("PING")["proto_version"] == 1
     half = codec.encode_message("INFO", 500)
     dut.link.write(half[: len(half) // 2])
-    assert dut.request("PING")["max_payload"] == 512
+    assert dut.request("PING")["max_payload"] == spec.MAX_PAYLOAD
     mr = prepare(hil_board, first_model.name)
     assert run_vector(hil_board, mr, 0).int_match
 
@@ -110,7 +110,7 @@ def test_read_tensor_past_the_last_layer_is_bad_layer(hil_board, dut, first_mode
 
 
 def test_over_long_chunk_is_reported_with_max_payload(dut):
-    dut.link.write(b"\x00" + b"\x01" * 700 + b"\x00")       # longer than any frame
+    dut.link.write(b"\x00" + b"\x01" * (spec.MAX_FRAME_WIRE + 100) + b"\x00")   # longer than any frame
     err = _errors_with_seq(dut, 0xFFFF)
-    assert err["code"] == 0x04 and err["detail"] == 512    # PAYLOAD_TOO_LARGE, MAX_PAYLOAD
+    assert err["code"] == 0x04 and err["detail"] == spec.MAX_PAYLOAD    # PAYLOAD_TOO_LARGE, MAX_PAYLOAD
     assert dut.request("PING")["proto_version"] == 1

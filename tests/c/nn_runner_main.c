@@ -31,6 +31,7 @@
 #include "nn/hil_fully_connected_s8.h"
 #include "nn/hil_pool2d_s8.h"
 #include "nn/hil_requantize.h"
+#include "hil_nn_opt.h" /* src/nn: the optimised kernels' requantization */
 
 static void die(const char *msg)
 {
@@ -162,12 +163,15 @@ static int cmd_until(const hil_model_t *md, unsigned long layer)
 static int cmd_requant(long n)
 {
     for (long r = 0; r < n; r++) {
-        int32_t f[9], o[4];
+        int32_t f[9], o[5];
         need(f, sizeof f);
         o[0] = hil_srdhm(f[0], f[1]);
         o[1] = hil_rdbpot(f[0], f[2]);
         o[2] = hil_requantize(f[3], f[4], f[5]);
         o[3] = hil_requantize_s8(f[3], f[4], f[5], f[6], f[7], f[8]);
+        hil_rq_t q; /* SMMULR path where it applies, the generic code elsewhere */
+        hil_rq_init(&q, f[4], f[5], f[6], f[7], f[8]);
+        o[4] = hil_rq(f[3], &q);
         put(o, sizeof o);
     }
     return 0;
@@ -176,7 +180,7 @@ static int cmd_requant(long n)
 /* kernel case header, int32 each */
 enum {
     K_OP,        /* HIL_OP_* */
-    K_VARIANT,   /* conv2d: 0 wrapper, 1 hil_conv2d_s8, 2 hil_conv2d_1x1_s8 */
+    K_VARIANT,   /* 0: the kernel the build selected, 1: _ref, 2: _opt (ops that have both) */
     K_C, K_H, K_W,          /* input dims */
     K_OC, K_OH, K_OW,       /* output dims (as the caller claims them) */
     K_KH, K_KW, K_SH, K_SW, K_PH, K_PW,
@@ -200,18 +204,37 @@ static int run_kernel_case(const int32_t *k, const int8_t *in, const int8_t *w, 
     switch (k[K_OP]) {
     case HIL_OP_CONV2D:
         if (k[K_VARIANT] == 1) {
-            return hil_conv2d_s8(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
+            return hil_conv2d_s8_ref(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
         }
         if (k[K_VARIANT] == 2) {
-            return hil_conv2d_1x1_s8(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
+            return hil_conv2d_s8_opt(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
         }
         return hil_conv2d_wrapper_s8(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
     case HIL_OP_DEPTHWISE_CONV2D:
+        if (k[K_VARIANT] == 1) {
+            return hil_depthwise_conv2d_s8_ref(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
+        }
+        if (k[K_VARIANT] == 2) {
+            return hil_depthwise_conv2d_s8_opt(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
+        }
         return hil_depthwise_conv2d_s8(&conv, &quant, &in_dims, in, w, bias, &out_dims, out);
-    case HIL_OP_FULLY_CONNECTED:
-        return hil_fully_connected_s8(&fc, &quant, (uint32_t)(k[K_C] * k[K_H] * k[K_W]), in, w, bias,
-                                      (uint32_t)k[K_OC], out);
+    case HIL_OP_FULLY_CONNECTED: {
+        const uint32_t n = (uint32_t)(k[K_C] * k[K_H] * k[K_W]);
+        if (k[K_VARIANT] == 1) {
+            return hil_fully_connected_s8_ref(&fc, &quant, n, in, w, bias, (uint32_t)k[K_OC], out);
+        }
+        if (k[K_VARIANT] == 2) {
+            return hil_fully_connected_s8_opt(&fc, &quant, n, in, w, bias, (uint32_t)k[K_OC], out);
+        }
+        return hil_fully_connected_s8(&fc, &quant, n, in, w, bias, (uint32_t)k[K_OC], out);
+    }
     case HIL_OP_MAXPOOL2D:
+        if (k[K_VARIANT] == 1) {
+            return hil_maxpool2d_s8_ref(&pool, &in_dims, in, &out_dims, out);
+        }
+        if (k[K_VARIANT] == 2) {
+            return hil_maxpool2d_s8_opt(&pool, &in_dims, in, &out_dims, out);
+        }
         return hil_maxpool2d_s8(&pool, &in_dims, in, &out_dims, out);
     case HIL_OP_AVGPOOL2D:
         return hil_avgpool2d_s8(&pool, &in_dims, in, &out_dims, out);

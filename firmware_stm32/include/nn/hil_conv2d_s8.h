@@ -26,22 +26,23 @@
 extern "C" {
 #endif
 
-/* Reference kernel: any kernel size, stride and padding. */
-int hil_conv2d_s8(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
-                  const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
-                  const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);
-
-/* Pointwise fast path: kernel 1x1, stride 1, padding 0 only (else HIL_NN_ERR_ARG).
- * Uses the Cortex-M4 DSP extension (SXTAB16/SMLAD) when the target has it
- * (__ARM_FEATURE_DSP) and plain C otherwise; the results are identical. */
-int hil_conv2d_1x1_s8(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
+/* Reference kernel (plain C): any kernel size, stride and padding. */
+int hil_conv2d_s8_ref(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
                       const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
                       const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);
 
-/* 1 if hil_conv2d_1x1_s8() can run these parameters. */
+/* Optimised kernel (Cortex-M4 DSP: SXTAB16/SMLAD; portable C with the same
+ * results elsewhere): any kernel size, stride and padding, the results of
+ * hil_conv2d_s8_ref() bit for bit. Uses hil_nn_scratch (not reentrant). */
+int hil_conv2d_s8_opt(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
+                      const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
+                      const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);
+
+/* 1 if the convolution is pointwise: kernel 1x1, stride 1, padding 0. */
 int hil_conv2d_1x1_s8_applies(const hil_conv_params_t *conv);
 
-/* Picks hil_conv2d_1x1_s8() when it applies, hil_conv2d_s8() otherwise. */
+/* The kernel the build selected: _opt with HIL_NN_KERNELS_OPT=1 (make
+ * KERNELS=opt, the default), _ref otherwise (make KERNELS=ref). */
 int hil_conv2d_wrapper_s8(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
                           const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
                           const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);

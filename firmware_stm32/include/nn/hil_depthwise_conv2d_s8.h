@@ -24,6 +24,19 @@
 extern "C" {
 #endif
 
+/* Reference kernel (plain C). */
+int hil_depthwise_conv2d_s8_ref(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
+                                const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
+                                const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);
+
+/* Optimised kernel (Cortex-M4 DSP, SMLAD; portable C elsewhere), the reference's
+ * results bit for bit; uses hil_nn_scratch (not reentrant). */
+int hil_depthwise_conv2d_s8_opt(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
+                                const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
+                                const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);
+
+/* The kernel the build selected: _opt with HIL_NN_KERNELS_OPT=1 (make KERNELS=opt,
+ * the default), _ref otherwise. */
 int hil_depthwise_conv2d_s8(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
                             const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
                             const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);

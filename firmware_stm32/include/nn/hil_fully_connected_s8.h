@@ -22,6 +22,19 @@
 extern "C" {
 #endif
 
+/* Reference kernel (plain C). */
+int hil_fully_connected_s8_ref(const hil_fc_params_t *fc, const hil_quant_params_t *quant,
+                               uint32_t in_len, const int8_t *in, const int8_t *weights,
+                               const int32_t *bias, uint32_t out_len, int8_t *out);
+
+/* Optimised kernel (Cortex-M4 DSP, SMLAD; portable C elsewhere), the reference's
+ * results bit for bit. */
+int hil_fully_connected_s8_opt(const hil_fc_params_t *fc, const hil_quant_params_t *quant,
+                               uint32_t in_len, const int8_t *in, const int8_t *weights,
+                               const int32_t *bias, uint32_t out_len, int8_t *out);
+
+/* The kernel the build selected: _opt with HIL_NN_KERNELS_OPT=1 (make KERNELS=opt,
+ * the default), _ref otherwise. */
 int hil_fully_connected_s8(const hil_fc_params_t *fc, const hil_quant_params_t *quant,
                            uint32_t in_len, const int8_t *in, const int8_t *weights,
                            const int32_t *bias, uint32_t out_len, int8_t *out);

@@ -19,7 +19,13 @@
 extern "C" {
 #endif
 
-/* Window maximum; pool->global pools all of H x W. */
+/* Window maximum; pool->global pools all of H x W. _ref: plain C; _opt: rows-only
+ * windows (KH x 1, stride SH x 1) 4 values at a time, others as _ref; the
+ * unsuffixed one is the kernel the build selected (KERNELS=opt|ref). */
+int hil_maxpool2d_s8_ref(const hil_pool_params_t *pool, const hil_dims_t *in_dims, const int8_t *in,
+                         const hil_dims_t *out_dims, int8_t *out);
+int hil_maxpool2d_s8_opt(const hil_pool_params_t *pool, const hil_dims_t *in_dims, const int8_t *in,
+                         const hil_dims_t *out_dims, int8_t *out);
 int hil_maxpool2d_s8(const hil_pool_params_t *pool, const hil_dims_t *in_dims, const int8_t *in,
                      const hil_dims_t *out_dims, int8_t *out);
 

@@ -17,8 +17,16 @@ from hil.targets import source_dir
 FIRMWARE_DIR = source_dir("firmware_stm32")
 
 
-def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?") -> Path:
-    """Generate model tables for `models` (ids in this order) and build; returns the ELF."""
+KERNELS = ("opt", "ref")
+
+
+def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?",
+                kernels: str = "opt") -> Path:
+    """Generate model tables for `models` (ids in this order) and build; returns the ELF.
+    kernels: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C reference), each in its own
+    build directory so both can exist side by side."""
+    if kernels not in KERNELS:
+        raise BoardError(f"{board}: kernels must be one of {', '.join(KERNELS)}, got '{kernels}'")
     for tool in ("make", "arm-none-eabi-gcc"):
         if shutil.which(tool) is None:
             raise BoardError(f"{board}: {tool} not found on PATH: run `make setup` "
@@ -27,8 +35,8 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     for m, p in zip(models, paths):
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
-    build_dir = f"build/{target}"
-    cmd = ["make", "-C", str(FIRMWARE_DIR), f"TARGET={target}", f"BAUD={baud}",
+    build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
+    cmd = ["make", "-C", str(FIRMWARE_DIR), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
            f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
     (FIRMWARE_DIR / "build").mkdir(exist_ok=True)
     with open(FIRMWARE_DIR / "build" / ".lock", "w") as lock:

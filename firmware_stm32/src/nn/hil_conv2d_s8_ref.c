@@ -1,4 +1,4 @@
-/* hil_conv2d_s8.c: reference dense int8 convolution (any kernel, stride, padding). */
+/* hil_conv2d_s8_ref.c: reference dense int8 convolution (any kernel, stride, padding). */
 #include "nn/hil_conv2d_s8.h"
 
 #include "nn/hil_requantize.h"
@@ -6,9 +6,9 @@
 static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 
-int hil_conv2d_s8(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
-                  const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
-                  const int32_t *bias, const hil_dims_t *out_dims, int8_t *out)
+int hil_conv2d_s8_ref(const hil_conv_params_t *conv, const hil_quant_params_t *quant,
+                      const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
+                      const int32_t *bias, const hil_dims_t *out_dims, int8_t *out)
 {
     if (!hil_nn_window_ok(in_dims, out_dims, conv->kernel, conv->stride, conv->padding) ||
         out_dims->c == 0u) {

@@ -1,0 +1,148 @@
+"""Benchmarks (figures, not pass/fail tests; docs/performance.md).
+
+`hil bench kernels`: the plain C reference kernels against the optimised ones.
+Builds the STM32 firmware twice (KERNELS=ref and KERNELS=opt, separate build
+directories), runs every model on the QEMU twin with each, and reports per
+model and per layer the guest instructions of both (exact under -icount,
+median over the first vectors), instructions per MAC and the ratio
+(`format: hil-bench-kernels`).
+
+`hil bench link`: what the link moves. Per model, loading inputs (LOAD_INPUT
+exchanges only) and whole vectors (load + INFER): payload bytes per second,
+the payload's share of the wire bytes, milliseconds per exchange
+(`format: hil-bench-link`).
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+from rich.table import Table
+
+from hil.boards import BoardOptions, board_class
+from hil.boards.base import BoardError
+from hil.lab_config import BoardConfig
+
+BENCH_FORMAT, BENCH_VERSION = "hil-bench-kernels", 1
+LINK_FORMAT, LINK_VERSION = "hil-bench-link", 1
+VARIANTS = ("ref", "opt")
+
+
+def _per_mac(instr, macs):
+    return (instr / macs) if instr and macs else None
+
+
+def bench_kernels(board_name: str, models: list[str], repeats: int = 3) -> dict:
+    """Profile `models` with both kernel builds on `board_name` (an STM32 board)."""
+    from hil.runner import profile_model
+    cls = board_class(board_name)
+    if not hasattr(cls, "target"):
+        raise BoardError(f"{board_name}: `hil bench kernels` needs an STM32 board (stm32f4-qemu)")
+    prof = {}
+    for variant in VARIANTS:
+        with cls(BoardOptions(models=list(models), config=BoardConfig(kernels=variant))) as board:
+            for m in models:
+                prof[(variant, m)] = profile_model(board, m, repeats)
+    unit = prof[(VARIANTS[0], models[0])]["unit"]
+    out = []
+    for m in models:
+        ref, opt = prof[("ref", m)], prof[("opt", m)]
+        layers = []
+        for lr, lo in zip(ref["layers"], opt["layers"]):
+            layers.append(dict(name=lr["name"], type=lr["type"], macs=lr["macs"],
+                               ref=lr[unit], opt=lo[unit],
+                               ref_per_mac=_per_mac(lr[unit], lr["macs"]),
+                               opt_per_mac=_per_mac(lo[unit], lo["macs"]),
+                               speedup=(lr[unit] / lo[unit]) if lo[unit] else None))
+        out.append(dict(model=m, macs=ref["macs"], ref=ref[unit], opt=opt[unit],
+                        ref_per_mac=_per_mac(ref[unit], ref["macs"]),
+                        opt_per_mac=_per_mac(opt[unit], opt["macs"]),
+                        speedup=ref[unit] / opt[unit], layers=layers))
+    first = prof[("opt", models[0])]
+    return dict(format=BENCH_FORMAT, version=BENCH_VERSION, board=board_name, unit=unit,
+                counter=first["counter"], counter_note=first["counter_note"], repeats=repeats,
+                build_hashes={v: prof[(v, models[0])]["build_hash"] for v in VARIANTS}, models=out)
+
+
+def _f(v, spec=",.0f"):
+    return "-" if v is None else format(v, spec)
+
+
+def kernels_tables(doc: dict) -> list[Table]:
+    u = doc["unit"].replace("_", " ")
+    summary = Table(title=f"reference vs optimised kernels on {doc['board']} ({doc['counter_note']})")
+    for col in ("model", "MACs", f"ref {u}", f"opt {u}", "ref per MAC", "opt per MAC", "speed-up"):
+        summary.add_column(col, justify="left" if col == "model" else "right")
+    tables = [summary]
+    for m in doc["models"]:
+        summary.add_row(m["model"], f"{m['macs']:,}", _f(m["ref"]), _f(m["opt"]),
+                        _f(m["ref_per_mac"], ".2f"), _f(m["opt_per_mac"], ".2f"), f"{m['speedup']:.2f}x")
+        t = Table(title=f"{m['model']}: {u} per layer")
+        for col in ("layer", "type", "MACs", "ref", "opt", "ref/MAC", "opt/MAC", "speed-up"):
+            t.add_column(col, justify="left" if col in ("layer", "type") else "right")
+        for L in m["layers"]:
+            t.add_row(L["name"], L["type"], f"{L['macs']:,}", _f(L["ref"]), _f(L["opt"]),
+                      _f(L["ref_per_mac"], ".2f"), _f(L["opt_per_mac"], ".2f"),
+                      "-" if L["speedup"] is None else f"{L['speedup']:.2f}x")
+        tables.append(t)
+    return tables
+
+
+def _moved(board) -> tuple[int, int]:
+    return board.device.payload_bytes, board.link.bytes_in + board.link.bytes_out
+
+
+def _phase(board, fn, n: int) -> dict:
+    """Run fn(i) n times: payload and wire bytes, payload bytes/s, share, ms per call."""
+    p0, w0 = _moved(board)
+    times = []
+    t_all = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t0)
+    seconds = time.perf_counter() - t_all
+    p1, w1 = _moved(board)
+    payload, wire = p1 - p0, w1 - w0
+    return dict(calls=n, payload_bytes=payload, wire_bytes=wire, payload_share=payload / wire,
+                payload_bytes_per_s=payload / seconds, ms_median=statistics.median(times) * 1e3,
+                ms_min=min(times) * 1e3)
+
+
+def bench_link(board_name: str, models: list[str], n: int = 50, config=None) -> dict:
+    """Link figures for each model's inputs on one board (one session)."""
+    from golden import bundle
+    from golden.paths import artifact_dir
+    cls = board_class(board_name)
+    out = []
+    with cls(BoardOptions(models=list(models), config=config or BoardConfig())) as board:
+        d = board.device
+        ping = _phase(board, lambda i: d.request("PING"), n)
+        for m in models:
+            dm = board.info.model(m)
+            xs = bundle.read(artifact_dir(m)).inputs
+            k = min(n, len(xs))
+            data = [xs[i].astype(dm.in_dtype).tobytes() for i in range(k)]
+            load = _phase(board, lambda i: d.load_input(dm.id, data[i]), k)
+            vec = _phase(board, lambda i: d.run(dm, xs[i], "OUTPUTS"), k)
+            out.append(dict(model=m, input_bytes=dm.in_bytes,
+                            frames_per_input=-(-dm.in_bytes // (d.max_payload - 9)), load=load, vector=vec))
+        info = dict(board=board.info.board, baud=board.baudrate(), max_payload=d.max_payload)
+    return dict(format=LINK_FORMAT, version=LINK_VERSION, board=board_name, device=info, ping=ping,
+                models=out)
+
+
+def link_table(doc: dict) -> Table:
+    t = Table(title=f"link of {doc['board']} (max payload {doc['device']['max_payload']} bytes; "
+                    f"PING median {doc['ping']['ms_median']:.2f} ms)")
+    for col in ("model", "input bytes", "frames", "phase", "payload B/s", "payload share",
+                "ms median", "ms min"):
+        t.add_column(col, justify="left" if col in ("model", "phase") else "right")
+    for m in doc["models"]:
+        for phase in ("load", "vector"):
+            p = m[phase]
+            t.add_row(m["model"], f"{m['input_bytes']:,}", str(m["frames_per_input"]),
+                      "load input" if phase == "load" else "load + infer",
+                      f"{p['payload_bytes_per_s']:,.0f}", f"{p['payload_share']:.1%}",
+                      f"{p['ms_median']:.1f}", f"{p['ms_min']:.1f}")
+    return t
