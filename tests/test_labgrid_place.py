@@ -51,7 +51,7 @@ def test_vectors_run_through_a_place_by_name(lab):
     with b:
         assert _holder(lab, "hil-twin-0") == b.lock.me
         assert b.link.url.startswith("rfc2217://127.0.0.1:")          # ser2net, started by the exporter
-        assert b.info.counter == "systick_icount" and b.info.board == "qemu-netduinoplus2"
+        assert b.info.counter == "icount" and b.info.board == "qemu-netduinoplus2"
         doc = run_model(b, "sine_mlp", vectors=5)
         assert doc["int_mismatches"] == 0 and doc["vectors"] == 5
     assert _holder(lab, "hil-twin-0") == "None"

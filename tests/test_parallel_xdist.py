@@ -48,7 +48,7 @@ def test_merged_results_equal_a_single_board_run(parallel_run):
         single = {m: run_model(b, m, vectors=VECTORS) for m in MODELS}
     for run in doc["runs"]:
         one = single[run["model"]]
-        for key in ("int_mismatches", "accuracy", "vs_float", "total_count", "model_hash", "build_hash"):
+        for key in ("int_mismatches", "accuracy", "vs_float", "total", "unit", "model_hash", "build_hash"):
             assert run[key] == one[key], key     # the same arithmetic on the same outputs
         assert [v["device"] for v in run["per_vector"]] == [v["device"] for v in one["per_vector"]]
 
