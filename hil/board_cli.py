@@ -5,12 +5,14 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
 from hil.lab_config import board_section
 from hil.report import layer_table, run_table, stdout_console
+from hil.results.recording import add_db_options
 
 
 def _open(args, models: list[str]):
@@ -45,21 +47,35 @@ def cmd_boards(args, console: Console) -> int:
 
 
 def cmd_run(args, console: Console) -> int:
+    from hil.results.recording import recording, resolve_resume, resume_models, store_for
     from hil.runner import run_model
-    with _open(args, [args.model]) as board:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as prog:
-            task = prog.add_task(f"{args.model} on {args.board}", total=None)
-            doc = run_model(board, args.model, args.vectors,
-                            progress=lambda i, n: prog.update(task, completed=i, total=n))
+    with store_for(args) as store:
+        resume = resolve_resume(args, store) if store is not None else None
+        if resume is not None and len(args.resume_models) > 1:      # a nightly or pytest run
+            return resume_models(args, store, resume, console)
+        with _open(args, [args.model]) as board, \
+                recording(store, board, [args.model], args.vectors, args, resume) as rec:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as prog:
+                task = prog.add_task(f"{args.model} on {args.board}", total=None)
+                doc = run_model(board, args.model, args.vectors,
+                                progress=lambda i, n: prog.update(task, completed=i, total=n),
+                                sink=rec.sink, done=rec.done(args.model))
+            rec.finish_model(args.model, doc)
     out = stdout_console()
     out.print(run_table([doc]))
     for line in doc["mismatch_details"]:
         out.print(f"  [red]{line}[/]")
     if doc["unit"] and doc["layers"] and doc["layers"][0].get(doc["unit"]) is not None:
         out.print(layer_table(doc))
+    if rec.run_id is not None:
+        doc["run_id"] = rec.run_id
     _write_json(args.json, doc, console)
-    return 1 if doc["int_mismatches"] else 0
+    if rec.run_id is not None:
+        console.print(f"run {rec.run_id} recorded in {store.path}")
+    for line in rec.regression_lines():
+        out.print(f"[red]{escape(line)}[/]", highlight=False)
+    return 1 if doc["int_mismatches"] or any(v["regression"] for v in rec.verdicts.values()) else 0
 
 
 def cmd_profile(args, console: Console) -> int:
@@ -77,12 +93,14 @@ def add_parsers(sub) -> None:
     for name, func, helptext in (("run", cmd_run, "run golden vectors on a board and compare"),
                                  ("profile", cmd_profile, "per-layer counts of a model on a board")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--board", default=DEFAULT_BOARD)
-        p.add_argument("--model", required=True)
+        p.add_argument("--board", default=None if name == "run" else DEFAULT_BOARD,
+                       help=f"board (default {DEFAULT_BOARD}; with --resume the run's)")
+        p.add_argument("--model", required=(name != "run"))
         p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
         p.add_argument("--json", type=Path, default=None, help="write results JSON here")
         if name == "run":
             p.add_argument("--vectors", type=int, default=None, help="number of vectors (default all)")
+            add_db_options(p)
         else:
             p.add_argument("--repeats", type=int, default=5, help="vectors to take the median over")
         p.set_defaults(func=func)

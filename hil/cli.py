@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from hil import bench_cli, board_cli, golden_cli
+from hil import bench_cli, board_cli, golden_cli, history_cli
 from hil.errors import HilError
 
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     golden_cli.add_parser(sub)
     board_cli.add_parsers(sub)
     bench_cli.add_parsers(sub)
+    history_cli.add_parsers(sub)
     return p
 
 

@@ -114,7 +114,10 @@ class LabConfig:
         return self.boards.get(name, BoardConfig())
 
 
-_TOP_KEYS = {"boards", "nightly"}
+# db and thresholds belong to the results store and are checked there (hil/results:
+# default_path, Thresholds.from_config); [nightly] is typed here (NightlyConfig) and
+# run by hil/results/nightly.py.
+_TOP_KEYS = {"boards", "db", "nightly", "thresholds"}
 _NESTED = {"places", "units", "tags"}       # BoardConfig fields checked by _nested()
 
 

@@ -2,7 +2,10 @@
 
 Options: --board (default: the emulated stm32f4-qemu), --hil-config (lab
 config file), --vectors N (default: all), --model (repeatable), --hil-json
-(results file). Fixtures:
+(results file), --hil-db (results store: every vector committed as it
+finishes, the session judged against its baseline; a regression fails the
+session, and per-model metrics go into the JUnit XML as testsuite
+properties `hil.<model>.*`). Fixtures:
 
 * `hil_board`  session-scoped: built, deployed and connected once
 * `dut`        the connected `hil.device.Device`
@@ -33,6 +36,8 @@ def pytest_addoption(parser):
     g.addoption("--vectors", type=int, default=None, help="golden vectors per model (default: all)")
     g.addoption("--model", action="append", default=None, help="model(s) to test (default: all on the board)")
     g.addoption("--hil-json", default="hil-results.json", help="where to write the results JSON")
+    g.addoption("--hil-db", default=None, help="record the session in this results store (SQLite; "
+                "default $HIL_DB if set, else not recorded); a regression against the baseline fails the session")
 
 
 def suite_args(board: str, vectors: int | None = None, models: list[str] | None = None,
@@ -101,8 +106,32 @@ def hil_board(request):
     board = cls(BoardOptions(models=_models(request.config), config=section))
     board.open()
     _STATE["board"] = board
-    yield board
-    board.close()
+    try:      # JUnit XML metrics (absent with -p no:junitxml)
+        _STATE["suite_property"] = request.getfixturevalue("record_testsuite_property")
+    except pytest.FixtureLookupError:
+        pass
+    try:
+        _start_recording(request.config, board)
+        yield board
+    finally:
+        board.close()
+
+
+def _start_recording(config, board) -> None:
+    """With --hil-db (or $HIL_DB), commit every vector to the results store as it finishes."""
+    import os
+    path = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+    if not path or hasattr(config, "workerinput"):   # pytest -n: the controller records the merged run
+        return
+    from hil.results.baseline import Thresholds
+    from hil.results.recorder import RunRecorder
+    from hil.results.recording import lab_doc
+    from hil.results.store import Store
+    store = Store.open(path)
+    th = Thresholds.from_config(lab_doc(config.getoption("--hil-config")).get("thresholds"))
+    rec = RunRecorder(store, board, _models(config), config.getoption("--vectors"), th,
+                      argv=list(config.invocation_params.args))
+    _STATE["recorder"] = rec.__enter__()
 
 
 @pytest.fixture(scope="session")
@@ -137,37 +166,77 @@ def hil_model(hil_board, _model_runs, golden_vector):
 
 
 def record_vector(model: str, record, model_run) -> None:
-    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary and the JSON results."""
+    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary, the JSON results and the
+    results store (--hil-db)."""
     _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
+    if _STATE.get("recorder") is not None:
+        _STATE["recorder"].sink(model_run, record)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Assemble per-model results, judge them against the baseline, and put the metrics into the
+    JUnit XML before it is written (tryfirst: ahead of the junitxml plugin)."""
+    board, rec = _STATE.get("board"), _STATE.pop("recorder", None)
+    if not _STATE["records"] or board is None or board.info is None:
+        if rec is not None:
+            _finish_recording(rec, exitstatus)
+        return
+    from hil.runner import assemble
+    docs = []
+    for name, (records, mr) in _STATE["records"].items():
+        docs.append(assemble(board, mr, records, _STATE["link0"][name]))
+    _STATE["docs"] = docs
+    if rec is not None:
+        for d in docs:
+            rec.finish_model(d["model"], d)
+        _finish_recording(rec, exitstatus)
+        _STATE["regressions"] = rec.regression_lines()
+        _STATE["db"] = str(rec.store.path)
+    prop = _STATE.get("suite_property")
+    if prop is not None:
+        for d in docs:
+            counts = [v.count for v in _STATE["records"][d["model"]][0] if v.count is not None]
+            verdict = rec.verdicts.get(d["model"]) if rec is not None else None
+            prop(f"hil.{d['model']}.vectors", d["vectors"])
+            prop(f"hil.{d['model']}.int_mismatches", d["int_mismatches"])
+            prop(f"hil.{d['model']}.accuracy.{d['accuracy'].get('metric', 'accuracy')}", d["accuracy"]["device"])
+            if counts:
+                import statistics
+                prop(f"hil.{d['model']}.median_count", statistics.median(counts))
+                prop(f"hil.{d['model']}.counter", board.info.counter)
+            if verdict is not None:
+                prop(f"hil.{d['model']}.regression", "yes" if verdict["regression"] else "no")
+                prop(f"hil.{d['model']}.layers_moved", ",".join(verdict["layers_moved"]))
+    if _STATE.get("regressions") and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _finish_recording(rec, exitstatus) -> None:
+    """An interrupted session stays incomplete (resumable from the CLI); anything else is complete."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        rec.__exit__(KeyboardInterrupt, KeyboardInterrupt("pytest session interrupted"), None)
+    else:
+        rec.__exit__(None, None, None)
+    rec.store.close()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    from hil import xdist
-    if xdist.is_worker(config):
-        return                      # the controller merges and writes
-    if xdist.is_controller(config):
-        if not _STATE["xdist"].payloads:
-            return
-        docs, warnings = xdist.merge(_STATE["xdist"].payloads)
-        for w in warnings:
-            terminalreporter.write_line(f"hil: warning: {w}", yellow=True)
-    else:
-        docs = _session_docs()
-        if not docs:
-            return
+    if hasattr(config, "workerinput"):
+        return                      # pytest -n: the controller merges and writes (hil/xdist.py)
+    docs = _STATE.get("docs")
+    if not docs:
+        return
     from hil.report import results_table
     path = Path(config.getoption("--hil-json"))
     path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
     results_table(docs, terminalreporter._tw)
     terminalreporter.write_line(f"hil: results written to {path}")
-
-
-def _session_docs() -> list[dict]:
-    board = _STATE.get("board")
-    if not _STATE["records"] or board is None or board.info is None:
-        return []
-    from hil.runner import assemble
-    docs = []
-    for name, (records, mr) in _STATE["records"].items():
-        docs.append(assemble(board, mr, records, _STATE["link0"][name]))
-    return docs
+    if _STATE.get("db"):
+        terminalreporter.write_line(f"hil: run recorded in {_STATE['db']}")
+    regressions = _STATE.get("regressions") or []
+    for line in regressions:
+        terminalreporter.write_line(f"hil: {line}", red=True, bold=True)
+    if regressions:
+        terminalreporter.write_line(f"hil: {len(regressions)} regression finding(s) against the baseline: "
+                                    f"the session fails (`hil compare` shows the deltas)", red=True, bold=True)

@@ -115,13 +115,21 @@ def describe_mismatch(mr: ModelRun, v: VectorVerdict) -> str:
 
 
 def run_model(board: Board, name: str, vectors: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> dict:
+              progress: Callable[[int, int], None] | None = None,
+              sink: Callable[[ModelRun, VectorVerdict], None] | None = None,
+              done: list[VectorVerdict] | None = None) -> dict:
+    """Run the first `vectors` vectors. `sink` sees each verdict as it finishes (the results store
+    commits it); `done` holds verdicts of an interrupted run, which are not run again (resume)."""
     mr = prepare(board, name)
     n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
     link0 = (board.link.bytes_in + board.link.bytes_out, board.device.payload_bytes, time.perf_counter())
-    per_vector = []
+    per_vector = [v for v in (done or []) if v.index < n]
+    have = {v.index for v in per_vector}
     for i in range(n):
-        per_vector.append(run_vector(board, mr, i))
+        if i not in have:
+            per_vector.append(run_vector(board, mr, i))
+            if sink:
+                sink(mr, per_vector[-1])
         if progress:
             progress(i + 1, n)
     return assemble(board, mr, per_vector, link0)

@@ -15,6 +15,7 @@ time (docs/lab-farm.md has the figures).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from types import SimpleNamespace
@@ -22,14 +23,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from hil.errors import HilError
 from hil.workers import worker_id
 
 PAYLOAD_KEY = "hil"
-
-
-class ParallelError(HilError):
-    """The parallel run cannot be set up or merged."""
 
 
 # -- worker side ------------------------------------------------------------
@@ -50,19 +46,47 @@ def worker_payload(board, records: dict, link0: dict) -> str:
             wire_bytes=board.link.bytes_in + board.link.bytes_out - wire0,
             payload_bytes=board.device.payload_bytes - pay0,
             seconds=now - t0, dropped_frames=board.device.dropped_frames))
+    cfg = board.options.config
     return json.dumps(dict(worker=worker_id(), board=board.name,
                            info=dict(board=info.board, fw_version=info.fw_version, build_hash=info.build_hash,
                                      clock_hz=info.clock_hz, counter=info.counter),
+                           build=board.build_info(), logs=board.logs(),
+                           config=dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg),
+                           capabilities=sorted(c.value for c in board.capabilities),
                            models=models), default=_plain)
 
 
 # -- controller side --------------------------------------------------------
 
-def merge(payloads: list[str]) -> tuple[list[dict], list[str]]:
+class BoardSnapshot:
+    """The controller's record of the workers' boards (one kind, one firmware): what
+    `assemble()` and the results store read from a board, as the workers reported it."""
+
+    def __init__(self, parts: list[dict], links: list[dict] = ()):
+        first = parts[0]
+        self.name = first["board"]
+        self.info = SimpleNamespace(**first["info"])
+        self.options = SimpleNamespace(config=first.get("config", {}))
+        self.capabilities = first.get("capabilities", [])
+        self._build = first.get("build", {})
+        self._logs = {f"{p['worker']} {k}": v for p in parts for k, v in p.get("logs", {}).items()}
+        self.link = SimpleNamespace(bytes_in=sum(L["wire_bytes"] for L in links), bytes_out=0)
+        self.device = SimpleNamespace(payload_bytes=sum(L["payload_bytes"] for L in links),
+                                      dropped_frames=sum(L["dropped_frames"] for L in links))
+
+    def build_info(self) -> dict:
+        return self._build
+
+    def logs(self) -> dict:
+        return self._logs
+
+
+def merge(payloads: list[str], runs: dict | None = None) -> tuple[list[dict], list[str]]:
     """One `hil-run` document per model from the workers' payloads, and warnings.
 
     The link figures are summed over the boards (`link.seconds` is board-seconds);
-    `boards` says how many boards ran the model's vectors.
+    `boards` says how many boards ran the model's vectors. `runs`, if given, gets
+    model -> (ModelRun, verdicts) for the results store.
     """
     from golden import artifact, bundle
     from golden.paths import artifact_dir, qmodel_path
@@ -80,11 +104,9 @@ def merge(payloads: list[str]) -> tuple[list[dict], list[str]]:
         mr = ModelRun(name, bundle.read(artifact_dir(name)), artifact.load(qmodel_path(name)), None)
         records = [_verdict(r, mr) for p in mine for r in p["models"][name]["records"]]
         links = [p["models"][name]["link"] for p in mine]
-        snapshot = SimpleNamespace(
-            name=mine[0]["board"], info=SimpleNamespace(**mine[0]["info"]),
-            link=SimpleNamespace(bytes_in=sum(L["wire_bytes"] for L in links), bytes_out=0),
-            device=SimpleNamespace(payload_bytes=sum(L["payload_bytes"] for L in links),
-                                   dropped_frames=sum(L["dropped_frames"] for L in links)))
+        snapshot = BoardSnapshot(mine, links)
+        if runs is not None:
+            runs[name] = (mr, records)
         # assemble() measures seconds as now - t0: hand it the summed board-seconds that way
         doc = assemble(snapshot, mr, records, (0, 0, time.perf_counter() - sum(L["seconds"] for L in links)))
         doc["boards"] = len(mine)
@@ -107,6 +129,7 @@ class XdistCollector:
     def __init__(self, state: dict):
         self.state = state          # the plugin's session state (board, records, link0)
         self.payloads: list[str] = []
+        self.warnings: list[str] = []
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error):
@@ -115,17 +138,45 @@ class XdistCollector:
             self.payloads.append(payload)
 
     def pytest_sessionfinish(self, session):
-        board = self.state.get("board")
         out = getattr(session.config, "workeroutput", None)
-        if out is not None and board is not None and board.info is not None and self.state["records"]:
-            out[PAYLOAD_KEY] = worker_payload(board, self.state["records"], self.state["link0"])
+        if out is not None:         # a worker: hand the controller what it ran
+            board = self.state.get("board")
+            if board is not None and board.info is not None and self.state["records"]:
+                out[PAYLOAD_KEY] = worker_payload(board, self.state["records"], self.state["link0"])
+        elif self.payloads:         # the controller: the plugin's summary prints these docs
+            runs: dict = {}
+            self.state["docs"], self.warnings = merge(self.payloads, runs)
+            self._record(session, runs)
 
+    def _record(self, session, runs: dict) -> None:
+        """With --hil-db: the merged session as ONE run in the results store, judged against its baseline."""
+        import os
+        config = session.config
+        path = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+        if not path:
+            return
+        from hil.results.baseline import Thresholds
+        from hil.results.recorder import RunRecorder
+        from hil.results.recording import lab_doc
+        from hil.results.store import Store
+        parts = [json.loads(p) for p in self.payloads]
+        th = Thresholds.from_config(lab_doc(config.getoption("--hil-config")).get("thresholds"))
+        store = Store.open(path)
+        try:
+            with RunRecorder(store, BoardSnapshot(parts), list(runs), config.getoption("--vectors"), th,
+                             argv=list(config.invocation_params.args)) as rec:
+                for doc in self.state["docs"]:
+                    mr, verdicts = runs[doc["model"]]
+                    for v in verdicts:
+                        rec.sink(mr, v)
+                    rec.finish_model(doc["model"], doc)
+        finally:
+            store.close()
+        self.state["db"] = str(store.path)
+        self.state["regressions"] = rec.regression_lines()
+        if self.state["regressions"] and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-def is_controller(config) -> bool:
-    """True in the process that runs workers (`-n N`, N > 0)."""
-    return (not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("xdist")
-            and bool(getattr(config.option, "numprocesses", None)))
-
-
-def is_worker(config) -> bool:
-    return hasattr(config, "workerinput")
+    def pytest_terminal_summary(self, terminalreporter):
+        for w in self.warnings:
+            terminalreporter.write_line(f"hil: warning: {w}", yellow=True)

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# chromium: the tests open the HTML report (hil report) headless
 # ser2net: labgrid exporters serve serial ports through it (tests/test_labgrid_place.py)
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make ser2net)
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make chromium ser2net)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
 missing=()

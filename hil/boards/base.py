@@ -78,6 +78,14 @@ class Board(abc.ABC):
     def stop(self) -> None:
         """Stop whatever deploy() started (emulator processes); default: nothing."""
 
+    def build_info(self) -> dict:
+        """What build() made, for the results store: `image_hash`, `compiler`, `cflags` (any may be missing)."""
+        return {}
+
+    def logs(self) -> dict[str, str]:
+        """Text a run keeps next to its results (emulator output, device console), by name."""
+        return {}
+
     def __enter__(self) -> "Board":
         self.open()
         return self

@@ -54,6 +54,12 @@ class FpgaSimBoard(LocalProcessBoard):
     def build(self) -> None:
         self.image = build_image(self.models(), self.name, self._calibrations())
 
+    def build_info(self) -> dict:
+        from hil.results.provenance import file_hash, tool_version
+        if self.image is None:
+            return {}
+        return dict(image_hash=file_hash(self.image.fpga_sim), compiler=tool_version("g++"))
+
     def command(self, port: int) -> list[str]:
         return [str(self.image.fpga_sim), "--port", str(port)]
 

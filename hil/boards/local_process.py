@@ -66,6 +66,10 @@ class LocalProcessBoard(Board):
         except (OSError, AttributeError):
             return ""
 
+    def logs(self) -> dict[str, str]:
+        """The emulator's own output (stdout and stderr), captured since deploy()."""
+        return {"emulator": self.log_text()} if self.log is not None else {}
+
     def log_tail(self) -> str:
         return self.log_text()[-500:].strip() or "(no output)"
 

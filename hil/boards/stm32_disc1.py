@@ -10,7 +10,7 @@ are never mixed up. Only a board can prove this path; see docs/board-bringup.md.
 from __future__ import annotations
 
 from hil.boards.base import Board, BoardError, Capability
-from hil.targets.stm32.firmware import build_stm32
+from hil.targets.stm32.firmware import build_stm32, image_info
 from hil.workers import hold_exclusive
 
 PYOCD_TARGET = "stm32f429xi"
@@ -46,6 +46,9 @@ class Stm32Disc1Board(Board):
     def memory(self) -> dict | None:
         from hil.targets.stm32.memory import elf_memory
         return elf_memory(self.elf, self.options.models) if self.elf else None
+
+    def build_info(self) -> dict:
+        return image_info(self.elf) if getattr(self, "elf", None) else {}
 
     def _choose_probe(self):
         probes = _probes()

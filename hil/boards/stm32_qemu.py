@@ -19,7 +19,7 @@ import shutil
 
 from hil.boards.base import BoardError, Capability
 from hil.boards.local_process import LocalProcessBoard
-from hil.targets.stm32.firmware import build_stm32
+from hil.targets.stm32.firmware import build_stm32, image_info
 from hil.workers import worker_cpu
 
 QEMU = "qemu-system-arm"
@@ -60,6 +60,9 @@ class Stm32QemuBoard(LocalProcessBoard):
     def memory(self) -> dict | None:
         from hil.targets.stm32.memory import elf_memory
         return elf_memory(self.elf, self.options.models) if self.elf else None
+
+    def build_info(self) -> dict:
+        return image_info(self.elf) if self.elf else {}
 
     def command(self, port: int) -> list[str]:
         if shutil.which(QEMU) is None:

@@ -93,7 +93,9 @@ static inline int8_t hil_rq_fast(int32_t acc, int32_t mult, int32_t round_zp, in
  *   A: rows r0, r1:    per group [r0 (k0,k1) (k2,k3)][r1 (k0,k1) (k2,k3)]
  *   B: columns c0, c1: per group [c0 (k0,k1) (k2,k3)][c1 (k0,k1) (k2,k3)]
  * acc[0..3] += (r0.c0, r0.c1, r1.c0, r1.c1) over k4 groups. */
-#if HIL_NN_DSP
+/* Unoptimised builds (EXTRA_CFLAGS=-O0) take the portable C below: there r7 is
+ * the frame pointer and the fixed-register asm cannot be built. */
+#if HIL_NN_DSP && defined(__OPTIMIZE__)
 /* Cortex-M4: per group one LDM of A, two LDRD of B, eight SMLADs: 11
  * instructions for 16 MACs, plus 2 per loop turn of two groups. GCC alone
  * neither uses LDM nor post-increments. The LDM register list must ascend,

@@ -51,3 +51,14 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
 def _python() -> str:
     import sys
     return sys.executable
+
+
+def image_info(elf: Path) -> dict:
+    """Hash, compiler and the exact CFLAGS (EXTRA_CFLAGS included) of a built image, for the results store."""
+    from hil.results.provenance import file_hash, tool_version
+    flags = Path(elf).parent / "flags.txt"      # written by the Makefile: CFLAGS, LDFLAGS, sources
+    try:
+        cflags = flags.read_text().splitlines()[0].strip()
+    except (OSError, IndexError):
+        cflags = None
+    return dict(image_hash=file_hash(elf), compiler=tool_version("arm-none-eabi-gcc"), cflags=cflags)
