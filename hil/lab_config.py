@@ -183,9 +183,11 @@ def nightly_config(table, where: str) -> NightlyConfig:
         raise ConfigError(f"{where}.run: expected [[nightly.run]] tables, got {runs!r}")
     known, out = built_models(), []
     for i, t in enumerate(runs):
+        if isinstance(t, dict) and not t.get("board"):
+            odd = sorted(set(t) - {"board", "models"})
+            raise ConfigError(f"{where}.run[{i}]: needs board = \"<name>\" (`hil boards` lists them)"
+                              + (f"; unknown key(s) {', '.join(odd)}" if odd else ""))
         r = _record(NightlyRun, t, f"{where}.run[{i}]")
-        if not r.get("board"):
-            raise ConfigError(f"{where}.run[{i}]: needs board = \"<name>\" (`hil boards` lists them)")
         bad = [m for m in r.get("models") or () if m not in known]
         if bad:
             raise ConfigError(f"{where}.run[{i}].models: no quantized artifact for {', '.join(bad)}; built: "

@@ -22,17 +22,19 @@ pytest.importorskip("xdist")
 
 @pytest.fixture(scope="module")
 def parallel_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("xdist") / "results.json"
+    tmp = tmp_path_factory.mktemp("xdist")
+    out = tmp / "results.json"
     cmd = [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q",
-           str(REPO / "tests/board/test_golden_vectors.py"), *suite_args("sim", VECTORS, MODELS, out)]
+           str(REPO / "tests/board/test_golden_vectors.py"), *suite_args("sim", VECTORS, MODELS, out),
+           f"--hil-db={tmp / 'hil.db'}"]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300,
                        env={**os.environ, "PYTHONPATH": str(REPO)})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
-    return r.stdout, json.loads(out.read_text())
+    return r.stdout, json.loads(out.read_text()), tmp / "hil.db"
 
 
 def test_two_workers_merge_into_one_summary(parallel_run):
-    stdout, doc = parallel_run
+    stdout, doc, _ = parallel_run
     assert stdout.count("hil results on sim") == 1
     assert stdout.count("hil: results written to") == 1
     assert [r["model"] for r in doc["runs"]] == MODELS
@@ -42,7 +44,7 @@ def test_two_workers_merge_into_one_summary(parallel_run):
 
 
 def test_merged_results_equal_a_single_board_run(parallel_run):
-    _, doc = parallel_run
+    _, doc, _ = parallel_run
     b = board_class("sim")(BoardOptions(models=MODELS, timeout=5))
     with b:
         single = {m: run_model(b, m, vectors=VECTORS) for m in MODELS}
@@ -51,6 +53,19 @@ def test_merged_results_equal_a_single_board_run(parallel_run):
         for key in ("int_mismatches", "accuracy", "vs_float", "total", "unit", "model_hash", "build_hash"):
             assert run[key] == one[key], key     # the same arithmetic on the same outputs
         assert [v["device"] for v in run["per_vector"]] == [v["device"] for v in one["per_vector"]]
+
+
+def test_two_workers_are_one_run_in_the_results_store(parallel_run):
+    from hil.results.store import Store
+    stdout, doc, db = parallel_run
+    with Store.open(db, create=False) as store:
+        runs = store.runs()
+        assert len(runs) == 1 and runs[0]["status"] == "complete"
+        rid = runs[0]["id"]
+        for m in MODELS:
+            assert sorted(v["index"] for v in store.vectors(rid, m)) == list(range(VECTORS))
+        assert {k.split()[0] for k in store.logs(rid)} <= {"gw0", "gw1"}
+    assert f"hil: run recorded in {db}" in stdout
 
 
 def test_worker_cpu_follows_the_worker_index(monkeypatch):
