@@ -7,6 +7,11 @@ TOML, one table per board name, e.g.
     port = "/dev/ttyACM0"                     # optional: found from the probe's USB serial if omitted
     baud = 115200
 
+An optional top-level key names the artifacts root of the lab's models
+(golden.paths; relative to the config file):
+
+    artifacts = "models"
+
 Boards are bound by probe unique ID, not by port name, because identical
 boards swap /dev/ttyACM* names between boots. Looked up from --hil-config,
 else $HIL_CONFIG, else ./hil-lab.toml; no file means defaults.
@@ -109,6 +114,7 @@ class LabConfig:
     path: Path | None = None
     boards: dict[str, BoardConfig] = field(default_factory=dict)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
+    artifacts: Path | None = None     # artifacts root (golden.paths), resolved against the file's folder
 
     def board(self, name: str) -> BoardConfig:
         return self.boards.get(name, BoardConfig())
@@ -116,8 +122,9 @@ class LabConfig:
 
 # db and thresholds belong to the results store and are checked there (hil/results:
 # default_path, Thresholds.from_config); [nightly] is typed here (NightlyConfig) and
-# run by hil/results/nightly.py.
-_TOP_KEYS = {"boards", "db", "nightly", "thresholds"}
+# run by hil/results/nightly.py; artifacts is the artifacts root (golden.paths), read
+# by apply_artifacts_root().
+_TOP_KEYS = {"boards", "artifacts", "db", "nightly", "thresholds"}
 _NESTED = {"places", "units", "tags"}       # BoardConfig fields checked by _nested()
 
 
@@ -209,8 +216,13 @@ def parse(text: str, path: Path | None = None) -> LabConfig:
     boards = data.get("boards", {})
     if not isinstance(boards, dict):
         raise ConfigError(f"lab config {name}: 'boards' must be a table of [boards.<name>] tables")
+    artifacts = data.get("artifacts")
+    if artifacts is not None:
+        if not isinstance(artifacts, str):
+            raise ConfigError(f"lab config {name}: 'artifacts' must be a folder path (a string)")
+        artifacts = (Path(path).parent if path else Path.cwd()) / artifacts
     return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
-                     nightly_config(data.get("nightly", {}), f"lab config {name}: nightly"))
+                     nightly_config(data.get("nightly", {}), f"lab config {name}: nightly"), artifacts)
 
 
 def config_path(explicit: str | None) -> Path | None:
@@ -240,3 +252,16 @@ def load(explicit: str | None = None) -> LabConfig:
 
 def board_section(explicit: str | None, board: str) -> BoardConfig:
     return load(explicit).board(board)
+
+
+def apply_artifacts_root(option: str | Path | None, config: str | None = None) -> Path:
+    """Settle the artifacts root: the option, else $HIL_ARTIFACTS, else the lab config's
+    `artifacts`, else the built-in folder; returns it (golden.paths.root())."""
+    from golden import paths
+    if option:
+        paths.set_root(option)
+    elif not os.environ.get(paths.ENV):
+        lab = load(config)
+        if lab.artifacts is not None:
+            paths.set_root(lab.artifacts)
+    return paths.root()

@@ -163,7 +163,7 @@ class XdistCollector:
         th = Thresholds.from_config(lab_doc(config.getoption("--hil-config")).get("thresholds"))
         store = Store.open(path)
         try:
-            with RunRecorder(store, BoardSnapshot(parts), list(runs), config.getoption("--vectors"), th,
+            with RunRecorder(store, BoardSnapshot(parts), list(runs), config.getoption("hil_vectors"), th,
                              argv=list(config.invocation_params.args)) as rec:
                 for doc in self.state["docs"]:
                     mr, verdicts = runs[doc["model"]]

@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium: the tests open the HTML report (hil report) headless
+# chromium: the tests open the HTML report (hil report) headless; clang: libFuzzer + ASan/UBSan (make fuzz)
 # ser2net: labgrid exporters serve serial ports through it (tests/test_labgrid_place.py)
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make chromium ser2net)
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make chromium
+              clang libfuzzer-14-dev libclang-rt-14-dev ser2net)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
 missing=()
