@@ -45,8 +45,8 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
     cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
            f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
-    (FIRMWARE_DIR / "build").mkdir(exist_ok=True)
-    with open(FIRMWARE_DIR / "build" / ".lock", "w") as lock:
+    (firmware_dir / "build").mkdir(exist_ok=True)
+    with open(firmware_dir / "build" / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
