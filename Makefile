@@ -16,10 +16,10 @@ demo: setup
 # protocol is held to the same tests.
 test: setup
 	$(PY) -m hil.protocol.gen_c --check
+	$(MAKE) fuzz FUZZ_SECONDS=25
 	$(PY) -m pytest -q
 	$(PY) -m pytest -q tests/board --board=fpga-sim --hil-json=hil-results-fpga-sim.json
 	$(PY) -m pytest -q tests/board --board=sim --vectors=50 --hil-json=hil-results-sim.json
-	$(MAKE) fuzz FUZZ_SECONDS=25
 
 # libFuzzer on the C device library (frame decoder, dispatcher) with ASan + UBSan:
 # `make fuzz` runs each of the two harnesses FUZZ_SECONDS (default 300); `make test` a 25 s smoke run each.
