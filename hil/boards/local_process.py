@@ -1,7 +1,8 @@
 """Emulated boards that are a local process serving USART on a TCP port
 (QEMU, the fpga-sim program): start on a free port, wait until it listens,
 always kill it on close (also on Ctrl-C, through the board's close() and an
-atexit hook)."""
+atexit hook). Under `pytest -n N` each worker's emulator is pinned to its
+own CPU (hil/workers.py)."""
 from __future__ import annotations
 
 import atexit
@@ -12,6 +13,7 @@ import time
 from typing import Callable
 
 from hil.boards.base import Board, BoardError
+from hil.workers import pin_process, worker_cpu
 
 
 def free_port() -> int:
@@ -40,7 +42,9 @@ class LocalProcessBoard(Board):
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
             atexit.register(self.stop)
+            pin_process(self.proc.pid, worker_cpu())
             if self._wait(lambda: self.is_listening(port)):
+                pin_process(self.proc.pid, worker_cpu())    # threads started meanwhile
                 return f"socket://127.0.0.1:{port}"
             self.stop()
         raise BoardError(f"{self.name}: `{' '.join(cmd)}` did not start listening: {self.log_tail()}")
