@@ -51,3 +51,83 @@ def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
 def load_torch(name: str, module: nn.Module, state_dict_path: Path, dataset: str) -> models.ModelInfo:
     module.load_state_dict(torch.load(state_dict_path, weights_only=True))
     return register_module(name, module, dataset)
+
+
+def module_class(spec: str) -> type[nn.Module]:
+    """The class named by ``path/to/module.py:ClassName`` (imported from that file)."""
+    import importlib.util
+    import sys
+
+    path, sep, cls_name = spec.rpartition(":")
+    if not sep or not path or not cls_name:
+        raise ValueError(f"--torch wants path/to/module.py:ClassName, got {spec!r}")
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise FileNotFoundError(f"--torch: module file {file} not found")
+    mod_name = f"hil_user_{file.stem}"
+    loader = importlib.util.spec_from_file_location(mod_name, file)
+    module = importlib.util.module_from_spec(loader)
+    sys.modules[mod_name] = module
+    loader.loader.exec_module(module)
+    cls = getattr(module, cls_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"--torch: {file} has no nn.Module subclass named {cls_name!r}")
+    return cls
+
+
+def register_torch(name: str, spec: str, weights: Path, dataset: str) -> models.ModelInfo:
+    """``path.py:ClassName`` built with no arguments, its state_dict loaded from ``weights``."""
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"--weights: {weights} not found")
+    module = module_class(spec)()
+    try:
+        state = torch.load(weights, weights_only=True)
+    except Exception as exc:   # noqa: BLE001 - torch raises several kinds for a bad file
+        raise ValueError(f"--weights {weights}: not a state_dict saved with torch.save ({exc})") from None
+    if isinstance(state, nn.Module):
+        state = state.state_dict()
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"--weights {weights} does not fit {spec}: {str(exc).splitlines()[0]}") from None
+    return register_module(name, module, dataset)
+
+
+# A user model's artifact folder records where it came from, so that
+# `hil golden build --model NAME` can rebuild it by name later.
+SOURCE_FILE = "source.json"
+
+
+def _rel(path: Path | str, base: Path) -> str:
+    import os
+    return os.path.relpath(Path(path).resolve(), base.resolve())
+
+
+def write_source(out_dir: Path, *, dataset: str, onnx: Path | None = None,
+                 torch_spec: str | None = None, weights: Path | None = None) -> Path:
+    """Write ``out_dir/source.json``; file paths are stored relative to ``out_dir``."""
+    import json
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if onnx is not None:
+        rec = {"kind": "onnx", "onnx": _rel(onnx, out_dir), "dataset": dataset}
+    else:
+        path, _, cls = torch_spec.rpartition(":")
+        rec = {"kind": "torch", "module": _rel(path, out_dir), "class": cls,
+               "weights": _rel(weights, out_dir), "dataset": dataset}
+    (out_dir / SOURCE_FILE).write_text(json.dumps(rec, indent=1, sort_keys=True) + "\n")
+    return out_dir / SOURCE_FILE
+
+
+def register_from_source(name: str, out_dir: Path) -> models.ModelInfo | None:
+    """Register a user model from its recorded source; None if ``out_dir`` has none."""
+    import json
+    path = Path(out_dir) / SOURCE_FILE
+    if not path.is_file():
+        return None
+    rec = json.loads(path.read_text())
+    base = path.parent
+    if rec["kind"] == "onnx":
+        return register_onnx(name, base / rec["onnx"], rec["dataset"])
+    return register_torch(name, f"{base / rec['module']}:{rec['class']}", base / rec["weights"],
+                          rec["dataset"])

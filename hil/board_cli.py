@@ -10,12 +10,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
-from hil.lab_config import board_section
-from hil.report import layer_table, run_table, stdout_console
+from hil.golden_cli import add_artifacts_option
+from hil.lab_config import apply_artifacts_root, board_section
+from hil.report import layer_table, per_class_table, run_table, stdout_console
 from hil.results.recording import add_db_options
 
 
 def _open(args, models: list[str]):
+    from golden.registry import check_built
+    apply_artifacts_root(args.artifacts, args.hil_config)
+    for m in models:   # before any build: the error names the roots searched and what helps
+        check_built(m)
     cls = board_class(args.board)
     return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board)))
 
@@ -64,6 +69,8 @@ def cmd_run(args, console: Console) -> int:
             rec.finish_model(args.model, doc)
     out = stdout_console()
     out.print(run_table([doc]))
+    if doc.get("per_class"):
+        out.print(per_class_table(doc))
     for line in doc["mismatch_details"]:
         out.print(f"  [red]{line}[/]")
     if doc["unit"] and doc["layers"] and doc["layers"][0].get(doc["unit"]) is not None:
@@ -81,7 +88,7 @@ def cmd_run(args, console: Console) -> int:
 def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
     with _open(args, [args.model]) as board:
-        doc = profile_model(board, args.model, args.repeats)
+        doc = profile_model(board, args.model, args.vectors)
     stdout_console().print(layer_table(doc))
     _write_json(args.json, doc, console)
     return 0
@@ -98,9 +105,12 @@ def add_parsers(sub) -> None:
         p.add_argument("--model", required=(name != "run"))
         p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
         p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        add_artifacts_option(p)
+        subset_help = "a seeded, class-stratified subset (docs/results-json.md)"
         if name == "run":
-            p.add_argument("--vectors", type=int, default=None, help="number of vectors (default all)")
+            p.add_argument("--vectors", type=int, default=None, help=f"number of vectors (default all): {subset_help}")
             add_db_options(p)
         else:
-            p.add_argument("--repeats", type=int, default=5, help="vectors to take the median over")
+            p.add_argument("--vectors", "--repeats", dest="vectors", type=int, default=5,
+                           help=f"vectors to take the median over: {subset_help}")
         p.set_defaults(func=func)

@@ -108,6 +108,8 @@ class Device:
         deadline = time.monotonic() + (timeout or self.timeout)
         while time.monotonic() < deadline:
             for item in self._decoder.feed(self.link.read_some()):
+                if isinstance(item, codec.Frame):
+                    codec.raise_for_fault(item, self.link.board, name)
                 if isinstance(item, codec.FrameFault) or item.seq != seq:
                     self.dropped_frames += 1
                     continue

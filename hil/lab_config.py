@@ -7,6 +7,11 @@ TOML, one table per board name, e.g.
     port = "/dev/ttyACM0"                     # optional: found from the probe's USB serial if omitted
     baud = 115200
 
+An optional top-level key names the artifacts root of the lab's models
+(golden.paths; relative to the config file):
+
+    artifacts = "models"
+
 Boards are bound by probe unique ID, not by port name, because identical
 boards swap /dev/ttyACM* names between boots. Looked up from --hil-config,
 else $HIL_CONFIG, else ./hil-lab.toml; no file means defaults.
@@ -44,14 +49,16 @@ class BoardConfig:
 class LabConfig:
     path: Path | None = None
     boards: dict[str, BoardConfig] = field(default_factory=dict)
+    artifacts: Path | None = None     # artifacts root (golden.paths), resolved against the file's folder
 
     def board(self, name: str) -> BoardConfig:
         return self.boards.get(name, BoardConfig())
 
 
 # db, nightly and thresholds belong to the results store and are checked there
-# (hil/results: default_path, nightly.plan, Thresholds.from_config).
-_TOP_KEYS = {"boards", "db", "nightly", "thresholds"}
+# (hil/results: default_path, nightly.plan, Thresholds.from_config); artifacts
+# is the artifacts root (golden.paths), read by apply_artifacts_root().
+_TOP_KEYS = {"boards", "artifacts", "db", "nightly", "thresholds"}
 
 
 def _typed(value, ftype: str, where: str):
@@ -96,7 +103,13 @@ def parse(text: str, path: Path | None = None) -> LabConfig:
     boards = data.get("boards", {})
     if not isinstance(boards, dict):
         raise ConfigError(f"lab config {name}: 'boards' must be a table of [boards.<name>] tables")
-    return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()})
+    artifacts = data.get("artifacts")
+    if artifacts is not None:
+        if not isinstance(artifacts, str):
+            raise ConfigError(f"lab config {name}: 'artifacts' must be a folder path (a string)")
+        artifacts = (Path(path).parent if path else Path.cwd()) / artifacts
+    return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
+                     artifacts)
 
 
 def config_path(explicit: str | None) -> Path | None:
@@ -126,3 +139,16 @@ def load(explicit: str | None = None) -> LabConfig:
 
 def board_section(explicit: str | None, board: str) -> BoardConfig:
     return load(explicit).board(board)
+
+
+def apply_artifacts_root(option: str | Path | None, config: str | None = None) -> Path:
+    """Settle the artifacts root: the option, else $HIL_ARTIFACTS, else the lab config's
+    `artifacts`, else the built-in folder; returns it (golden.paths.root())."""
+    from golden import paths
+    if option:
+        paths.set_root(option)
+    elif not os.environ.get(paths.ENV):
+        lab = load(config)
+        if lab.artifacts is not None:
+            paths.set_root(lab.artifacts)
+    return paths.root()

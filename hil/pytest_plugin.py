@@ -1,22 +1,29 @@
 """pytest plugin: `pytest --board=<name>` in any repository that installs hil.
 
-Options: --board (default: the emulated stm32f4-qemu), --hil-config (lab
-config file), --vectors N (default: all), --model (repeatable), --hil-json
-(results file), --hil-db (results store: every vector committed as it
-finishes, the session judged against its baseline; a regression fails the
-session, and per-model metrics go into the JUnit XML as testsuite
-properties `hil.<model>.*`). Fixtures:
+Options all start with `--hil-` so they cannot collide with a repository's
+own: --hil-board (default: the emulated stm32f4-qemu), --hil-config (lab
+config file), --hil-vectors N (a seeded, class-stratified subset; default:
+all), --hil-model (repeatable), --hil-json (results file), --hil-db
+(results store: every vector committed as it finishes, the session judged
+against its baseline; a regression fails the session, and per-model metrics
+go into the JUnit XML as testsuite properties `hil.<model>.*`). The short
+spellings --board, --vectors and --model are added as aliases only when no
+conftest of the repository has taken them. ini options `hil_board`,
+`hil_models`, `hil_vectors` set defaults; `@pytest.mark.hil_model(name, ...)`
+picks the models of one test. Fixtures (docs/writing-tests.md):
 
-* `hil_board`  session-scoped: built, deployed and connected once
+* `hil_board`  session-scoped `hil.boards.base.Board`: built, deployed and connected once
 * `dut`        the connected `hil.device.Device`
-* `hil_model`  per model: golden references + the device's model entry
-* `golden_vector`  parametrised (model, index): a failing test names its vector
+* `hil_model`  `hil.runner.ModelRun`: golden references + the device's model entry
+* `golden_vector`  parametrised `(model, index)`: a failing test names its vector
+* `hil_record` records a vector's verdict for the summary table and the JSON
 
 A rich summary table is printed at the end and results are written as JSON.
 """
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -24,49 +31,108 @@ import pytest
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
 
-_STATE: dict = {"records": {}, "board": None, "link0": {}}
+_STATE: dict = {"records": {}, "board": None, "link0": {}, "marked": []}
+
+
+# (alias, dest, addoption keywords): added after the initial conftests, and only if free.
+_ALIASES = (
+    ("--board", "hil_board", dict(default=None, help="alias of --hil-board")),
+    ("--vectors", "hil_vectors", dict(type=int, default=None, help="alias of --hil-vectors")),
+    ("--model", "hil_model", dict(action="append", default=None, help="alias of --hil-model")),
+)
 
 
 def pytest_addoption(parser):
     g = parser.getgroup("hil", "hardware-in-the-loop")
-    g.addoption("--board", default=None, help=f"board to test on (default {DEFAULT_BOARD}; `hil boards` lists them)")
+    g.addoption("--hil-board", dest="hil_board", default=None,
+                help=f"board to test on (default {DEFAULT_BOARD}; `hil boards` lists them)")
     g.addoption("--hil-config", default=None, help="lab config file (TOML) binding boards to probes and ports")
-    g.addoption("--vectors", type=int, default=None, help="golden vectors per model (default: all)")
-    g.addoption("--model", action="append", default=None, help="model(s) to test (default: all on the board)")
+    g.addoption("--hil-vectors", dest="hil_vectors", type=int, default=None,
+                help="golden vectors per model: a seeded, class-stratified subset (default: all)")
+    g.addoption("--hil-model", dest="hil_model", action="append", default=None,
+                help="model(s) to test (default: all on the board)")
     g.addoption("--hil-json", default="hil-results.json", help="where to write the results JSON")
+    g.addoption("--hil-artifacts", default=None,
+                help="artifacts root with the golden models (default: $HIL_ARTIFACTS, ini hil_artifacts, "
+                     "the lab config's `artifacts`, else the built-in ones)")
     g.addoption("--hil-db", default=None, help="record the session in this results store (SQLite; "
                 "default $HIL_DB if set, else not recorded); a regression against the baseline fails the session")
+    parser.addini("hil_board", "default board for --hil-board")
+    parser.addini("hil_artifacts", "artifacts root, relative to the ini file")
+    parser.addini("hil_models", "default models for --hil-model", type="linelist")
+    parser.addini("hil_vectors", "default for --hil-vectors")
+
+
+def add_aliases(parser) -> None:
+    """--board/--vectors/--model, each only if no plugin or conftest has the name."""
+    taken = {n for grp in parser._groups for opt in grp.options for n in opt.names()}
+    taken |= {n for opt in parser._anonymous.options for n in opt.names()}
+    g = parser.getgroup("hil")
+    for alias, dest, kw in _ALIASES:
+        if alias not in taken:
+            g.addoption(alias, dest=dest, **kw)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    # After the repository's own conftest.py has added its options: a repo
+    # whose conftest defines --model keeps it, and --hil-model still works.
+    result = yield
+    add_aliases(parser)
+    return result
 
 
 def _board_name(config) -> str:
-    return config.getoption("--board") or DEFAULT_BOARD
+    return config.getoption("hil_board") or config.getini("hil_board") or DEFAULT_BOARD
+
+
+def _vectors(config) -> int | None:
+    n = config.getoption("hil_vectors")
+    if n is None and config.getini("hil_vectors"):
+        n = int(config.getini("hil_vectors"))
+    return n
 
 
 def _models(config) -> list[str]:
     from hil.runner import default_models
-    chosen = config.getoption("--model")
+    chosen = config.getoption("hil_model") or config.getini("hil_models")
     if not chosen:
         try:   # a board whose image holds other models (fpga-sim) declares them
-            return list(getattr(board_class(_board_name(config)), "default_models", None) or default_models())
+            models = list(getattr(board_class(_board_name(config)), "default_models", None) or default_models())
         except Exception:  # noqa: BLE001 - an unknown board is reported by the hil_board fixture
-            return default_models()
-    return [m for c in chosen for m in c.split(",")]
+            models = default_models()
+    else:
+        models = [m for c in chosen for m in c.split(",") if m]
+    return models + [m for m in _STATE["marked"] if m not in models]
 
 
 def pytest_configure(config):
+    from hil.lab_config import apply_artifacts_root
+    option = config.getoption("--hil-artifacts")
+    if not option and config.getini("hil_artifacts") and not os.environ.get("HIL_ARTIFACTS"):
+        option = Path(config.inipath).parent / config.getini("hil_artifacts")
+    try:
+        apply_artifacts_root(option, config.getoption("--hil-config"))
+    except Exception:  # noqa: BLE001 - a bad lab config is reported by the hil_board fixture
+        pass
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
+    config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
 
 
 def pytest_generate_tests(metafunc):
     if "golden_vector" not in metafunc.fixturenames:
         return
-    from golden import bundle
+    from golden import bundle, subset
     from golden.paths import artifact_dir
-    n = metafunc.config.getoption("--vectors")
+    marker = metafunc.definition.get_closest_marker("hil_model")
+    names = list(marker.args) if marker else _models(metafunc.config)
+    if marker:   # the board's firmware must hold them too
+        _STATE["marked"] += [m for m in marker.args if m not in _STATE["marked"]]
+    n = _vectors(metafunc.config)
     params, ids = [], []
-    for name in _models(metafunc.config):
-        total = bundle.read(artifact_dir(name)).manifest["test_vectors"]
-        for i in range(total if n is None else min(n, total)):
+    for name in names:
+        labels = bundle.read(artifact_dir(name)).labels
+        for i in subset.select(labels, n).tolist():
             params.append((name, i))
             ids.append(f"{name}-{i}")
     metafunc.parametrize("golden_vector", params, ids=ids)
@@ -105,7 +171,7 @@ def _start_recording(config, board) -> None:
     from hil.results.store import Store
     store = Store.open(path)
     th = Thresholds.from_config(lab_doc(config.getoption("--hil-config")).get("thresholds"))
-    rec = RunRecorder(store, board, _models(config), config.getoption("--vectors"), th,
+    rec = RunRecorder(store, board, _models(config), _vectors(config), th,
                       argv=list(config.invocation_params.args))
     _STATE["recorder"] = rec.__enter__()
 
@@ -147,6 +213,19 @@ def record_vector(model: str, record, model_run) -> None:
     _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
     if _STATE.get("recorder") is not None:
         _STATE["recorder"].sink(model_run, record)
+
+
+@pytest.fixture
+def hil_record(request):
+    """`hil_record(verdict, model_run=None)`: count a vector in the summary and the JSON.
+
+    ``verdict`` is what `hil.runner.run_vector` returns; ``model_run``
+    defaults to this test's `hil_model`.
+    """
+    def record(verdict, model_run=None) -> None:
+        mr = model_run if model_run is not None else request.getfixturevalue("hil_model")
+        record_vector(mr.name, verdict, mr)
+    return record
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -42,6 +42,16 @@ def run_table(docs: list[dict]) -> Table:
     return t
 
 
+def per_class_table(doc: dict) -> Table:
+    """Accuracy per class of one classification run (device, float model, integer model)."""
+    t = Table(title=f"{doc['model']} on {doc['board']}: accuracy per class")
+    for col in ("class", "vectors", "device", "float", "int"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for row in doc.get("per_class") or []:
+        t.add_row(row["cls"], str(row["vectors"]), _pct(row["device"]), _pct(row["float"]), _pct(row["int"]))
+    return t
+
+
 def _unit_label(doc: dict) -> str:
     return (doc.get("unit") or "").replace("_", " ")
 
@@ -90,7 +100,11 @@ def memory_line(mem: dict) -> str:
 def results_table(docs: list[dict], tw) -> None:
     """Print the run table through pytest's terminal writer."""
     buf = io.StringIO()
-    Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth)).print(run_table(docs))
+    console = Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth))
+    console.print(run_table(docs))
+    for d in docs:
+        if d.get("per_class"):
+            console.print(per_class_table(d))
     for d in docs:
         for line in d["mismatch_details"][:5]:
             buf.write(f"  {line}\n")

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from golden import artifact, bundle
+from golden import artifact, bundle, subset
 from golden.intsim.run import IntegerSimulator, dequantize
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import DEFAULT_MODELS, check_built
@@ -118,20 +118,22 @@ def run_model(board: Board, name: str, vectors: int | None = None,
               progress: Callable[[int, int], None] | None = None,
               sink: Callable[[ModelRun, VectorVerdict], None] | None = None,
               done: list[VectorVerdict] | None = None) -> dict:
-    """Run the first `vectors` vectors. `sink` sees each verdict as it finishes (the results store
-    commits it); `done` holds verdicts of an interrupted run, which are not run again (resume)."""
+    """Run all vectors, or a seeded class-stratified subset of `vectors` (golden.subset). `sink`
+    sees each verdict as it finishes (the results store commits it); `done` holds verdicts of an
+    interrupted run, which are not run again (resume)."""
     mr = prepare(board, name)
-    n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
+    chosen = subset.select(mr.bundle.labels, vectors).tolist()
     link0 = (board.link.bytes_in + board.link.bytes_out, board.device.payload_bytes, time.perf_counter())
-    per_vector = [v for v in (done or []) if v.index < n]
+    wanted = set(chosen)
+    per_vector = [v for v in (done or []) if v.index in wanted]
     have = {v.index for v in per_vector}
-    for i in range(n):
+    for k, i in enumerate(chosen, start=1):
         if i not in have:
             per_vector.append(run_vector(board, mr, i))
             if sink:
                 sink(mr, per_vector[-1])
         if progress:
-            progress(i + 1, n)
+            progress(k, len(chosen))
     return assemble(board, mr, per_vector, link0)
 
 
@@ -146,7 +148,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     idx = np.array([v.index for v in per_vector], dtype=np.int64)
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task)
+                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
     # Whole-inference figures from the vectors that did not read per-layer
     # figures when there are any: the per-layer hook adds its own instructions.
     plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
@@ -165,7 +167,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
         vectors=n, int_mismatches=rep.int_mismatches,
         mismatched_vectors=[int(idx[k]) for k in rep.mismatched_vectors],
         mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v.int_match][:20],
-        accuracy=rep.accuracy, vs_float=rep.vs_float,
+        accuracy=rep.accuracy, per_class=rep.per_class, vs_float=rep.vs_float,
         counter=counter, counter_note=counter_note(counter), unit=unit[0] if unit else None,
         total=total, **_figures(counter, total["median"] if total else None, mr.doc["macs"]),
         layers=layers,
@@ -213,13 +215,13 @@ def layer_table(doc: dict, layer_counts: list[list[int]], counter: str) -> list[
 
 
 def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
-    """Per-layer counts on the first `repeats` vectors (median), as in run_model."""
+    """Per-layer counts (median) over `repeats` vectors chosen as `run_model` chooses them."""
     mr = prepare(board, name)
     if board.info.counter not in MEASURED:
         raise BoardError(f"{board.name}: no cycle counter (counter kind '{board.info.counter}'), "
                          f"nothing to profile")
     counts, totals = [], []
-    for i in range(min(repeats, len(mr.bundle))):
+    for i in subset.select(mr.bundle.labels, repeats).tolist():
         r = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_COUNTS")
         counts.append(r.layer_counts)
         # the total again without the per-layer hook (the input stays loaded)

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium: the tests open the HTML report (hil report) headless
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make chromium)
+# chromium: the tests open the HTML report (hil report) headless; clang: libFuzzer + ASan/UBSan (make fuzz)
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make chromium
+              clang libfuzzer-14-dev libclang-rt-14-dev)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
 missing=()

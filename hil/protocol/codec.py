@@ -1,14 +1,14 @@
 """Host-side codec for the wire protocol: COBS, CRC, frames, payloads.
 
 Every constant and layout comes from hil/protocol/spec.py; the C frame layer
-(firmware_stm32/src/proto/hil_frame.c) implements the same decode rules and
+(hil/device_lib/src/hil_frame.c) implements the same decode rules and
 both are held to tests/vectors/protocol_frames.json.
 """
 
 import struct
 from dataclasses import dataclass
 
-from hil.errors import DeviceError, FrameError
+from hil.errors import DeviceError, DeviceFault, FrameError
 from hil.protocol import spec
 
 ERROR_CODES = {name: code for name, code, _ in spec.ERRORS}
@@ -293,6 +293,12 @@ def decode_message(frame: Frame) -> tuple[str, dict]:
     if lay is None:
         raise FrameError(f"unknown message type 0x{frame.type:02x}", ERROR_CODES["UNKNOWN_TYPE"])
     return lay.name, unpack_payload(lay.name, frame.payload)
+
+
+def raise_for_fault(frame: Frame, board: str = "device", request: str = "?") -> None:
+    """Raise DeviceFault if `frame` is a FAULT report (whatever its seq: the device has stopped)."""
+    if frame.type == LAYOUTS["FAULT"].id:
+        raise DeviceFault(board, request, unpack_payload("FAULT", frame.payload))
 
 
 def raise_for_error(frame: Frame) -> None:

@@ -9,7 +9,13 @@ from golden.paths import qmodel_path
 from hil.errors import BoardError
 from hil.targets import source_dir
 
-FIRMWARE_DIR = source_dir("firmware_stm32")
+
+
+def __getattr__(name: str):
+    # FIRMWARE_DIR is looked up when used: outside a checkout that copies the sources to the cache
+    if name == "FIRMWARE_DIR":
+        return source_dir("firmware_stm32")
+    raise AttributeError(name)
 
 
 KERNELS = ("opt", "ref")
@@ -30,14 +36,15 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     for m, p in zip(models, paths):
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
+    firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
-    cmd = ["make", "-C", str(FIRMWARE_DIR), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
+    cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
            f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
         raise BoardError(f"{board}: firmware build failed ({' '.join(cmd[:4])} ...):\n{tail}")
-    return FIRMWARE_DIR / build_dir / "hil_fw.elf"
+    return firmware_dir / build_dir / "hil_fw.elf"
 
 
 def _python() -> str:
