@@ -51,7 +51,8 @@ NN_KERNEL_SRCS := $(addprefix $(NN_DIR)src/nn/, \
     hil_conv2d_s8_ref.c hil_conv2d_wrapper_s8.c \
     hil_depthwise_conv2d_s8_ref.c hil_depthwise_conv2d_s8.c \
     hil_fully_connected_s8_ref.c hil_fully_connected_s8.c \
-    hil_maxpool2d_s8_ref.c hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c $(NN_OPT_SRCS))
+    hil_maxpool2d_s8_ref.c hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c \
+    hil_add_s8.c hil_concat_s8.c hil_channel_shuffle_s8.c hil_grouped_conv2d_s8.c $(NN_OPT_SRCS))
 NN_GEN    := $(NN_GEN_DIR)/hil_models.c $(NN_GEN_DIR)/hil_models.h
 NN_SRCS   := $(NN_KERNEL_SRCS) $(NN_GEN_DIR)/hil_models.c
 NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR) -I$(NN_ROOT)/hil/device_lib/include \
@@ -87,7 +88,8 @@ ifneq ($(words $(wildcard $(NN_MODEL_FILES))),$(words $(NN_MODEL_FILES)))
 endif
 
 # (wildcard: a wheel install builds from a cache copy without the hil/ sources beside it)
-$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES) $(NN_ROOT)/hil/targets/stm32/codegen.py) $(NN_GEN_FORCE)
+$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES) $(NN_ROOT)/hil/targets/stm32/codegen.py \
+                          $(NN_ROOT)/hil/targets/stm32/memory_plan.py) $(NN_GEN_FORCE)
 	@mkdir -p $(@D)
 	@echo "  GEN     $(NN_GEN_DIR)/hil_models.c: $(or $(MODELS),no models)"
 	$(Q)cd $(NN_ROOT) && $(NN_PYTHON) -m hil.targets.stm32.codegen -q --out $(abspath $(NN_GEN_DIR)) $(NN_MODEL_ARGS)

@@ -16,7 +16,9 @@ import numpy as np
 from golden.errors import GoldenError
 
 FORMAT = "hil-qmodel"
-VERSION = 1
+VERSION = 2          # 2: a graph (each layer names its input tensors); 1: a chain
+READABLE = (1, 2)
+INPUT = "input"      # the model input's tensor name; every other tensor is named for its layer
 
 
 class ArtifactError(GoldenError):
@@ -32,8 +34,17 @@ def content_hash(doc: dict) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
 
 
+def chain_inputs(layers: list[dict]) -> list[dict]:
+    """Layers with `inputs` filled in where missing: a chain reads the layer before."""
+    out, prev = [], INPUT
+    for L in layers:
+        out.append(L if "inputs" in L else dict(L, inputs=[prev]))
+        prev = L["name"]
+    return out
+
+
 def finalize(doc: dict) -> dict:
-    doc = dict(doc, format=FORMAT, version=VERSION)
+    doc = dict(doc, format=FORMAT, version=VERSION, layers=chain_inputs(doc["layers"]))
     doc["hash"] = content_hash(doc)
     return doc
 
@@ -45,14 +56,15 @@ def save(doc: dict, path: Path) -> None:
     path.write_text(json.dumps(doc, sort_keys=True, indent=1) + "\n")
 
 
-def read_checked(path: Path, fmt: str, version: int, error: type[Exception]) -> dict:
-    """A JSON document whose format, version and content hash are verified."""
+def read_checked(path: Path, fmt: str, version, error: type[Exception]) -> dict:
+    """A JSON document whose format, version (one or a tuple) and content hash are verified."""
     try:
         doc = json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:
         raise error(f"{path}: not valid JSON ({exc})") from None
-    if doc.get("format") != fmt or doc.get("version") != version:
-        raise error(f"{path}: not a {fmt} v{version} document")
+    versions = version if isinstance(version, tuple) else (version,)
+    if doc.get("format") != fmt or doc.get("version") not in versions:
+        raise error(f"{path}: not a {fmt} v{'/v'.join(map(str, versions))} document")
     if doc.get("hash") != content_hash(doc):
         raise error(f"{path}: content hash mismatch (file edited or corrupted)")
     return doc
@@ -62,7 +74,31 @@ def load(path: Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise ArtifactError(f"quantized model artifact not found: {path} (run `hil golden build`)")
-    return read_checked(path, FORMAT, VERSION, ArtifactError)
+    doc = read_checked(path, FORMAT, READABLE, ArtifactError)
+    if doc["version"] == 1:      # a chain: hash checked above, inputs implied by the order
+        doc["layers"] = chain_inputs(doc["layers"])
+    check_graph(doc, path)
+    return doc
+
+
+def tensor_shapes(doc: dict) -> dict[str, list[int]]:
+    """Every tensor's shape by name: the model input and each layer's output."""
+    shapes = {INPUT: list(doc["input"]["shape"])}
+    shapes.update({L["name"]: list(L["out_shape"]) for L in doc["layers"]})
+    return shapes
+
+
+def check_graph(doc: dict, path="artifact") -> None:
+    """Layers are in a topological order, read known tensors, and the last one is the output."""
+    seen = {INPUT}
+    for i, L in enumerate(doc["layers"]):
+        missing = [n for n in L["inputs"] if n not in seen]
+        if missing or not L["inputs"]:
+            raise ArtifactError(f"{path}: layer {i} '{L['name']}' reads {missing or 'nothing'}, "
+                                f"not an earlier tensor")
+        if L["name"] in seen:
+            raise ArtifactError(f"{path}: tensor name '{L['name']}' is used twice")
+        seen.add(L["name"])
 
 
 def layer_arrays(layer: dict) -> dict:

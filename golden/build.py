@@ -7,6 +7,7 @@ and a few seconds of quantization; `retrain=True` starts from scratch.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,7 +23,7 @@ from golden.intsim.run import IntegerSimulator, dequantize
 from golden.onnx_io import export_onnx
 from golden.paths import ARTIFACTS, artifact_dir, qmodel_path  # noqa: F401 - re-exported
 from golden.quant import int8 as q8
-from golden.train import augment_affine, augment_spectro, train_classifier, train_regressor
+from golden.train import accuracy, augment_affine, augment_spectro, train_classifier, train_regressor
 
 Progress = Callable[[str], None]
 
@@ -35,6 +36,7 @@ class Recipe:
     augment: Callable | None = None
     qat_epochs: int = 0
     qat_lr: float = 0.0
+    threads: int | None = None     # torch threads while training (1: same bits on every machine)
 
 
 RECIPES = {
@@ -42,6 +44,11 @@ RECIPES = {
     "kws_dscnn": Recipe(30, 0.004, augment=augment_spectro),
     "kws_dscnn_fpga": Recipe(30, 0.5, augment=augment_spectro, qat_epochs=20, qat_lr=0.1),
     "sine_mlp": Recipe(400, 0.01, batch=16),
+    # Colour-MNIST-32 stand-in (docs/data.md): 1-5 min per epoch on a shared core, so few epochs
+    # of small batches (250 steps an epoch) rather than many of large ones
+    "squeezenet_mini": Recipe(8, 0.003, batch=32, threads=1),
+    "shufflenetv2_mini": Recipe(5, 0.003, batch=32, threads=1),
+    "resnet8": Recipe(5, 0.003, batch=32, threads=1),
 }
 
 
@@ -59,6 +66,8 @@ def _train(info: models.ModelInfo, model: torch.nn.Module, data: Prepared, say: 
 
 def _train_recipe(info: models.ModelInfo, model: torch.nn.Module, data: Prepared, say: Progress) -> None:
     r = RECIPES.get(info.name, Recipe(30, 0.003))
+    if r.threads:
+        torch.set_num_threads(r.threads)
     x, y = data.splits["train"]
     log = lambda step, total, msg: say(f"{info.name}: {msg}")  # noqa: E731
     if info.task == "regression":
@@ -82,6 +91,39 @@ def load_float_model(name: str, root: Path | None = None) -> torch.nn.Module:
         raise GoldenError(f"no trained weights for '{name}' at {wpath} (run `hil golden build`)")
     model.load_state_dict(torch.load(wpath, weights_only=True))
     return model.eval()
+
+
+def float_metrics(info: models.ModelInfo, model: torch.nn.Module, data: Prepared) -> dict:
+    """Float accuracy on validation and test, naming the data set they come from."""
+    rec = dict(model=info.name, dataset=info.dataset, dataset_name=data.preprocessing.get("dataset", info.dataset))
+    for split in ("validation", "test"):
+        x, y = data.splits[split]
+        rec[f"{split}_vectors"] = len(y)
+        rec[f"float_{split}_accuracy"] = accuracy(model, x, y)
+    return rec
+
+
+def train_float(name: str, *, retrain: bool = False, say: Progress = lambda m: None,
+                data_root: Path | None = None, root: Path | None = None) -> dict:
+    """Train (unless weights exist) and write `float.json`: the float model's figures alone,
+    for models whose quantization is not available yet."""
+    info = models.get(name)
+    out = artifact_dir(name, root)
+    out.mkdir(parents=True, exist_ok=True)
+    data = prepare(info, data_root)
+    wpath = out / "weights.pt"
+    model = info.build()
+    if wpath.exists() and not retrain:
+        model.load_state_dict(torch.load(wpath, weights_only=True))
+    else:
+        say(f"{name}: training")
+        _train(info, model, data, say)
+        torch.save(model.state_dict(), wpath)
+    model.eval()
+    rec = float_metrics(info, model, data)
+    rec["weights_sha256"] = hashlib.sha256(wpath.read_bytes()).hexdigest()
+    (out / "float.json").write_text(json.dumps(rec, indent=2) + "\n")
+    return rec
 
 
 def build_model(name: str, *, retrain: bool = False, say: Progress = lambda m: None,
@@ -182,6 +224,9 @@ def metrics(info: models.ModelInfo, doc: dict, float_out, int_out, labels) -> di
         return dict(float_mae=float(np.abs(float_out - labels).mean()),
                     int_mae=float(np.abs(deq - labels).mean()),
                     int_vs_float_mae=float(np.abs(deq - float_out).mean()))
+    # a classifier ending in global pooling gives logits shaped (N, classes, 1, 1)
+    float_out = np.asarray(float_out).reshape(len(float_out), -1)
+    int_out = np.asarray(int_out).reshape(len(int_out), -1)
     fa = float((float_out.argmax(1) == labels).mean())
     ia = float((int_out.argmax(1) == labels).mean())
     agree = float((float_out.argmax(1) == int_out.argmax(1)).mean())

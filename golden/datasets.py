@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from golden.data.names import dataset_name
 from golden.errors import DatasetError
 from golden.models import ModelInfo
 
@@ -44,6 +45,8 @@ def prepare(info: ModelInfo, root: Path | None = None) -> Prepared:
             splits[s] = (torch.from_numpy(x).float().unsqueeze(1) / 255.0, torch.from_numpy(y))
         # pixel/255 with zero point -128 makes every 8-bit pixel exact on the device
         return Prepared(splits, 1 / 255, -128, {"kind": "mnist", "input": "pixel / 255"})
+    if info.dataset in ("colour_mnist", "cifar10"):
+        return _rgb32(info.dataset, root)
     if info.dataset in ("kws", "kws_fpga"):
         from golden.data.kws import load_kws_features
         feats = load_kws_features(root / "kws", info.classes, seed=0)
@@ -62,3 +65,22 @@ def prepare(info: ModelInfo, root: Path | None = None) -> Prepared:
                   for s in ("train", "validation", "test")}
         return Prepared(splits, None, None, {"kind": "sine", "input": "x in [0, 2*pi]"})
     raise DatasetError(f"model '{info.name}': no data loader for dataset '{info.dataset}'")
+
+
+def _rgb32(dataset: str, root: Path) -> Prepared:
+    """32x32 RGB images: the Colour-MNIST-32 stand-in, or real CIFAR-10 (`$HIL_CIFAR10`)."""
+    if dataset == "cifar10":
+        from golden.data import cifar10 as src
+        load = lambda s: src.load_split(s)   # noqa: E731  (root from $HIL_CIFAR10)
+        kind = "cifar10"
+    else:
+        from golden.data import colour_mnist as src
+        load = lambda s: src.load_split(s, root, seed=0)   # noqa: E731
+        kind = f"colour_mnist v{src.VERSION} seed 0"
+    splits = {}
+    for s in ("train", "validation", "test"):
+        x, y = load(s)
+        splits[s] = (torch.from_numpy(x).float() / 255.0, torch.from_numpy(y))
+    # as MNIST: pixel/255 with zero point -128 makes every 8-bit value exact on the device
+    return Prepared(splits, 1 / 255, -128, {"kind": kind, "dataset": dataset_name(dataset),
+                                            "input": "pixel / 255, CHW [3, 32, 32]"})

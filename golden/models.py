@@ -14,7 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from golden.errors import UnknownModel
-from golden.registry import BUILTIN_MODELS
+from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS
 
 KWS_WORDS = ["_silence_", "one", "two", "three", "four", "five"]
 KWS_FPGA_WORDS = ["_silence_", "one", "two", "three"]
@@ -93,7 +93,7 @@ class ModelInfo:
     name: str
     build: Callable[[], nn.Module]
     input_shape: tuple[int, ...]
-    dataset: str                       # "mnist" | "kws" | "kws_fpga" | "sine" | "user"
+    dataset: str                       # "mnist" | "kws" | "kws_fpga" | "sine" | "colour_mnist" | "user"
     scheme: str = "int8"               # "int8" | "shift"
     classes: list[str] | None = None   # None: regression
     description: str = ""
@@ -135,4 +135,23 @@ register(ModelInfo("kws_dscnn_fpga", _kws_fpga, (1, 49, 10), "kws_fpga", scheme=
 register(ModelInfo("sine_mlp", SineMlp, (1,), "sine", classes=None,
                    description="seed 004 sine regression MLP"))
 
+
+def _tiny_cnn(cls_name: str) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        from golden import tiny_cnns
+        return getattr(tiny_cnns, cls_name)()
+    return build
+
+
+# 32x32x3 image classifiers; their golden data is the Colour-MNIST-32 stand-in, not CIFAR-10
+# (docs/data.md), so their classes are digits
+for _name, _cls, _desc in [
+        ("squeezenet_mini", "SqueezeNetMini", "seed 002 SqueezeNet (fire modules), 32x32x3"),
+        ("shufflenetv2_mini", "ShuffleNetV2Mini", "seed 002 ShuffleNetV2 units, 32x32x3"),
+        ("resnet8", "ResNet8", "MLPerf Tiny image classification ResNet-8, 32x32x3")]:
+    register(ModelInfo(_name, _tiny_cnn(_cls), (3, 32, 32), "colour_mnist",
+                       classes=[str(d) for d in range(10)],
+                       description=_desc + ", Colour-MNIST-32 stand-in data"))
+
 assert tuple(REGISTRY) == BUILTIN_MODELS, "golden.registry.BUILTIN_MODELS must list the models registered here"
+assert all(BUILTIN_DATASETS[n] == i.dataset for n, i in REGISTRY.items()), "golden.registry.BUILTIN_DATASETS"

@@ -14,7 +14,13 @@ from golden import paths
 from golden.paths import qmodel_path
 
 # The seed models, in the order `hil golden build --model all` builds them.
-BUILTIN_MODELS = ("mnist_lenet", "kws_dscnn", "kws_dscnn_fpga", "sine_mlp")
+BUILTIN_MODELS = ("mnist_lenet", "kws_dscnn", "kws_dscnn_fpga", "sine_mlp",
+                  "squeezenet_mini", "shufflenetv2_mini", "resnet8")
+
+# The data set each built-in model's figures come from (names: golden.data.names).
+BUILTIN_DATASETS = {"mnist_lenet": "mnist", "kws_dscnn": "kws", "kws_dscnn_fpga": "kws_fpga",
+                    "sine_mlp": "sine", "squeezenet_mini": "colour_mnist",
+                    "shufflenetv2_mini": "colour_mnist", "resnet8": "colour_mnist"}
 
 # What a board runs when no model is chosen: the int8 engine (STM32 firmware,
 # the `sim` board) and the HLS image (fpga-sim, FPGA boards).

@@ -18,8 +18,9 @@ def seed_everything(seed: int) -> None:
 
 
 def augment_affine(x: torch.Tensor, gen: torch.Generator, rot_deg=12.0, shift_px=2.5,
-                   scale=0.10) -> torch.Tensor:
-    """Random rotation, shift and scale of a batch of images (bilinear, zero fill)."""
+                   scale=0.10, padding_mode="zeros") -> torch.Tensor:
+    """Random rotation, shift and scale of a batch of images (bilinear; zero fill, or
+    `padding_mode="border"` to repeat the edge, for images with a coloured background)."""
     n, _, h, w = x.shape
     ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(rot_deg)
     s = 1 + (torch.rand(n, generator=gen) * 2 - 1) * scale
@@ -28,7 +29,7 @@ def augment_affine(x: torch.Tensor, gen: torch.Generator, rot_deg=12.0, shift_px
     cos, sin = torch.cos(ang) / s, torch.sin(ang) / s
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     grid = F.affine_grid(theta, x.shape, align_corners=False)
-    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    return F.grid_sample(x, grid, align_corners=False, padding_mode=padding_mode)
 
 
 def augment_spectro(x: torch.Tensor, gen: torch.Generator, max_shift=4, time_mask=6,

@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from golden import bundle, paths
-from golden.paths import artifact_dir
-from golden.registry import BUILTIN_MODELS, built_models, check_built, known_models
+from golden import artifact, bundle, paths
+from golden.data.names import dataset_name, dataset_short
+from golden.paths import artifact_dir, qmodel_path
+from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
 from hil.errors import UsageError
 from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
@@ -52,13 +53,39 @@ def _register_recorded(name: str) -> None:
 
 
 def summary(name: str) -> dict:
-    """The `show --json` record of one model, from its committed bundle."""
+    """The `show --json` record of one model, from its committed bundle; a model trained but
+    not quantized yet shows its float figures from `float.json` (which also gives the float
+    validation accuracy). `dataset` names the data every figure was measured on."""
+    fpath = artifact_dir(name) / "float.json"
+    f = json.loads(fpath.read_text()) if fpath.exists() else {}
+    ds = BUILTIN_DATASETS.get(name) or f.get("dataset") or "user"
+    data = dict(dataset=ds, dataset_name=dataset_name(ds))
+    if not (artifact_dir(name) / "bundle.json").exists():
+        return dict(model=name, status="float only" if f else "not built", scheme=None, params=None,
+                    macs=None, test_vectors=f.get("test_vectors"), bundle_hash=None, qmodel_hash=None,
+                    float_accuracy=f.get("float_test_accuracy"),
+                    float_validation_accuracy=f.get("float_validation_accuracy"),
+                    int_accuracy=None, agreement=None, **data)
     b = bundle.read(artifact_dir(name))
     m = b.manifest
-    rec = dict(model=name, scheme=m["scheme"], params=m["params"], macs=m["macs"],
+    rec = dict(model=name, status="bundle", scheme=m["scheme"], params=m["params"], macs=m["macs"],
                test_vectors=m["test_vectors"], bundle_hash=m["hash"], qmodel_hash=m["qmodel_hash"])
     rec.update(m["metrics"])
+    if "float_validation_accuracy" in f:
+        rec["float_validation_accuracy"] = f["float_validation_accuracy"]
+    rec.update(arena_summary(name))
+    rec.update(data)
     return rec
+
+
+def arena_summary(name: str) -> dict:
+    """Activation memory of the STM32 engine: liveness-planned peak vs every tensor its own bytes."""
+    from hil.targets.stm32.memory_plan import plan
+    doc = artifact.load(qmodel_path(name))
+    if doc["scheme"] != "int8":
+        return {}
+    p = plan(doc)
+    return dict(arena_planned_bytes=p.peak, arena_naive_bytes=p.naive)
 
 
 def _register_new(args) -> None:
@@ -118,18 +145,32 @@ def cmd_show(args, console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(recs, indent=2) + "\n")
         return 0
-    t = Table(title="golden references")
-    for col in ("model", "scheme", "params", "MACs", "vectors", "float", "int", "agreement", "bundle"):
-        t.add_column(col, justify="right" if col not in ("model", "scheme", "bundle") else "left")
+    legend = {dataset_short(r["dataset"]): dataset_name(r["dataset"]) for r in recs}
+    t = Table(title="golden references (figures on each data set's held-out test split)",
+              caption="data sets: " + "; ".join(f"{k} = {v}" for k, v in legend.items()) + " (docs/data.md)")
+    for col in ("model", "data set", "scheme", "params", "MACs", "vectors", "float", "int", "agreement",
+                "arena B (plan/naive)", "bundle"):
+        t.add_column(col, justify="left" if col in ("model", "data set", "scheme", "bundle") else "right")
     for r in recs:
+        if r["status"] != "bundle":     # trained but not quantized yet, or nothing built
+            fl = "-" if r["float_accuracy"] is None else f"{r['float_accuracy']:.2%}"
+            t.add_row(r["model"], dataset_short(r["dataset"]), "-", "-", "-", str(r["test_vectors"] or "-"),
+                      fl, "-", "-", "-", r["status"])
+            continue
         if "float_accuracy" in r:
             fl, it, ag = (f"{r['float_accuracy']:.2%}", f"{r['int_accuracy']:.2%}", f"{r['agreement']:.2%}")
         else:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
-        t.add_row(r["model"], r["scheme"], f"{r['params']:,}", f"{r['macs']:,}", str(r["test_vectors"]),
-                  fl, it, ag, r["bundle_hash"][7:19])
+        t.add_row(r["model"], dataset_short(r["dataset"]), r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
+                  str(r["test_vectors"]), fl, it, ag, _arena_text(r), r["bundle_hash"][7:19])
     stdout_console().print(t)
     return 0
+
+
+def _arena_text(r: dict) -> str:
+    if "arena_planned_bytes" not in r:
+        return "-"
+    return f"{r['arena_planned_bytes']:,} / {r['arena_naive_bytes']:,}"
 
 
 def add_parser(sub) -> None:

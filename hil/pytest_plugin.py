@@ -24,6 +24,10 @@ A board-level problem (unknown board, no probe, toolchain missing, firmware
 build failed, device dead after its restarts) fails the first test that needs
 the board with one clear message; every later board test is skipped with a
 one-line reason pointing at it, instead of repeating the error per test.
+
+With `pytest -n N` (pytest-xdist) every worker has its own board and the
+results merge into one table, one JSON and one run in the results store
+(hil/xdist.py).
 """
 from __future__ import annotations
 
@@ -97,6 +101,22 @@ def pytest_load_initial_conftests(early_config, parser, args):
     return result
 
 
+def suite_args(board: str, vectors: int | None = None, models: list[str] | None = None,
+               json_path=None, config=None) -> list[str]:
+    """Command-line options of this plugin for a board-suite run (benchmarks and tests that
+    start `pytest` themselves): the option names live here only."""
+    args = [f"--hil-board={board}"]
+    if vectors is not None:
+        args.append(f"--hil-vectors={vectors}")
+    if models:
+        args.append(f"--hil-model={','.join(models)}")
+    if json_path is not None:
+        args.append(f"--hil-json={json_path}")
+    if config is not None:
+        args.append(f"--hil-config={config}")
+    return args
+
+
 def _board_name(config) -> str:
     return config.getoption("hil_board") or config.getini("hil_board") or DEFAULT_BOARD
 
@@ -132,6 +152,10 @@ def pytest_configure(config):
         pass
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
     config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
+    if config.pluginmanager.hasplugin("xdist"):
+        from hil.xdist import XdistCollector
+        _STATE["xdist"] = XdistCollector(_STATE)
+        config.pluginmanager.register(_STATE["xdist"], "hil-xdist")
 
 
 def pytest_generate_tests(metafunc):
@@ -167,7 +191,9 @@ def _hil_session_board(request):
     board, problem = None, None
     try:
         cls = board_class(name)
-        section = board_section(request.config.getoption("--hil-config"), name)
+        from hil.workers import worker_count, worker_index
+        section = board_section(request.config.getoption("--hil-config"), name).for_worker(
+            worker_index(), worker_count(), name)     # pytest -n N: worker k takes unit k
         board = cls(BoardOptions(models=_models(request.config), config=section))
         board.open()
         _STATE["board"] = board
@@ -209,7 +235,7 @@ def _start_recording(config, board) -> None:
     """With --hil-db (or $HIL_DB), commit every vector to the results store as it finishes."""
     import os
     path = config.getoption("--hil-db") or os.environ.get("HIL_DB")
-    if not path:
+    if not path or hasattr(config, "workerinput"):   # pytest -n: the controller records the merged run
         return
     from hil.results.baseline import Thresholds
     from hil.results.recorder import RunRecorder
@@ -343,6 +369,8 @@ def _finish_recording(rec, exitstatus) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if hasattr(config, "workerinput"):
+        return                      # pytest -n: the controller merges and writes (hil/xdist.py)
     docs = _STATE.get("docs")
     if not docs:
         return

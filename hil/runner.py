@@ -192,8 +192,8 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
         layers=layers,
         latency_ms=dict(device=(total["median"] / clock * 1e3) if total and clock else None,
                         round_trip=statistics.median(rtts) * 1e3 if rtts else None),
-        link=link_report(board, link0),
-        restarts=[r for r in board.restart_log if r["model"] == mr.name],
+        link=link0 if isinstance(link0, dict) else link_report(board, link0),   # a dict: merged by hil/xdist.py
+        restarts=[r for r in getattr(board, "restart_log", []) if r["model"] == mr.name],
         failed_vectors=sorted(failed, key=lambda f: f["index"]),
         per_vector=[_vector_record(v.to_json(), unit) for v in per_vector],
     )

@@ -30,3 +30,17 @@ def test_show_table_and_unknown_model():
     assert r.returncode == 0 and "mnist_lenet" in r.stdout
     r = _hil("golden", "show", "--model", "nope")
     assert r.returncode == 2 and "unknown model 'nope'" in r.stderr
+
+
+def test_show_names_the_data_set_of_every_figure():
+    r = _hil("golden", "show", "--json")
+    assert r.returncode == 0, r.stderr
+    recs = {x["model"]: x for x in json.loads(r.stdout)}
+    for name, rec in recs.items():
+        assert rec["dataset"] == models.get(name).dataset and rec["dataset_name"]
+    for name in ("squeezenet_mini", "shufflenetv2_mini", "resnet8"):
+        assert "not CIFAR-10" in recs[name]["dataset_name"]
+    r = _hil("golden", "show", "--model", "resnet8")
+    assert r.returncode == 0 and "Colour-MNIST-32" in r.stdout
+    assert "Colour-MNIST-32 = Colour-MNIST-32 stand-in" in " ".join(r.stdout.split())   # the caption
+    assert "not CIFAR-10" in " ".join(r.stdout.split())

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Check that a linked firmware image fits its target's flash and RAM.
 
-Usage: check_size.py --target NAME [--objdump TOOL] [--nm TOOL] ELF
+Usage: check_size.py --target NAME [--objdump TOOL] [--nm TOOL] [--models-header H] ELF
+
+With --models-header (the generated hil_models.h), the per-model activation
+arena lines (liveness-planned peak vs naive sum) are printed too, so a model
+that makes RAM overflow is named with its sizes.
 
 Region bounds come from the ELF itself (symbols __hil_flash_start/size and
 __hil_ram_start/size, defined by ld/stm32f4_sections.ld from the MEMORY
@@ -100,8 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", required=True)
     ap.add_argument("--objdump", default="arm-none-eabi-objdump")
     ap.add_argument("--nm", default="arm-none-eabi-nm")
+    ap.add_argument("--models-header", help="generated hil_models.h: print its per-model arena lines")
     ap.add_argument("elf")
     args = ap.parse_args(argv)
+    arena_lines = []
+    if args.models_header:
+        try:
+            with open(args.models_header) as f:
+                arena_lines = [ln.strip(" *\n") for ln in f if ln.startswith(" *   arena ")]
+        except OSError:
+            pass
 
     sections = read_sections(args.objdump, args.elf)
     sym = read_symbols(args.nm, args.elf)
@@ -135,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check_size: ERROR: firmware for TARGET={args.target} does not fit:", file=sys.stderr)
         for e in errors:
             print(f"check_size:   {e}", file=sys.stderr)
+        for a in arena_lines:
+            print(f"check_size:   {a}", file=sys.stderr)
         print(
             "check_size:   shrink the model tables / buffers, lower STACK_SIZE, or build for a larger target",
             file=sys.stderr,
@@ -148,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     stack = sum(s.size for s in ram if s.name == ".stack")
     print(f"check_size: {breakdown(symbol_sizes(args.nm, args.elf), ram_used, stack)}")
+    for a in arena_lines:
+        print(f"check_size:   {a}")
     return 0
 
 

@@ -72,9 +72,10 @@ def load_npm_digits(root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def split_by_class_position(labels: np.ndarray, split: str) -> np.ndarray:
-    """Indices of `split`: a fixed slice of each class in stored order."""
-    lo, hi = SPLITS[split]
+def split_by_class_position(labels: np.ndarray, split: str,
+                            splits: dict[str, tuple[float, float]] = SPLITS) -> np.ndarray:
+    """Indices of `split`: a fixed slice (fractions `splits[split]`) of each class in stored order."""
+    lo, hi = splits[split]
     idx = []
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)

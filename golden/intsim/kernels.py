@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arith import (avgpool_round, check_int32, floor_shift, requantize_to_int8)
+from .arith import (avgpool_round, check_int32, floor_shift, requantize, requantize_to_int8)
 
 
 def _patches(x: np.ndarray, kernel, stride, padding, pad_value: int) -> np.ndarray:
@@ -106,6 +106,60 @@ def avgpool2d_s8(x, L: dict) -> np.ndarray:
     return avgpool_round(p.sum(axis=(1, 2)), kh * kw)
 
 
+def grouped_conv2d_s8(x, L: dict) -> np.ndarray:
+    """Grouped convolution: group g reads input channels [g*Cin/G, (g+1)*Cin/G) and
+    writes output channels [g*Cout/G, (g+1)*Cout/G); weights [Cout, Cin/G, KH, KW].
+    In CHW each group is a contiguous dense convolution."""
+    x = np.asarray(x, np.int64)
+    groups = L["groups"]
+    cin_g, cout_g = x.shape[0] // groups, L["w"].shape[0] // groups
+    outs = []
+    for g in range(groups):
+        oc = slice(g * cout_g, (g + 1) * cout_g)
+        bias = None if L["bias"] is None else L["bias"][oc]
+        acc = conv2d_acc(x[g * cin_g:(g + 1) * cin_g], L["w"][oc], bias, L["kernel"], L["stride"],
+                         L["padding"], L["input_zp"], L["name"])
+        outs.append(requantize_to_int8(acc, _per_channel(L["multiplier"][oc], 3),
+                                       _per_channel(L["shift"][oc], 3),
+                                       L["output_zp"], L["act_min"], L["act_max"]))
+    return np.concatenate(outs, axis=0)
+
+
+def add_s8(xs, L: dict) -> np.ndarray:
+    """TFLite Micro ADD (int8): each input minus its zero point, shifted left by
+    left_shift, rescaled by its (multiplier, shift); the int32 sum rescaled by the
+    output (multiplier, shift), plus the output zero point, clamped."""
+    total = 0
+    for x, zp, m, sh in zip(xs, L["input_zps"], L["input_multipliers"], L["input_shifts"]):
+        v = (np.asarray(x, np.int64) - zp) * (np.int64(1) << L["left_shift"])
+        total = total + requantize(v, m, sh)
+    total = check_int32(total, L["name"])
+    return requantize_to_int8(total, L["multiplier"][0], L["shift"][0], L["output_zp"],
+                              L["act_min"], L["act_max"])
+
+
+def concat_s8(xs, L: dict) -> np.ndarray:
+    """Concatenation on channels; input i requantized to the output scale:
+    requantize(x - zp_i, multiplier_i, shift_i) + output_zp, clamped to int8."""
+    parts = [requantize_to_int8(np.asarray(x, np.int64) - zp, m, sh, L["output_zp"],
+                                L["act_min"], L["act_max"])
+             for x, zp, m, sh in zip(xs, L["input_zps"], L["input_multipliers"], L["input_shifts"])]
+    return np.concatenate(parts, axis=0)
+
+
+def channel_shuffle(x, L: dict) -> np.ndarray:
+    """ShuffleNet channel shuffle: output channel j*G + g is input channel g*(C/G) + j."""
+    x = np.asarray(x, np.int64)
+    c, h, w = x.shape
+    g = L["groups"]
+    return x.reshape(g, c // g, h, w).transpose(1, 0, 2, 3).reshape(c, h, w)
+
+
+def channel_slice(x, L: dict) -> np.ndarray:
+    """Channels [start, start + length) of a CHW tensor (channel split)."""
+    return np.asarray(x, np.int64)[L["start"]:L["start"] + L["length"]]
+
+
 def _shift_epilogue(acc, L):
     out = floor_shift(acc, L["rshift"])
     return np.maximum(out, 0) if L["relu"] else out
@@ -132,8 +186,16 @@ KERNELS = {
     ("int8", "fully_connected"): fully_connected_s8,
     ("int8", "maxpool2d"): maxpool2d,
     ("int8", "avgpool2d"): avgpool2d_s8,
+    ("int8", "grouped_conv2d"): grouped_conv2d_s8,
+    ("int8", "add"): add_s8,
+    ("int8", "concat"): concat_s8,
+    ("int8", "channel_shuffle"): channel_shuffle,
+    ("int8", "channel_slice"): channel_slice,
     ("shift", "conv2d"): conv2d_shift,
     ("shift", "depthwise_conv2d"): depthwise_conv2d_shift,
     ("shift", "fully_connected"): fully_connected_shift,
     ("shift", "maxpool2d"): maxpool2d,
 }
+
+# kernels that take the list of their input tensors (the others take one tensor)
+MULTI_INPUT = ("add", "concat")

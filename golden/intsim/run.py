@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from golden.errors import GoldenError
-from golden.artifact import layer_arrays
-from .kernels import KERNELS
+from golden.artifact import INPUT, chain_inputs, layer_arrays
+from .kernels import KERNELS, MULTI_INPUT
 
 
 @dataclass
@@ -17,12 +17,13 @@ class SimResult:
 
 
 class IntegerSimulator:
-    """Executes `doc['layers']` with the kernels of golden.intsim.kernels."""
+    """Executes the graph `doc['layers']` (topological order, each layer reading
+    its `inputs` by tensor name) with the kernels of golden.intsim.kernels."""
 
     def __init__(self, doc: dict):
         self.doc = doc
         self.scheme = doc["scheme"]
-        self.layers = [layer_arrays(L) for L in doc["layers"]]
+        self.layers = [layer_arrays(L) for L in chain_inputs(doc["layers"])]
         self.input_shape = tuple(doc["input"]["shape"])
         for L in self.layers:
             if (self.scheme, L["op"]) not in KERNELS:
@@ -32,10 +33,13 @@ class IntegerSimulator:
         x = np.asarray(x)
         if tuple(x.shape) != self.input_shape:
             raise GoldenError(f"input shape {tuple(x.shape)} != model input {self.input_shape}")
-        t = x.astype(np.int64)
+        tensors = {INPUT: x.astype(np.int64)}
         per_layer = []
         for L in self.layers:
-            t = KERNELS[(self.scheme, L["op"])](t, L).reshape(L["out_shape"])
+            ins = [tensors[n] for n in L["inputs"]]
+            arg = ins if L["op"] in MULTI_INPUT else ins[0]
+            t = KERNELS[(self.scheme, L["op"])](arg, L).reshape(L["out_shape"])
+            tensors[L["name"]] = t
             if keep_layers:
                 per_layer.append(t)
         return t, per_layer

@@ -6,38 +6,21 @@
   training data; the range always contains 0 so zero is exact
 * requantization: real multiplier input_scale * weight_scale / output_scale
   as a Q31 multiplier and a shift (golden.intsim.arith.quantize_multiplier)
-* ReLU is fused as a clamp at the output zero point
-* pooling keeps its input's scale and zero point
+* ReLU / ReLU6 / clamp are fused as an int8 clamp [act_min, act_max]
+* pooling, channel shuffle and channel slices keep their input's scale and zero point
+* add: TFLite Micro's ADD (each input rescaled with 2**20 headroom, summed, rescaled)
+* concat: each input requantized to the output's scale and zero point
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from golden.graph import FloatLayer
+from golden.graph import INPUT, WEIGHTED, FloatLayer, run_float
 from golden.intsim.arith import INT8_MAX, INT8_MIN, quantize_multiplier
 
-WEIGHTED = ("conv2d", "depthwise_conv2d", "fully_connected")
-
-
-def run_float_layers(layers: list[FloatLayer], x: torch.Tensor) -> list[torch.Tensor]:
-    """Float forward pass over the extracted layers; returns every layer output."""
-    outs = []
-    t = x
-    for L in layers:
-        if L.op in WEIGHTED:
-            if L.op == "fully_connected":
-                t = t.flatten(1)
-            t = L.module(t)
-            if L.relu:
-                t = F.relu(t)
-        elif L.op == "maxpool2d":
-            t = F.max_pool2d(t, L.attrs["kernel"], L.attrs["stride"])
-        elif L.op == "avgpool2d":
-            t = F.avg_pool2d(t, L.attrs["kernel"], L.attrs["stride"])
-        outs.append(t)
-    return outs
+ADD_LEFT_SHIFT = 20      # TFLite Micro ADD: inputs are scaled up by 2**20 before rescaling
+PASS_THROUGH = ("maxpool2d", "avgpool2d", "channel_shuffle", "channel_slice")
 
 
 def activation_qparams(lo: float, hi: float) -> tuple[float, int]:
@@ -57,30 +40,75 @@ def quantize_tensor(x: np.ndarray, scale: float, zp: int) -> np.ndarray:
 
 def quantize_model(layers: list[FloatLayer], calib: torch.Tensor,
                    input_qparams: tuple[float, int] | None = None) -> tuple[dict, list[dict]]:
-    """Calibrate on `calib` and return (input qparams dict, artifact layer dicts)."""
+    """Calibrate on `calib` and return (input qparams dict, artifact layer dicts).
+
+    Every tensor gets one (scale, zero point): weighted, add and concat layers
+    from the calibrated range of their output; pools, shuffle and slice pass
+    their input's through (they only move or compare values)."""
     with torch.no_grad():
-        outs = run_float_layers(layers, calib)
+        outs = run_float(layers, calib)
     if input_qparams is None:
         input_qparams = activation_qparams(float(calib.min()), float(calib.max()))
-    s_in, zp_in = input_qparams
+    q = {INPUT: tuple(input_qparams)}
     q_layers = []
-    for L, out in zip(layers, outs):
+    for L in layers:
+        s_in, zp_in = q[L.inputs[0]]
+        out = outs[L.name]
+        if L.op in PASS_THROUGH:
+            q[L.name] = (s_in, zp_in)
+            d = _base(L, L.op) | dict(input_scale=s_in, input_zp=zp_in, output_scale=s_in, output_zp=zp_in)
+            if L.op in ("maxpool2d", "avgpool2d"):
+                d |= dict(kernel=list(L.attrs["kernel"]), stride=list(L.attrs["stride"]), padding=[0, 0])
+            else:
+                d |= {k: int(v) for k, v in L.attrs.items()}
+            q_layers.append(d)
+            continue
+        q[L.name] = activation_qparams(float(out.min()), float(out.max()))
+        s_out, zp_out = q[L.name]
         if L.op in WEIGHTED:
-            s_out, zp_out = activation_qparams(float(out.min()), float(out.max()))
             q_layers.append(_quantize_weighted(L, s_in, zp_in, s_out, zp_out))
+        elif L.op == "add":
+            q_layers.append(_quantize_add(L, [q[n] for n in L.inputs], s_out, zp_out))
+        elif L.op == "concat":
+            q_layers.append(_quantize_concat(L, [q[n] for n in L.inputs], s_out, zp_out))
         else:
-            s_out, zp_out = s_in, zp_in
-            q_layers.append(_base(L, L.op) | dict(kernel=list(L.attrs["kernel"]),
-                                                   stride=list(L.attrs["stride"]), padding=[0, 0],
-                                                   input_scale=s_in, input_zp=zp_in,
-                                                   output_scale=s_out, output_zp=zp_out))
-        s_in, zp_in = s_out, zp_out
+            raise ValueError(f"layer '{L.name}': no int8 quantization for op {L.op}")
     return {"scale": input_qparams[0], "zero_point": input_qparams[1]}, q_layers
 
 
+def _act_range(L: FloatLayer, s_out: float, zp_out: int) -> dict:
+    """The fused activation as an int8 clamp [act_min, act_max]."""
+    lo, hi = L.clamp if L.clamp is not None else (None, None)
+    amin = INT8_MIN if lo is None else int(np.clip(round(lo / s_out) + zp_out, INT8_MIN, INT8_MAX))
+    amax = INT8_MAX if hi is None else int(np.clip(round(hi / s_out) + zp_out, INT8_MIN, INT8_MAX))
+    return dict(act_min=amin, act_max=amax, relu=L.clamp is not None)
+
+
+def _quantize_add(L: FloatLayer, ins, s_out, zp_out) -> dict:
+    """TFLite Micro ADD parameters (PrepareGeneralSubOp): both inputs are brought
+    to twice the larger input scale with 2**20 headroom, summed, then rescaled."""
+    twice_max = 2 * max(s for s, _ in ins)
+    ms = [quantize_multiplier(s / twice_max) for s, _ in ins]
+    m_out, sh_out = quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * s_out))
+    return _base(L, "add") | dict(
+        input_scales=[s for s, _ in ins], input_zps=[zp for _, zp in ins],
+        input_multipliers=[m for m, _ in ms], input_shifts=[sh for _, sh in ms],
+        left_shift=ADD_LEFT_SHIFT, multiplier=[m_out], shift=[sh_out],
+        output_scale=s_out, output_zp=zp_out, input_zp=ins[0][1]) | _act_range(L, s_out, zp_out)
+
+
+def _quantize_concat(L: FloatLayer, ins, s_out, zp_out) -> dict:
+    """Each input is requantized to the output scale (identity when the scales agree)."""
+    ms = [quantize_multiplier(s / s_out) for s, _ in ins]
+    return _base(L, "concat") | dict(
+        input_scales=[s for s, _ in ins], input_zps=[zp for _, zp in ins],
+        input_multipliers=[m for m, _ in ms], input_shifts=[sh for _, sh in ms],
+        output_scale=s_out, output_zp=zp_out, input_zp=ins[0][1], act_min=INT8_MIN, act_max=INT8_MAX)
+
+
 def _base(L: FloatLayer, op: str) -> dict:
-    return dict(name=L.name, op=op, in_shape=list(L.in_shape), out_shape=list(L.out_shape),
-                macs=L.macs)
+    return dict(name=L.name, op=op, inputs=list(L.inputs), in_shape=list(L.in_shape),
+                out_shape=list(L.out_shape), macs=L.macs)
 
 
 def _quantize_weighted(L: FloatLayer, s_in, zp_in, s_out, zp_out) -> dict:
@@ -96,10 +124,11 @@ def _quantize_weighted(L: FloatLayer, s_in, zp_in, s_out, zp_out) -> dict:
     if L.op != "fully_connected":
         d |= dict(kernel=list(L.attrs["kernel"]), stride=list(L.attrs["stride"]),
                   padding=list(L.attrs["padding"]))
+        if L.op == "grouped_conv2d":
+            d["groups"] = int(L.attrs["groups"])
     d |= dict(
         weights_shape=list(qw.shape), weights=qw.reshape(-1).tolist(), bias=qb.tolist(),
         input_scale=s_in, input_zp=zp_in, output_scale=s_out, output_zp=zp_out,
         weight_scale=s_w.tolist(), multiplier=list(mults), shift=list(shifts),
-        act_min=zp_out if L.relu else INT8_MIN, act_max=INT8_MAX, relu=L.relu,
-    )
+    ) | _act_range(L, s_out, zp_out)
     return d

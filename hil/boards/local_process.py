@@ -1,7 +1,8 @@
 """Emulated boards that are a local process serving USART on a TCP port
 (QEMU, the fpga-sim program): start on a free port, wait until it listens,
 always kill it on close (also on Ctrl-C, through the board's close() and an
-atexit hook).
+atexit hook). Under `pytest -n N` each worker's emulator is pinned to its
+own CPU (hil/workers.py).
 
 No orphans: the process gets a parent-death signal (SIGKILL when the host
 dies, even by SIGKILL; `setpriv --pdeathsig`, else prctl in the child), so
@@ -22,6 +23,7 @@ import time
 from typing import Callable
 
 from hil.boards.base import Board, BoardError
+from hil.workers import pin_process, worker_cpu
 
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,9 @@ class LocalProcessBoard(Board):
             self.log = tempfile.NamedTemporaryFile(prefix=f"hil-{self.name}-", suffix=".log", delete=False)
             self.proc = _spawn(cmd, self.log)
             atexit.register(self.stop)
+            pin_process(self.proc.pid, worker_cpu())
             if self._wait(lambda: self.is_listening(port)):
+                pin_process(self.proc.pid, worker_cpu())    # threads started meanwhile
                 return f"socket://127.0.0.1:{port}"
             taken = PORT_TAKEN in self.log_text()
             self.stop()

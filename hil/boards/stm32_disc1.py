@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hil.boards.base import Board, BoardError, Capability
 from hil.targets.stm32.firmware import build_stm32, image_info, locate
+from hil.workers import hold_exclusive
 
 PYOCD_TARGET = "stm32f429xi"
 
@@ -33,6 +34,7 @@ class Stm32Disc1Board(Board):
     description = "STM32F429I-DISC1 via ST-LINK: pyOCD flashing, DWT cycle counts"
     capabilities = frozenset({Capability.FLASH, Capability.CYCLE_COUNTER, Capability.LAYER_TENSORS})
     target = "disc1"
+    pyocd_target = PYOCD_TARGET
 
     def baudrate(self) -> int:
         return self.options.config.baud
@@ -66,6 +68,11 @@ class Stm32Disc1Board(Board):
                 return p
         raise BoardError(f"{self.name}: probe {uid} from the lab config is not attached. {self.attached_text()}")
 
+    def stop(self) -> None:
+        lock, self._probe_lock = getattr(self, "_probe_lock", None), None
+        if lock is not None:
+            lock.close()
+
     def _port_for(self, uid: str) -> str:
         if self.options.config.port:
             return self.options.config.port
@@ -89,6 +96,7 @@ class Stm32Disc1Board(Board):
     def deploy(self) -> str:
         from pyocd.flash.file_programmer import FileProgrammer
         probe = self._choose_probe()
+        self._probe_lock = hold_exclusive(f"probe-{probe.unique_id}", f"{self.name}: probe {probe.unique_id}")
         try:
             with self._session(probe) as session:
                 FileProgrammer(session).program(str(self.elf), file_format="elf")

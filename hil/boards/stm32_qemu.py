@@ -20,6 +20,7 @@ import shutil
 from hil.boards.base import BoardError, Capability
 from hil.boards.local_process import LocalProcessBoard
 from hil.targets.stm32.firmware import build_stm32, image_info, locate
+from hil.workers import worker_cpu
 
 QEMU = "qemu-system-arm"
 _turn = itertools.count()     # twins of one process take turns over the CPUs
@@ -36,6 +37,9 @@ def pin_prefix() -> list[str]:
             raise BoardError(f"stm32f4-qemu: HIL_QEMU_CPU={choice} is not one of this process's CPUs "
                              f"{cpus} (or 'none')")
         return ["taskset", "-c", choice]
+    cpu = worker_cpu()          # pytest -n N: worker k's twin on the k-th CPU
+    if cpu is not None:
+        return ["taskset", "-c", str(cpu)]
     return ["taskset", "-c", str(cpus[(os.getpid() + next(_turn)) % len(cpus)])]
 
 

@@ -126,7 +126,12 @@ OPS = (
     ("depthwise_conv2d", 2, ""),
     ("fully_connected", 3, ""),
     ("maxpool2d", 4, ""),
-    ("avgpool2d", 5, ""),
+    ("avgpool2d", 5, "also global / adaptive average pooling (kernel = stride = in / out)"),
+    ("grouped_conv2d", 6, "convolution with groups > 1 (not depthwise)"),
+    ("add", 7, "elementwise add of two int8 tensors, each requantized (TFLite Micro ADD)"),
+    ("concat", 8, "concatenation on channels, each input requantized to the output scale"),
+    ("channel_shuffle", 9, "ShuffleNet channel shuffle (groups)"),
+    ("channel_slice", 10, "a channel range of a tensor (channel split)"),
 )
 
 # READ_TENSOR's `tensor` field: a layer index 0..layer_count-1, or one of these.

@@ -10,5 +10,6 @@
 #include "hil_hls/depthwise_conv2d.h"
 #include "hil_hls/pool2d.h"
 #include "hil_hls/fully_connected.h"
+#include "hil_hls/graph_ops.h"
 
 #endif /* HIL_HLS_KERNELS_H */

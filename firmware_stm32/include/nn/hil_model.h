@@ -2,11 +2,13 @@
  *
  * The tables come from `python -m hil.targets.stm32.codegen` (build/gen/hil_models.{c,h}),
  * which reads golden/artifacts/<model>/<model>.qmodel.json; weights, biases,
- * multipliers and shifts are const (flash). Layers run in order; layer i writes
- * its output into one of two halves of a static arena (hil_nn_arena, sized by
- * the generator for the largest model) and layer i+1 reads it from there, so no
- * malloc and no per-model RAM. The last layer run writes straight into the
- * caller's output buffer.
+ * multipliers and shifts are const (flash). A model is a graph: layers run in
+ * the artifact's topological order, each reading its input tensors by id
+ * (0 = the model input, i + 1 = layer i's output) and writing its own output
+ * at a fixed offset in one static arena (hil_nn_arena). The generator plans
+ * the offsets from tensor lifetimes (hil/targets/stm32/memory_plan.py): two tensors share
+ * bytes only if they are never live at the same time, so no malloc and no
+ * per-model RAM. The tensor of the last layer run is copied to the caller.
  *
  * Firmware:
  *   static void on_layer(void *ctx, uint32_t i, const hil_layer_t *layer, const int8_t *t)
@@ -28,6 +30,7 @@ extern "C" {
 #endif
 
 #define HIL_NN_MAX_DIMS 4u  /* as the wire protocol's MAX_DIMS */
+#define HIL_NN_MAX_INPUTS 16u /* inputs of one layer (concat) */
 
 /* Layer ops are the wire protocol's OPS ids (HIL_OP_CONV2D ... from the
  * generated hil_protocol.h), so one name means one number everywhere. */
@@ -61,6 +64,17 @@ typedef struct {
     const int32_t *multiplier; /* per output channel */
     const int32_t *shift;      /* per output channel */
     uint32_t macs;
+    /* graph (qmodel v2) */
+    uint8_t n_inputs;          /* [1, HIL_NN_MAX_INPUTS] */
+    const uint16_t *inputs;    /* tensor ids: 0 = model input, i + 1 = layer i's output (< own id) */
+    const uint32_t *in_sizes;  /* bytes of each input tensor */
+    uint32_t out_offset;       /* where this layer's output lives in hil_nn_arena */
+    uint16_t groups;           /* grouped_conv2d, channel_shuffle */
+    uint16_t start;            /* channel_slice: first channel kept (out_dims.c channels) */
+    int32_t left_shift;        /* add */
+    const int32_t *in_zps;     /* add, concat: one per input */
+    const int32_t *in_multipliers;
+    const int32_t *in_shifts;
 } hil_layer_t;
 
 typedef struct {
@@ -79,11 +93,11 @@ typedef struct {
     uint32_t macs;             /* sum over layers */
     const char *qmodel_hash;   /* "sha256:<64 hex>" of the artifact the tables came from */
     uint8_t qmodel_digest[32]; /* the same sha256 as bytes */
-    uint32_t arena_size;       /* bytes of hil_nn_arena this model needs */
+    uint32_t arena_size;       /* bytes of hil_nn_arena this model's plan needs (planned peak) */
 } hil_model_t;
 
 /* Called after each layer with its index, description and output tensor
- * (layer->out_size int8 values, valid until the next layer runs). */
+ * (layer->out_size int8 values in the arena; valid until the next layer runs). */
 typedef void (*hil_layer_hook_t)(void *ctx, uint32_t layer_index, const hil_layer_t *layer,
                                  const int8_t *tensor);
 
@@ -103,11 +117,12 @@ int hil_model_run(const hil_model_t *model, const int8_t *input, int8_t *output,
 int hil_model_run_until(const hil_model_t *model, const int8_t *input, uint32_t last_layer,
                         int8_t *out, hil_layer_hook_t hook, void *ctx);
 
-/* Arena bytes the executor needs for model (the generator computes the same). */
+/* Arena bytes the executor needs for model (the generator's plan). */
 uint32_t hil_model_arena_need(const hil_model_t *model);
 
-/* One layer: in holds layer->in_size values, out receives layer->out_size. */
-int hil_layer_run(const hil_layer_t *layer, const int8_t *in, int8_t *out);
+/* One layer: ins[k] holds input k (layer->in_sizes[k] values), out receives
+ * layer->out_size values and must not overlap any input. */
+int hil_layer_run(const hil_layer_t *layer, const int8_t *const *ins, int8_t *out);
 
 #ifdef __cplusplus
 }

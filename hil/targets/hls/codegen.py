@@ -11,7 +11,7 @@ per model (in `<models root>/<model>/`, shared by every image holding it):
   <model>.h           the synthesis top's prototype + modelled cycle constants
   <model>_top.cpp     the synthesis top `<model>_top`: a DATAFLOW region that
                       copies the input, then chains hil::<op>_<dtype> kernels
-                      through ping-pong buffers or FIFOs
+                      through ping-pong buffers or FIFOs (graphs: graph_top.py)
   <model>_desc.cpp    shapes, hash and modelled cycles for the emulator and the
                       testbench (not synthesised)
 
@@ -37,7 +37,7 @@ import numpy as np
 
 from golden import artifact
 from hil.errors import CodegenError
-from hil.targets.hls import cycles, design
+from hil.targets.hls import cycles, design, graph_top
 from hil.targets.hls.cycles import cfg_ident
 from hil.targets.hls.design import ModelPlan, Stage, is_matvec, shape3
 from hil.protocol import spec
@@ -120,7 +120,14 @@ def layer_codes(doc: dict, plan: ModelPlan) -> list[LayerCode]:
 def check_supported(doc: dict) -> None:
     if doc["scheme"] not in ("shift", "int8"):
         raise CodegenError(f"{doc['model']}: scheme {doc['scheme']} has no HLS kernels")
+    graph = design.is_graph(doc)
+    if graph and doc["scheme"] != "int8":
+        raise CodegenError(f"{doc['model']}: graph models (branches, add, concat, shuffle) need the int8 "
+                           f"scheme in the HLS flow; the shift scheme runs chains only")
     for L in doc["layers"]:
+        if L["op"] == "concat" and len(L["inputs"]) != 2:
+            raise CodegenError(f"{doc['model']}/{L['name']}: the HLS concat kernel takes 2 inputs, "
+                               f"this one has {len(L['inputs'])}")
         design.kernel_name(L, doc["scheme"])      # raises for unknown ops
         if L["op"] == "depthwise_conv2d" and L["weights_shape"][1] != 1:
             raise CodegenError(f"{doc['model']}/{L['name']}: depth multiplier != 1 is not supported")
@@ -174,12 +181,13 @@ def _cfg_struct(doc: dict, lc: LayerCode, index: int) -> str:
     else:
         lines += [f"    static const int IN_C = {ic}, IN_H = {ih}, IN_W = {iw};",
                   f"    static const int OUT_C = {oc}, OUT_H = {oh}, OUT_W = {ow};"]
-        if L["op"] != "maxpool2d" or not L.get("global"):
+        if "kernel" in L and (L["op"] != "maxpool2d" or not L.get("global")):
             kh, kw = L["kernel"]
             sh, sw = L["stride"]
             ph, pw = L.get("padding", [0, 0])
             lines.append(f"    static const int K_H = {kh}, K_W = {kw}, S_H = {sh}, S_W = {sw}, "
                          f"P_H = {ph}, P_W = {pw};")
+    lines += graph_top.graph_cfg(doc, L)
     if "weights" in L:
         has_bias = L.get("bias") is not None
         blen = L["weights_shape"][0] if has_bias else 1
@@ -201,7 +209,7 @@ def _cfg_struct(doc: dict, lc: LayerCode, index: int) -> str:
 def _tables(doc: dict, lc: LayerCode) -> list[tuple[str, str, list[int], object]]:
     """(C declarator, element type, shape, values) of a layer's constant tables."""
     L, ident = lc.L, lc.ident
-    if "weights" not in L:
+    if "weights" not in L:       # add: its scalars are config constants
         return []
     w = _weights(L)
     if is_matvec(L):
@@ -285,11 +293,11 @@ def gen_model_h(doc: dict, plan: ModelPlan) -> str:
 def _partition(buf: str, consumer: LayerCode) -> list[str]:
     """ARRAY_PARTITION pragmas so a window consumer reads its whole window in one cycle."""
     L = consumer.L
-    if consumer.stage.kind != "window":
+    if consumer.stage.kind != "window" or "kernel" not in L:
         return []
     kh, kw = L["kernel"]
     dims = []
-    if L["op"] == "conv2d" and L["weights_shape"][1] > 1:
+    if L["op"] in ("conv2d", "grouped_conv2d") and L["weights_shape"][1] > 1:
         dims.append(1)
     if kh > 1:
         dims.append(2)
@@ -405,7 +413,8 @@ def model_files(doc: dict, calibration: dict | None = None) -> tuple[dict[str, s
     plan = design.plan_model(doc, calibration)
     codes = layer_codes(doc, plan)
     files = {f"{ns}_tables.h": gen_tables_h(doc, codes), f"{ns}_tables.cpp": gen_tables_cpp(doc, codes),
-             f"{ns}.h": gen_model_h(doc, plan), f"{ns}_top.cpp": gen_top_cpp(doc, plan, codes),
+             f"{ns}.h": gen_model_h(doc, plan),
+             f"{ns}_top.cpp": (graph_top.gen_top_cpp if design.is_graph(doc) else gen_top_cpp)(doc, plan, codes),
              f"{ns}_desc.cpp": gen_desc_cpp(doc, plan, codes)}
     entry = dict(cycles.plan_dict(plan), ident=ns, widths={lc.L["name"]: lc.out_bits for lc in codes})
     return files, entry

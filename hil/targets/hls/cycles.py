@@ -25,6 +25,10 @@ Cycle rules (all *modelled*; csynth is the authority):
   ``end - producer.end``; the inference total is the end of the last layer
   (so total = LOAD_IN + sum of layer counts);
 * interval (back-to-back inferences under ap_ctrl_chain) = the longest process.
+* graph models (every edge PIPO): ``start = max(end of the stages it reads)``;
+  a layer's count is what it adds to the running critical path,
+  ``max(0, end - max(end of every earlier stage))``, so parallel branches
+  overlap and total = LOAD_IN + sum of layer counts still holds.
 """
 from __future__ import annotations
 
@@ -75,6 +79,14 @@ def schedule(plan: ModelPlan) -> ModelPlan:
     load = plan.load
     load.start, load.end = 0, load.latency
     load.count = load.latency
+    if any(st.sources is not None for st in plan.layers):
+        stages, running = plan.stages, load.end
+        for st in plan.layers:
+            st.start = max(stages[k].end for k in st.sources)
+            st.end = st.start + st.latency
+            st.count = max(0, st.end - running)
+            running = max(running, st.end)
+        return plan
     prev = load
     for st in plan.layers:
         if st.in_edge == "fifo":

@@ -20,6 +20,11 @@ described here are the ones the C++ loops really execute.
   products) get an hls::stream (FIFO) and overlap with their producer; all
   other edges are ping-pong buffers (PIPO), so the consumer starts when the
   producer is done.
+* graph models (int8; add, concat, channel shuffle/slice, grouped convolution,
+  branches): every edge is a PIPO buffer; a layer starts when all its inputs
+  are done, so parallel branches overlap. A tensor read by several layers is
+  copied into one buffer per reader by a fan-out process (FANOUT, one value
+  per cycle), timed as a second loop of its producer's stage.
 """
 from __future__ import annotations
 
@@ -60,6 +65,8 @@ class Stage:
     start: int = 0
     end: int = 0
     count: int = 0          # cycles added to the inference (exclusive)
+    sources: list[int] | None = None   # graph: stage indices of the inputs (0 = load); None = chain
+    fanout: int = 1         # readers of this stage's output (> 1: a FANOUT copy follows)
 
     @property
     def latency(self) -> int:
@@ -165,7 +172,26 @@ def kernel_name(L: dict, scheme: str) -> str:
         return "hil::avgpool2d_s8"
     if L["op"] in ("conv2d", "depthwise_conv2d"):
         return f"hil::{L['op']}_{dtype}"
+    if scheme == "int8" and L["op"] in GRAPH_KERNELS:
+        return GRAPH_KERNELS[L["op"]][0]
     raise CodegenError(f"layer '{L['name']}': op {L['op']} has no HLS kernel")
+
+
+# graph ops (int8 only): kernel and loop label, each one output value per cycle
+GRAPH_KERNELS = {"add": ("hil::add_s8", "ADD_PIX"), "concat": ("hil::concat2_s8", "CAT_PIX"),
+                 "channel_shuffle": ("hil::channel_shuffle", "SHUF_PIX"),
+                 "channel_slice": ("hil::channel_slice", "SLICE_PIX"),
+                 "grouped_conv2d": ("hil::grouped_conv2d_s8", "GCONV_PIX")}
+
+
+def is_graph(doc: dict) -> bool:
+    """Anything but a plain chain of the seed ops: branches, joins or a graph op."""
+    prev = "input"
+    for L in doc["layers"]:
+        if L["op"] in GRAPH_KERNELS or L.get("inputs", [prev]) != [prev]:
+            return True
+        prev = L["name"]
+    return False
 
 
 def _epilogue_depth(L: dict, scheme: str) -> int:
@@ -226,7 +252,39 @@ def plan_layer(L: dict, scheme: str, budget: int) -> Stage:
         lp = Loop(label, c * oh * ow, 1, DEPTH["read"] + sub_zp + DEPTH["mul"] + levels(taps + has_bias)
                   + _epilogue_depth(L, scheme) + DEPTH["write"])
         return Stage(name, op, "window", kern, [lp], macs=L["macs"], parallel=taps)
+    if op in GRAPH_KERNELS:
+        kern, label = GRAPH_KERNELS[op]
+        if op == "grouped_conv2d":
+            kh, kw = L["kernel"]
+            taps = L["weights_shape"][1] * kh * kw
+            depth = DEPTH["read"] + sub_zp + DEPTH["mul"] + levels(taps + (L.get("bias") is not None)) \
+                + _epilogue_depth(L, scheme) + DEPTH["write"]
+            return Stage(name, op, "window", kern, [Loop(label, c * oh * ow, 1, depth)], macs=L["macs"],
+                         parallel=taps)
+        requant = {"add": 3 * DEPTH["requant_s8"] + DEPTH["add"], "concat": DEPTH["add"] + DEPTH["requant_s8"]}
+        depth = DEPTH["read"] + requant.get(op, 0) + DEPTH["write"]
+        return Stage(name, op, "window", kern, [Loop(label, c * oh * ow, 1, depth)])
     raise CodegenError(f"layer '{name}': op {op} has no HLS kernel")
+
+
+def _fanout_loop(elems: int) -> Loop:
+    return Loop("FANOUT", elems, 1, DEPTH["read"] + DEPTH["write"])
+
+
+def plan_graph(doc: dict, load: Stage, layers: list[Stage]) -> None:
+    """Graph wiring: PIPO inputs by stage index, FANOUT loops where a tensor has several readers."""
+    index = {"input": 0} | {L["name"]: i + 1 for i, L in enumerate(doc["layers"])}
+    readers = {k: 0 for k in index.values()}
+    stages = [load] + layers
+    for L, st in zip(doc["layers"], layers):
+        st.sources = [index[t] for t in L["inputs"]]
+        for k in st.sources:
+            readers[k] += 1
+    sizes = [math.prod(doc["input"]["shape"])] + [math.prod(L["out_shape"]) for L in doc["layers"]]
+    for k, st in enumerate(stages):
+        st.fanout = readers[k]
+        if readers[k] > 1:
+            st.loops = st.loops + [_fanout_loop(sizes[k])]
 
 
 def plan_model(doc: dict, calibration: dict | None = None, clock_hz: int = DESIGN_CLOCK_HZ) -> ModelPlan:
@@ -237,8 +295,11 @@ def plan_model(doc: dict, calibration: dict | None = None, clock_hz: int = DESIG
     load = Stage("load", "load", "load", "hil::load_input",
                  [Loop("LOAD_IN", n_in, 1, DEPTH["read"] + DEPTH["write"])])
     layers = [plan_layer(L, scheme, budget) for L in doc["layers"]]
+    graph = is_graph(doc)
+    if graph:
+        plan_graph(doc, load, layers)
     for i, st in enumerate(layers):
-        if i > 0 and st.kind in ("gpool", "matvec"):
+        if i > 0 and st.kind in ("gpool", "matvec") and not graph:
             st.in_edge = "fifo"
     plan = ModelPlan(doc["model"], doc["hash"], scheme, clock_hz, load, layers)
     if calibration:

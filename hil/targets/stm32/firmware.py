@@ -1,6 +1,11 @@
-"""Building the STM32 firmware for a set of models (make + arm-none-eabi-gcc)."""
+"""Building the STM32 firmware for a set of models (make + arm-none-eabi-gcc).
+
+Builds are serialised with a file lock: parallel sessions (`pytest -n N`, one
+board per worker) build once and the others find make's output up to date.
+"""
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,7 +45,10 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
     cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
            f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    (firmware_dir / "build").mkdir(exist_ok=True)
+    with open(firmware_dir / "build" / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
         raise BoardError(f"{board}: firmware build failed ({' '.join(cmd[:4])} ...):\n{tail}")
