@@ -1,7 +1,9 @@
 # Both entry points install what they need (scripts/setup.sh is idempotent).
 PY := .venv/bin/python
 
-.PHONY: setup demo test golden clean
+.PHONY: setup demo test golden fuzz clean
+
+FUZZ_SECONDS ?= 300
 
 setup:
 	@bash scripts/setup.sh
@@ -14,9 +16,16 @@ demo: setup
 # protocol is held to the same tests.
 test: setup
 	$(PY) -m hil.protocol.gen_c --check
+	$(MAKE) fuzz FUZZ_SECONDS=25
 	$(PY) -m pytest -q
 	$(PY) -m pytest -q tests/board --board=fpga-sim --hil-json=hil-results-fpga-sim.json
 	$(PY) -m pytest -q tests/board --board=sim --vectors=50 --hil-json=hil-results-sim.json
+
+# libFuzzer on the C device library (frame decoder, dispatcher) with ASan + UBSan:
+# `make fuzz` runs each of the two harnesses FUZZ_SECONDS (default 300); `make test` a 25 s smoke run each.
+# Figures of a long run: docs/fuzzing.md.
+fuzz: setup
+	$(MAKE) -C hil/device_lib/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS) PYTHON=$(abspath $(PY)) OUT=$(CURDIR)/build/fuzz
 
 golden: setup
 	.venv/bin/hil golden build --model all

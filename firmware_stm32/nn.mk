@@ -19,8 +19,9 @@
 #               in the environment, the repo's .venv/bin/python if present
 # Outputs
 #   NN_SRCS     kernels + executor + the generated hil_models.c
-#   NN_CFLAGS   -I for include/ (#include "nn/hil_model.h") and NN_GEN_DIR
-#               (#include "hil_models.h")
+#   NN_CFLAGS   -I for include/ (#include "nn/hil_model.h"), NN_GEN_DIR
+#               (#include "hil_models.h") and the device library's include/
+#               (hil_protocol.h: op ids, generated from the protocol spec)
 #   NN_GEN      the generated hil_models.c and hil_models.h
 #
 # The tables are (re)generated while make reads its makefiles (they come with
@@ -54,7 +55,8 @@ NN_KERNEL_SRCS := $(addprefix $(NN_DIR)src/nn/, \
     hil_add_s8.c hil_concat_s8.c hil_channel_shuffle_s8.c hil_grouped_conv2d_s8.c $(NN_OPT_SRCS))
 NN_GEN    := $(NN_GEN_DIR)/hil_models.c $(NN_GEN_DIR)/hil_models.h
 NN_SRCS   := $(NN_KERNEL_SRCS) $(NN_GEN_DIR)/hil_models.c
-NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR) -DHIL_NN_KERNELS_OPT=$(NN_KERNELS_OPT)
+NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR) -I$(NN_ROOT)/hil/device_lib/include \
+             -DHIL_NN_KERNELS_OPT=$(NN_KERNELS_OPT)
 
 ifneq ($(filter command line environment override,$(origin PYTHON)),)
   NN_PYTHON ?= $(PYTHON)
@@ -85,7 +87,9 @@ ifneq ($(words $(wildcard $(NN_MODEL_FILES))),$(words $(NN_MODEL_FILES)))
   NN_GEN_FORCE := nn-gen-force
 endif
 
-$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES)) $(NN_ROOT)/hil/targets/stm32/codegen.py $(NN_ROOT)/hil/targets/stm32/memory_plan.py $(NN_GEN_FORCE)
+# (wildcard: a wheel install builds from a cache copy without the hil/ sources beside it)
+$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES) $(NN_ROOT)/hil/targets/stm32/codegen.py \
+                          $(NN_ROOT)/hil/targets/stm32/memory_plan.py) $(NN_GEN_FORCE)
 	@mkdir -p $(@D)
 	@echo "  GEN     $(NN_GEN_DIR)/hil_models.c: $(or $(MODELS),no models)"
 	$(Q)cd $(NN_ROOT) && $(NN_PYTHON) -m hil.targets.stm32.codegen -q --out $(abspath $(NN_GEN_DIR)) $(NN_MODEL_ARGS)

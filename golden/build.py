@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from golden import artifact, bundle, models
+from golden import artifact, bundle, models, paths
 from golden.errors import GoldenError
 from golden.data.names import dataset_name
 from golden.datasets import Prepared, prepare
@@ -54,6 +54,18 @@ RECIPES = {
 
 
 def _train(info: models.ModelInfo, model: torch.nn.Module, data: Prepared, say: Progress) -> None:
+    # One thread: the same weights whatever the machine's core count, and on a
+    # loaded 2-core machine two threads spin-wait (measured: 6x the CPU time
+    # per batch for kws_dscnn).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _train_recipe(info, model, data, say)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_recipe(info: models.ModelInfo, model: torch.nn.Module, data: Prepared, say: Progress) -> None:
     r = RECIPES.get(info.name, Recipe(30, 0.003))
     if r.threads:
         torch.set_num_threads(r.threads)
@@ -118,14 +130,16 @@ def train_float(name: str, *, retrain: bool = False, say: Progress = lambda m: N
 
 def build_model(name: str, *, retrain: bool = False, say: Progress = lambda m: None,
                 data_root: Path | None = None, root: Path | None = None) -> dict:
-    """Build everything for one model into `root/<name>/`; returns the bundle manifest."""
+    """Build everything for one model into `root/<name>/` (default: the artifacts
+    root, golden.paths); returns the bundle manifest."""
     info = models.get(name)
+    root = Path(root) if root is not None else paths.root()
     out = artifact_dir(name, root)
     out.mkdir(parents=True, exist_ok=True)
     say(f"{name}: loading data")
     data = prepare(info, data_root)
     wpath = out / "weights.pt"
-    torch.manual_seed(0)            # the initial weights: torch's own seed differs per process
+    torch.manual_seed(0)   # the initial weights too: torch's own start-up seed is random
     model = info.build()
     if info.extra.get("pretrained"):
         torch.save(model.state_dict(), wpath)      # a user's model arrives trained

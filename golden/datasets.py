@@ -31,8 +31,8 @@ class Prepared:
 
 
 def data_root() -> Path:
-    import os
-    return Path(os.environ.get("HIL_DATA", Path(__file__).resolve().parents[1] / ".cache"))
+    from golden.paths import data_root as root
+    return root()
 
 
 def prepare(info: ModelInfo, root: Path | None = None) -> Prepared:

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from golden.errors import UnknownModel
-from golden.paths import ARTIFACTS, qmodel_path
+from golden import paths
+from golden.paths import qmodel_path
 
 # The seed models, in the order `hil golden build --model all` builds them.
 BUILTIN_MODELS = ("mnist_lenet", "kws_dscnn", "kws_dscnn_fpga", "sine_mlp",
@@ -29,18 +30,27 @@ DEFAULT_MODELS_HLS = ("kws_dscnn_fpga", "mnist_lenet")
 
 def built_models(root: Path | None = None) -> list[str]:
     """Every model with a quantized artifact under the root (built-in or a user's)."""
-    base = Path(root or ARTIFACTS)
+    base = Path(root or paths.root())
     if not base.is_dir():
         return []
     return sorted(p.name for p in base.iterdir() if qmodel_path(p.name, base).exists())
 
 
+def known_models() -> list[str]:
+    """Built-in models first, then every other model built under the artifacts root."""
+    return list(BUILTIN_MODELS) + [m for m in built_models() if m not in BUILTIN_MODELS]
+
+
 def check_built(name: str, root: Path | None = None) -> None:
-    """Raise UnknownModel, naming the root and what is there, unless `name` has an artifact."""
+    """Raise UnknownModel, naming the root(s) searched and what is there, unless `name` has an artifact."""
     if not qmodel_path(name, root).exists():
-        have = ", ".join(built_models(root)) or "none"
-        raise UnknownModel(f"model '{name}' has no quantized artifact under {root or ARTIFACTS} "
-                           f"(built there: {have}); build it with `hil golden build`")
+        where = [Path(root)] if root else paths.search_roots()
+        have = ", ".join(sorted({m for r in where for m in built_models(r)})) or "none"
+        raise UnknownModel(
+            f"unknown model '{name}': no quantized artifact under {' or '.join(map(str, where))} "
+            f"(built there: {have}); build it into the artifacts root with `hil golden build --model {name}` "
+            f"(a new model: `hil golden build --onnx F.onnx` or `--torch F.py:Class --weights W.pt`, "
+            f"with `--name {name} --dataset D`), or point --artifacts / ${paths.ENV} at the folder that has it")
 
 
 if __name__ == "__main__":      # the firmware Makefile's default MODELS

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from golden.errors import DatasetError
 from golden import models
-from golden.graph import extract_layers
+from golden.graph import UnsupportedLayer, extract_layers
 from golden.onnx_io import module_from_onnx
 
 DATASETS = {"mnist": ("mnist_lenet",), "kws": ("kws_dscnn",), "sine": ("sine_mlp",),
@@ -27,7 +28,19 @@ def _like(dataset: str) -> models.ModelInfo:
 def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelInfo:
     """Register a trained module; fails now, naming the layer, if a layer is unsupported."""
     like = _like(dataset)
-    extract_layers(module, like.input_shape)          # validate before anything is built
+    try:   # run it once first: torch's shape propagation prints a traceback of its own on failure
+        with torch.no_grad():
+            module.eval()(torch.zeros((1,) + tuple(like.input_shape)))
+    except (RuntimeError, ValueError, TypeError) as exc:    # layers whose shapes do not chain
+        raise UnsupportedLayer(f"model '{name}' does not run on the {dataset} input {tuple(like.input_shape)}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    layers = extract_layers(module, like.input_shape)       # validate before anything is built
+    outputs = int(np.prod(layers[-1].out_shape))
+    want = len(like.classes) if like.classes else 1      # the one regression set (sine) has one output
+    if outputs != want:
+        what = f"the {len(like.classes)} classes" if like.classes else f"the {want} regression output(s)"
+        raise DatasetError(f"model '{name}' has {outputs} outputs, but the {dataset} data set has {what}: "
+                           f"change its last layer to {want} outputs")
     state = {k: v.clone() for k, v in module.state_dict().items()}
 
     def build() -> nn.Module:
@@ -41,7 +54,17 @@ def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelI
 
 
 def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
-    module, shape = module_from_onnx(path)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ONNX file {path} not found")
+    try:
+        module, shape = module_from_onnx(path)
+    except UnsupportedLayer:
+        raise
+    except Exception as exc:  # noqa: BLE001 - protobuf, onnx and torch raise many types for a bad file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UnsupportedLayer(f"{path}: not an ONNX model this importer can read ({first}); export it with "
+                               f"torch.onnx.export(..., dynamo=False) or check the file") from None
     like = _like(dataset)
     if tuple(shape) != tuple(like.input_shape):
         raise DatasetError(f"{path}: input shape {tuple(shape)} does not match the {dataset} "
@@ -52,3 +75,83 @@ def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
 def load_torch(name: str, module: nn.Module, state_dict_path: Path, dataset: str) -> models.ModelInfo:
     module.load_state_dict(torch.load(state_dict_path, weights_only=True))
     return register_module(name, module, dataset)
+
+
+def module_class(spec: str) -> type[nn.Module]:
+    """The class named by ``path/to/module.py:ClassName`` (imported from that file)."""
+    import importlib.util
+    import sys
+
+    path, sep, cls_name = spec.rpartition(":")
+    if not sep or not path or not cls_name:
+        raise ValueError(f"--torch wants path/to/module.py:ClassName, got {spec!r}")
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise FileNotFoundError(f"--torch: module file {file} not found")
+    mod_name = f"hil_user_{file.stem}"
+    loader = importlib.util.spec_from_file_location(mod_name, file)
+    module = importlib.util.module_from_spec(loader)
+    sys.modules[mod_name] = module
+    loader.loader.exec_module(module)
+    cls = getattr(module, cls_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"--torch: {file} has no nn.Module subclass named {cls_name!r}")
+    return cls
+
+
+def register_torch(name: str, spec: str, weights: Path, dataset: str) -> models.ModelInfo:
+    """``path.py:ClassName`` built with no arguments, its state_dict loaded from ``weights``."""
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"--weights: {weights} not found")
+    module = module_class(spec)()
+    try:
+        state = torch.load(weights, weights_only=True)
+    except Exception as exc:   # noqa: BLE001 - torch raises several kinds for a bad file
+        raise ValueError(f"--weights {weights}: not a state_dict saved with torch.save ({exc})") from None
+    if isinstance(state, nn.Module):
+        state = state.state_dict()
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"--weights {weights} does not fit {spec}: {str(exc).splitlines()[0]}") from None
+    return register_module(name, module, dataset)
+
+
+# A user model's artifact folder records where it came from, so that
+# `hil golden build --model NAME` can rebuild it by name later.
+SOURCE_FILE = "source.json"
+
+
+def _rel(path: Path | str, base: Path) -> str:
+    import os
+    return os.path.relpath(Path(path).resolve(), base.resolve())
+
+
+def write_source(out_dir: Path, *, dataset: str, onnx: Path | None = None,
+                 torch_spec: str | None = None, weights: Path | None = None) -> Path:
+    """Write ``out_dir/source.json``; file paths are stored relative to ``out_dir``."""
+    import json
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if onnx is not None:
+        rec = {"kind": "onnx", "onnx": _rel(onnx, out_dir), "dataset": dataset}
+    else:
+        path, _, cls = torch_spec.rpartition(":")
+        rec = {"kind": "torch", "module": _rel(path, out_dir), "class": cls,
+               "weights": _rel(weights, out_dir), "dataset": dataset}
+    (out_dir / SOURCE_FILE).write_text(json.dumps(rec, indent=1, sort_keys=True) + "\n")
+    return out_dir / SOURCE_FILE
+
+
+def register_from_source(name: str, out_dir: Path) -> models.ModelInfo | None:
+    """Register a user model from its recorded source; None if ``out_dir`` has none."""
+    import json
+    path = Path(out_dir) / SOURCE_FILE
+    if not path.is_file():
+        return None
+    rec = json.loads(path.read_text())
+    base = path.parent
+    if rec["kind"] == "onnx":
+        return register_onnx(name, base / rec["onnx"], rec["dataset"])
+    return register_torch(name, f"{base / rec['module']}:{rec['class']}", base / rec["weights"],
+                          rec["dataset"])

@@ -1,6 +1,7 @@
 """`hil boards`, `hil run`, `hil profile`: boards from the command line."""
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -10,20 +11,63 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
-from hil.lab_config import board_section
-from hil.report import layer_table, run_table, stdout_console
+from hil.golden_cli import add_artifacts_option
+from hil.inject import FaultSpec, InjectError
+from hil.lab_config import apply_artifacts_root, board_section
+from hil.report import layer_table, link_line, per_class_table, run_table, stdout_console
 from hil.results.recording import add_db_options
 
 
-def _open(args, models: list[str]):
+def open_board(args, models: list[str]):
+    from golden.registry import check_built
+    if hasattr(args, "artifacts"):
+        apply_artifacts_root(args.artifacts, args.hil_config)
+    for m in models:   # before any build: the error names the roots searched and what helps
+        check_built(m)
     cls = board_class(args.board)
-    return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board)))
+    return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board),
+                            inject=getattr(args, "inject", None)))
 
 
-def _write_json(path: Path | None, doc: dict, console: Console) -> None:
+def write_json(path: Path | None, doc: dict, console: Console) -> None:
     if path:
         Path(path).write_text(json.dumps(doc, indent=1, default=float) + "\n")
-        console.print(f"results written to {path}")
+        console.print(f"results written to {escape(str(path))}")
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more (leave the option out for all)")
+    return value
+
+
+def inject_arg(text: str) -> FaultSpec:
+    try:
+        return FaultSpec.parse(text)
+    except InjectError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--inject: ")) from None
+
+
+INJECT_HELP = ("damage the link: corrupt=P,drop=P,dup=P,stall=P,stall_ms=MS,seed=N "
+               "(per-byte probabilities; docs/reliability.md)")
+
+
+def add_board_args(p) -> None:
+    """Options of `hil soak` (run and profile add the results-store options too)."""
+    p.add_argument("--board", default=DEFAULT_BOARD)
+    p.add_argument("--model", required=True)
+    p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
+    p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+    p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
 
 
 def cmd_boards(args, console: Console) -> int:
@@ -35,7 +79,7 @@ def cmd_boards(args, console: Console) -> int:
         try:
             cls = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not hide the others
-            t.add_row(name, "?", "-", f"[red]cannot load: {exc}[/]")
+            t.add_row(name, "?", "-", f"[red]cannot load: {escape(str(exc))}[/]")
             continue
         caps = ", ".join(sorted(c.value for c in cls.capabilities))
         t.add_row(name, "emulated" if "emulated" in caps else "real", caps, cls.description)
@@ -53,10 +97,9 @@ def cmd_run(args, console: Console) -> int:
         resume = resolve_resume(args, store) if store is not None else None
         if resume is not None and len(args.resume_models) > 1:      # a nightly or pytest run
             return resume_models(args, store, resume, console)
-        with _open(args, [args.model]) as board, \
+        with open_board(args, [args.model]) as board, \
                 recording(store, board, [args.model], args.vectors, args, resume) as rec:
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=console) as prog:
+            with progress_bar(console) as prog:
                 task = prog.add_task(f"{args.model} on {args.board}", total=None)
                 doc = run_model(board, args.model, args.vectors,
                                 progress=lambda i, n: prog.update(task, completed=i, total=n),
@@ -64,26 +107,38 @@ def cmd_run(args, console: Console) -> int:
             rec.finish_model(args.model, doc)
     out = stdout_console()
     out.print(run_table([doc]))
+    if doc.get("per_class"):
+        out.print(per_class_table(doc))
     for line in doc["mismatch_details"]:
-        out.print(f"  [red]{line}[/]")
+        out.print(f"  [red]{escape(line)}[/]")
+    for r in doc["restarts"]:
+        out.print(f"  [yellow]restart[/] at vector {r['vector']} during {r['request']}: {escape(r['message'])}")
+    out.print(f"link: {escape(link_line(doc))}")
     if doc["unit"] and doc["layers"] and doc["layers"][0].get(doc["unit"]) is not None:
         out.print(layer_table(doc))
+    for f in doc["failed_vectors"]:
+        out.print(f"  [red]failed[/] vector {f['index']}: {escape(f['error'])}")
     if rec.run_id is not None:
         doc["run_id"] = rec.run_id
-    _write_json(args.json, doc, console)
+    write_json(args.json, doc, console)
     if rec.run_id is not None:
         console.print(f"run {rec.run_id} recorded in {store.path}")
     for line in rec.regression_lines():
         out.print(f"[red]{escape(line)}[/]", highlight=False)
-    return 1 if doc["int_mismatches"] or any(v["regression"] for v in rec.verdicts.values()) else 0
+    if doc["aborted"]:
+        console.print(f"[red]error:[/] {escape(doc['aborted'])} (results of the {doc['vectors']} vectors done "
+                      f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
+        return 2
+    return 1 if (doc["int_mismatches"] or doc["failed_vectors"]
+                 or any(v["regression"] for v in rec.verdicts.values())) else 0
 
 
 def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
-    with _open(args, [args.model]) as board:
-        doc = profile_model(board, args.model, args.repeats)
+    with open_board(args, [args.model]) as board:
+        doc = profile_model(board, args.model, args.vectors)
     stdout_console().print(layer_table(doc))
-    _write_json(args.json, doc, console)
+    write_json(args.json, doc, console)
     return 0
 
 
@@ -98,9 +153,14 @@ def add_parsers(sub) -> None:
         p.add_argument("--model", required=(name != "run"))
         p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
         p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
+        add_artifacts_option(p)
+        subset_help = "a seeded, class-stratified subset (docs/results-json.md)"
         if name == "run":
-            p.add_argument("--vectors", type=int, default=None, help="number of vectors (default all)")
+            p.add_argument("--vectors", type=positive_int, default=None,
+                           help=f"number of vectors (default all): {subset_help}")
             add_db_options(p)
         else:
-            p.add_argument("--repeats", type=int, default=5, help="vectors to take the median over")
+            p.add_argument("--vectors", "--repeats", dest="vectors", type=positive_int, default=5,
+                           help=f"vectors to take the median over: {subset_help}")
         p.set_defaults(func=func)

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from hil import bench_cli, board_cli, golden_cli, history_cli
+from hil import bench_cli, board_cli, golden_cli, history_cli, soak
 from hil.errors import HilError
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     board_cli.add_parsers(sub)
     bench_cli.add_parsers(sub)
     history_cli.add_parsers(sub)
+    soak.add_parser(sub)
     return p
 
 

@@ -73,14 +73,30 @@ class Report:
     accuracy: dict = field(default_factory=dict)       # device / float / int
     vs_float: dict = field(default_factory=dict)       # agreement, max_abs_err, rmse, cosine
     mismatched_vectors: list[int] = field(default_factory=list)
+    per_class: list[dict] = field(default_factory=list)  # classification: one row per class
+
+
+def per_class_accuracy(labels, device, float_, int_, classes: list[str] | None) -> list[dict]:
+    """Per class present in ``labels``: name, vectors, device/float/int accuracy (argmax indices)."""
+    y = np.asarray(labels).reshape(-1)
+    rows = []
+    for c in np.unique(y).tolist():
+        sel = y == c
+        rows.append(dict(cls=classes[c] if classes and c < len(classes) else str(c), vectors=int(sel.sum()),
+                         device=float((device[sel] == c).mean()), float=float((float_[sel] == c).mean()),
+                         int=float((int_[sel] == c).mean())))
+    return rows
 
 
 def summarize(device_int: np.ndarray, sim_int: np.ndarray, to_real, float_out: np.ndarray,
-              labels: np.ndarray, task: str) -> Report:
+              labels: np.ndarray, task: str, classes: list[str] | None = None) -> Report:
     """Compare device integer outputs with the simulator (exact) and the float model.
 
     `to_real` dequantizes integer outputs with the model's output scale.
     """
+    if len(device_int) == 0:     # every vector failed: nothing to judge, nothing to average
+        return Report(task, 0, 0, dict(metric="accuracy" if task == "classification" else "mae",
+                                       device=None, float=None, int=None), {}, [])
     device_int = np.asarray(device_int).reshape(len(device_int), -1)
     sim_int = np.asarray(sim_int).reshape(len(sim_int), -1)
     dev = np.asarray(to_real(device_int), np.float64)
@@ -94,15 +110,17 @@ def summarize(device_int: np.ndarray, sim_int: np.ndarray, to_real, float_out: n
               mae=float(np.abs(err).mean()) if err.size else 0.0,
               cosine=float(cos.mean()) if cos.size else 1.0)
     acc: dict = {}
+    per_class: list[dict] = []
     if task == "classification":
         d, f, s = dev.argmax(1), ref.argmax(1), sim_int.argmax(1)
         y = np.asarray(labels).reshape(-1)
         vs["agreement"] = float((d == f).mean())
         acc = dict(metric="accuracy", device=float((d == y).mean()), float=float((f == y).mean()),
                    int=float((s == y).mean()))
+        per_class = per_class_accuracy(y, d, f, s, classes)
     else:   # regression: the same keys hold the mean absolute error against the labels
         y = np.asarray(labels, np.float64).reshape(len(labels), -1)
         sim = np.asarray(to_real(sim_int), np.float64)
         acc = dict(metric="mae", device=float(np.abs(dev - y).mean()),
                    float=float(np.abs(ref - y).mean()), int=float(np.abs(sim - y).mean()))
-    return Report(task, len(device_int), int(bad.size), acc, vs, bad.tolist())
+    return Report(task, len(device_int), int(bad.size), acc, vs, bad.tolist(), per_class)

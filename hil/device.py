@@ -1,14 +1,16 @@
-"""Host side of the wire protocol: one request, one response, by sequence number.
+"""Host side of the wire protocol: one request, one answer, by sequence number.
 
 `Device` turns protocol messages (docs/protocol.md) into calls: info(),
-load_input(), infer(), read_tensor(). Frames that are not the answer to the
-outstanding request (stale responses after a reconnect, undecodable chunks)
-are dropped and counted, never silently retried.
+load_input(), infer(), read_tensor(). A NAK, a damaged answer or a timeout
+makes it send the request again under a new seq (every request is
+idempotent), a bounded number of times; frames that answer no outstanding
+attempt are dropped. All of it is counted in `Device.stats`, never silent.
 """
 from __future__ import annotations
 
+import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -79,61 +81,200 @@ class InferResult:
     layer_tensors: list[np.ndarray] | None = None
 
 
-class Device:
-    """Talks to one device over a SerialLink."""
+@dataclass
+class LinkStats:
+    """What recovery cost on this link; every number is shown in results, never hidden."""
+    requests: int = 0          # logical requests (one answer each)
+    retries: int = 0           # extra frames sent for them (new seq each, docs/protocol.md)
+    naks: int = 0              # ERROR(SEQ_NONE): the device could not decode what it got
+    corrupt_frames: int = 0    # chunks from the device that failed the decode rules
+    stale_frames: int = 0      # valid frames answering no outstanding attempt (late answers)
+    timeouts: int = 0          # attempts with no answer in time
+    busy: int = 0              # ERROR(BUSY) answers, retried
 
-    def __init__(self, link: SerialLink, timeout: float = 10.0):
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def minus(self, before: "LinkStats") -> dict:
+        return {k: v - getattr(before, k) for k, v in self.__dict__.items()}
+
+    def copy(self) -> "LinkStats":
+        return LinkStats(**self.__dict__)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long one attempt may wait: base + wire time of its bytes + its work.
+
+    Generous against a loaded host (the QEMU twin moves about 0.1 ms per byte),
+    short enough that a lost frame costs well under a second, not 20 s.
+    """
+    base_s: float = 0.5
+    per_byte_s: float = 4e-4    # both directions; 115200 baud is 87 us per byte
+    per_mac_s: float = 1e-6     # 1 us per MAC: ~50x silicon, ~10x the QEMU twin and fpga-sim
+    attempts: int = 32          # frames per request before the link is declared dead
+    timeouts: int = 4           # of which timeouts (each doubles the wait)
+    quiet_s: float = 0.15       # silence after part of a frame: its delimiter was lost
+
+    def wait(self, wire_bytes: int, macs: int = 0) -> float:
+        return self.base_s + self.per_byte_s * wire_bytes + self.per_mac_s * macs
+
+
+class LinkRetriesExhausted(LinkTimeout):
+    """A request got no usable answer after its attempts: the link or device is dead."""
+
+
+class _TooNoisy(Exception):
+    """Internal: a request asked to give up early on a noisy link (load_input shrinks its chunk)."""
+
+
+ERROR_ID = codec.layout("ERROR").id
+# The fault handler's report (CPU registers), on devices built with the
+# device library's FAULT frame; any seq, sent unasked: the device has stopped.
+FAULT_ID = codec.LAYOUTS["FAULT"].id if "FAULT" in codec.LAYOUTS else None
+BUSY = codec.ERROR_CODES["BUSY"]
+# Largest repeat x MACs one TIMING request may ask for (about a second on
+# silicon, a minute or more on an emulator); more is refused before it is sent.
+MAX_TIMING_MACS = 200_000_000
+MIN_LOAD_CHUNK = 32
+
+
+class Device:
+    """Talks to one device over a SerialLink; retransmits on NAKs, corrupt answers and timeouts."""
+
+    def __init__(self, link: SerialLink, timeout: float | None = None, timing: Timing | None = None,
+                 rng: random.Random | None = None):
         self.link = link
-        self.timeout = timeout
-        self._seq = 0
+        self.timing = timing or Timing()
+        if timeout is not None:       # an explicit base wait (tests on slow links)
+            self.timing = replace(self.timing, base_s=timeout)
+        # A random first seq (docs/protocol.md): answers meant for an earlier
+        # host session on the same device are recognisably stale.
+        self._seq = (rng or random.SystemRandom()).randrange(spec.SEQ_NONE)
         self._decoder = codec.FrameDecoder()
-        self.dropped_frames = 0       # stale responses and undecodable chunks, reported in results
+        self.stats = LinkStats()
         self.payload_bytes = 0        # useful payload bytes moved, both directions
         self.max_payload = spec.MAX_PAYLOAD   # lowered to the device's own after sync()
+        self.load_chunk = self.max_payload - codec.layout("LOAD_INPUT").fixed_len
+        self.in_flight: str | None = None   # request being answered, for dead-device reports
+
+    @property
+    def dropped_frames(self) -> int:
+        """Frames not used as an answer: NAKs, corrupt chunks and stale answers."""
+        return self.stats.naks + self.stats.corrupt_frames + self.stats.stale_frames
 
     # ---- transport ---------------------------------------------------------
     def _next_seq(self) -> int:
         self._seq = (self._seq + 1) % spec.SEQ_NONE       # never SEQ_NONE
         return self._seq
 
-    def request(self, name: str, timeout: float | None = None, **fields) -> dict:
-        """Send request `name`, return its response fields; DeviceError on ERROR."""
-        seq = self._next_seq()
+    def request(self, name: str, timeout: float | None = None, macs: int = 0,
+                give_up_after_naks: int | None = None, **fields) -> dict:
+        """Send request `name`, return its response fields; DeviceError on an ERROR answer.
+
+        Every request is idempotent, so a NAK, a corrupt answer or a timeout
+        makes the host send it again under a new seq; an answer carrying the
+        seq of any attempt of this request is accepted (docs/protocol.md).
+        """
         payload = codec.pack_payload(name, fields)
-        # A leading delimiter ends any garbage or half frame already in the
-        # device's buffer, so this request is never glued to it (an empty
-        # chunk is ignored by the receiver).
-        self.link.write(bytes([spec.DELIMITER]) + codec.encode_frame(codec.layout(name).id, seq, payload))
-        self.payload_bytes += len(payload)
-        deadline = time.monotonic() + (timeout or self.timeout)
+        frame_type = codec.layout(name).id
+        rsp_max = spec.MAX_FRAME_WIRE if name in ("READ_TENSOR", "INFER") else 64
+        wait = timeout if timeout is not None else self.timing.wait(len(payload) + 16 + rsp_max, macs)
+        self.stats.requests += 1
+        self.in_flight = name
+        sent: set[int] = set()
+        timeouts = naks = 0
+        for attempt in range(self.timing.attempts):
+            if attempt:
+                self.stats.retries += 1
+            seq = self._next_seq()
+            sent.add(seq)
+            # A leading delimiter ends any garbage or half frame already in the
+            # device's buffer, so this request is never glued to it; a second
+            # trailing one ends the frame even if its own delimiter is damaged
+            # (empty chunks are ignored), so that costs a NAK, not a timeout.
+            # Not after INFER: a byte arriving while the model runs would add
+            # the RX interrupt's cycles to the counts.
+            self.link.write(bytes([spec.DELIMITER]) + codec.encode_frame(frame_type, seq, payload)
+                            + (b"" if name == "INFER" else bytes([spec.DELIMITER])))
+            self.payload_bytes += len(payload)
+            outcome = self._await(name, sent, wait)
+            if isinstance(outcome, dict):
+                self.in_flight = None
+                return outcome
+            if outcome == "timeout":
+                timeouts += 1
+                if timeouts >= self.timing.timeouts:
+                    break
+                wait *= 2
+            else:
+                naks += 1
+                if give_up_after_naks is not None and naks >= give_up_after_naks:
+                    raise _TooNoisy()
+                if outcome == "busy":
+                    time.sleep(min(wait, 0.05 * attempt))
+        raise LinkRetriesExhausted(
+            f"{self.link.board}: no valid answer to {name} on {self.link.url} after {len(sent)} attempts "
+            f"({timeouts} timeouts of up to {wait:.1f} s, {naks} NAKs/corrupt answers): is the firmware "
+            f"running and the baud rate {self.link.baudrate}?")
+
+    def _await(self, name: str, sent: set[int], wait: float) -> dict | str:
+        """The answer's fields, or why to retransmit: 'nak', 'corrupt', 'busy' or 'timeout'."""
+        deadline = time.monotonic() + wait
+        retry, last_byte = None, time.monotonic()
         while time.monotonic() < deadline:
-            for item in self._decoder.feed(self.link.read_some()):
-                if isinstance(item, codec.FrameFault) or item.seq != seq:
-                    self.dropped_frames += 1
+            data = self.link.read_some()
+            now = time.monotonic()
+            if data:
+                last_byte = now
+            elif self._decoder.pending and now - last_byte > self.timing.quiet_s:
+                # Part of an answer, then silence: its delimiter was lost. A
+                # device sends a frame in one go, so ask again now.
+                self.stats.corrupt_frames += 1
+                self._decoder.reset()
+                return "corrupt"
+            for item in self._decoder.feed(data):
+                if FAULT_ID is not None and isinstance(item, codec.Frame) and item.type == FAULT_ID:
+                    codec.raise_for_fault(item, self.link.board, name)   # DeviceFault: it stopped
+                if isinstance(item, codec.FrameFault):
+                    # Most likely our answer, damaged: ask again at once (idempotent).
+                    self.stats.corrupt_frames += 1
+                    retry = retry or "corrupt"
+                    continue
+                if item.type == ERROR_ID and item.seq == spec.SEQ_NONE:
+                    self.stats.naks += 1
+                    retry = retry or "nak"
+                    continue
+                if item.seq not in sent:
+                    self.stats.stale_frames += 1
                     continue
                 self.payload_bytes += len(item.payload)
+                if item.type == ERROR_ID and codec.unpack_payload("ERROR", item.payload)["code"] == BUSY:
+                    self.stats.busy += 1
+                    retry = retry or "busy"
+                    continue
                 codec.raise_for_error(item)
                 rname, rfields = codec.decode_message(item)
                 if rname != name + "_RSP":
                     raise FrameError(f"{self.link.board}: {name} answered with {rname}")
                 return rfields
-        raise LinkTimeout(f"{self.link.board}: no answer to {name} (seq {seq}) on {self.link.url} "
-                          f"within {timeout or self.timeout:.1f} s: is the firmware running and the "
-                          f"baud rate {self.link.baudrate}?")
+            if retry:
+                return retry
+        if self._decoder.pending:
+            # Half an answer whose delimiter was lost: drop it now, or the
+            # next answer would be glued to it and lost as well.
+            self.stats.corrupt_frames += 1
+            self._decoder.reset()
+        self.stats.timeouts += 1
+        return "timeout"
 
-    def sync(self, attempts: int = 3) -> dict:
+    def sync(self) -> dict:
         """Resynchronise after connect: a delimiter flushes any half frame, then PING."""
         self.link.write(bytes([spec.DELIMITER]))
-        last = None
-        for _ in range(attempts):
-            try:
-                r = self.request("PING", timeout=2.0)
-                self.max_payload = min(spec.MAX_PAYLOAD, r["max_payload"])   # an older, smaller device
-                return r
-            except LinkTimeout as exc:
-                last = exc
-                self.dropped_frames += 1
-        raise last
+        r = self.request("PING", timeout=1.0)
+        self.max_payload = min(spec.MAX_PAYLOAD, r["max_payload"])   # an older, smaller device
+        self.load_chunk = min(self.load_chunk, self.max_payload - codec.layout("LOAD_INPUT").fixed_len)
+        return r
 
     # ---- messages ----------------------------------------------------------
     def info(self) -> DeviceInfo:
@@ -156,13 +297,32 @@ class Device:
         return m
 
     def load_input(self, model_id: int, data: bytes) -> None:
+        """Send the input in chunks. The chunk size adapts to the link: halved
+        when a chunk is NAKed twice (a long frame rarely survives a noisy
+        link), grown again after clean answers. The device's `filled` says
+        where the next chunk starts, so a changed size never leaves a gap."""
         data = bytes(data)
-        chunk = self.max_payload - codec.layout("LOAD_INPUT").fixed_len
-        for off in range(0, max(1, len(data)), chunk):
-            r = self.request("LOAD_INPUT", model_id=model_id, total=len(data), offset=off,
-                             data=data[off:off + chunk])
-        if r["filled"] != len(data):
-            raise FrameError(f"{self.link.board}: input incomplete after load ({r['filled']}/{len(data)})")
+        biggest = self.max_payload - codec.layout("LOAD_INPUT").fixed_len
+        off, clean = 0, 0
+        while True:
+            n = self.load_chunk
+            retries0 = self.stats.retries
+            try:
+                r = self.request("LOAD_INPUT", model_id=model_id, total=len(data), offset=off,
+                                 data=data[off:off + n],
+                                 give_up_after_naks=2 if n > MIN_LOAD_CHUNK else None)
+            except _TooNoisy:
+                self.load_chunk, clean = max(MIN_LOAD_CHUNK, n // 2), 0
+                continue
+            clean = clean + 1 if self.stats.retries == retries0 else 0
+            if clean >= 4 and n < biggest:
+                self.load_chunk, clean = min(biggest, n * 2), 0
+            if r["filled"] < off or r["filled"] > len(data) or r["total"] != len(data):
+                raise FrameError(f"{self.link.board}: LOAD_INPUT answered filled {r['filled']} of "
+                                 f"{r['total']} after offset {off} of {len(data)}")
+            off = r["filled"]
+            if off >= len(data):
+                return
 
     def read_tensor(self, tensor: int) -> tuple[bytes, str]:
         out, off, total, dtype = b"", 0, None, "none"
@@ -176,8 +336,14 @@ class Device:
         return out, dtype
 
     def infer(self, model: ModelInfo, mode: str = "OUTPUTS", repeat: int = 1) -> InferResult:
-        r = self.request("INFER", model_id=model.id, mode=MODES[mode], repeat=repeat,
-                         timeout=self.timeout + 0.5 * repeat)
+        if not 1 <= repeat <= 0xFFFF or (mode != "TIMING" and repeat != 1):
+            raise InputError(f"repeat {repeat}: use 1 for mode {mode}, 1..65535 for TIMING")
+        if model.macs * repeat > MAX_TIMING_MACS:
+            raise InputError(f"INFER of '{model.name}' x{repeat} is {model.macs * repeat:,} MACs, more than "
+                             f"the {MAX_TIMING_MACS:,} one request may take: use repeat <= "
+                             f"{max(1, MAX_TIMING_MACS // max(1, model.macs))} and several requests")
+        work = model.macs * repeat * (2 if mode == "LAYER_TENSORS" else 1)
+        r = self.request("INFER", model_id=model.id, mode=MODES[mode], repeat=repeat, macs=work)
         out = bytes(r["output"])
         if len(out) < r["out_bytes"] and mode != "TIMING":
             out = self.read_tensor(SPECIAL["OUTPUT"])[0]

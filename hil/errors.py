@@ -29,6 +29,19 @@ class DeviceError(ProtocolError):
         self.code, self.name, self.detail, self.request = code, name, detail, request
 
 
+class DeviceFault(ProtocolError):
+    """The device's fault handler reported a CPU fault (a FAULT frame) and stopped.
+
+    `registers` holds the FAULT fields (exception, cfsr, hfsr, mmfar, bfar, pc, lr)."""
+
+    def __init__(self, board: str, request: str, registers: dict):
+        regs = " ".join(f"{k.upper()}=0x{v:08X}" for k, v in registers.items() if k != "exception")
+        super().__init__(f"{board}: the device faulted (exception {registers.get('exception', '?')}) while "
+                         f"handling {request}: {regs}; look the PC up in the firmware's .map/ELF "
+                         f"(arm-none-eabi-addr2line -e hil_fw.elf PC) and restart the board")
+        self.board, self.request, self.registers = board, request, dict(registers)
+
+
 class LinkTimeout(HilError):
     """No response arrived in time: check the port, baud rate and that the firmware runs."""
 

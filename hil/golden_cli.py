@@ -9,21 +9,47 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from golden import artifact, bundle
-from golden.paths import artifact_dir, qmodel_path
+from golden import artifact, bundle, paths
 from golden.data.names import dataset_name, dataset_short
-from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS
+from golden.paths import artifact_dir, qmodel_path
+from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
 from hil.errors import UsageError
+from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
 
 
 def _names(model: str) -> list[str]:
-    if model == "all":
-        return list(BUILTIN_MODELS)
+    """Models to show: built-in ones and every model built under the artifacts root."""
+    if model == "all":   # a half-built folder (no bundle yet) is not listed
+        return [m for m in known_models() if (artifact_dir(m) / "bundle.json").exists()]
     if model not in BUILTIN_MODELS:
-        from golden import models        # torch: only when a name is not a built-in one
-        models.get(model)   # raises UnknownModel with the list of known models
+        check_built(model)   # names the roots searched and what is built there
     return [model]
+
+
+def _build_names(model: str) -> list[str]:
+    """Models to build: 'all' is the built-in set in the built-in root, else what the root holds."""
+    root = paths.root()
+    if model == "all":
+        return list(BUILTIN_MODELS) if root == paths.BUILTIN else built_models(root)
+    if model not in BUILTIN_MODELS:
+        _register_recorded(model)
+    return [model]
+
+
+def _register_recorded(name: str) -> None:
+    """A user model rebuilt by name, from the source its artifact folder recorded."""
+    from golden import models
+    from golden.errors import UnknownModel
+    from golden.user_models import SOURCE_FILE, register_from_source
+    if name in models.REGISTRY:
+        return
+    out = artifact_dir(name, paths.root())
+    if register_from_source(name, out) is None:
+        raise UnknownModel(
+            f"model '{name}' is not built in and {out / SOURCE_FILE} does not exist (artifacts root "
+            f"{paths.root()}); add it with `hil golden build --onnx F.onnx --name {name} --dataset D` "
+            f"or `--torch F.py:Class --weights W.pt --name {name} --dataset D`")
 
 
 def summary(name: str) -> dict:
@@ -62,15 +88,34 @@ def arena_summary(name: str) -> dict:
     return dict(arena_planned_bytes=p.peak, arena_naive_bytes=p.naive)
 
 
+def _register_new(args) -> None:
+    """--onnx / --torch: register the user's model and record its source in its artifact folder."""
+    from golden.user_models import register_onnx, register_torch, write_source
+    what = "--onnx" if args.onnx else "--torch"
+    if args.onnx and args.torch:
+        raise UsageError("give --onnx or --torch, not both")
+    if not args.name or not args.dataset:
+        raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist)")
+    if args.name in BUILTIN_MODELS:
+        raise UsageError(f"--name {args.name} is a built-in model; pick another name")
+    out = artifact_dir(args.name, paths.root())
+    if args.onnx:
+        register_onnx(args.name, args.onnx, args.dataset)
+        write_source(out, dataset=args.dataset, onnx=args.onnx)
+    else:
+        if not args.weights:
+            raise UsageError("--torch needs --weights (a state_dict saved with torch.save)")
+        register_torch(args.name, args.torch, args.weights, args.dataset)
+        write_source(out, dataset=args.dataset, torch_spec=args.torch, weights=args.weights)
+    args.model = args.name
+
+
 def cmd_build(args, console: Console) -> int:
     from golden.build import build_model    # torch: only the build command needs it
-    if args.onnx:
-        from golden.user_models import register_onnx
-        if not args.name or not args.dataset:
-            raise UsageError("--onnx needs --name and --dataset (mnist, kws, sine or colour_mnist)")
-        register_onnx(args.name, args.onnx, args.dataset)
-        args.model = args.name
-    names = _names(args.model)
+    apply_artifacts_root(args.artifacts)
+    if args.onnx or args.torch:
+        _register_new(args)
+    names = _build_names(args.model)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} models"), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
@@ -80,7 +125,7 @@ def cmd_build(args, console: Console) -> int:
                 progress.update(task, description=msg)
                 if args.verbose:
                     progress.console.log(msg)
-            manifest = build_model(name, retrain=args.retrain, say=say, root=args.out)
+            manifest = build_model(name, retrain=args.retrain, say=say, root=paths.root())
             progress.console.log(f"[green]{name}[/]: {_metrics_text(manifest['metrics'])}, "
                                  f"{manifest['test_vectors']} vectors, bundle {manifest['hash'][:19]}")
             progress.advance(task)
@@ -95,6 +140,7 @@ def _metrics_text(m: dict) -> str:
 
 
 def cmd_show(args, console: Console) -> int:
+    apply_artifacts_root(args.artifacts)
     recs = [summary(n) for n in _names(args.model)]
     if args.json:
         sys.stdout.write(json.dumps(recs, indent=2) + "\n")
@@ -134,12 +180,23 @@ def add_parser(sub) -> None:
     b.add_argument("--model", default="all", help="model name or 'all'")
     b.add_argument("--retrain", action="store_true", help="train even if weights are committed")
     b.add_argument("--onnx", type=Path, help="a user's ONNX model to put through the pipeline")
-    b.add_argument("--name", help="registry name for --onnx")
-    b.add_argument("--dataset", choices=["mnist", "kws", "sine", "colour_mnist"], help="data set for --onnx")
-    b.add_argument("--out", type=Path, default=None, help="artifact root (default: golden/artifacts)")
+    b.add_argument("--torch", metavar="FILE.py:CLASS",
+                   help="a user's PyTorch module (built with no arguments) to put through the pipeline")
+    b.add_argument("--weights", type=Path, help="state_dict for --torch (torch.save(model.state_dict(), F))")
+    b.add_argument("--name", help="model name for --onnx/--torch (later: --model NAME rebuilds it)")
+    b.add_argument("--dataset", choices=["mnist", "kws", "sine", "colour_mnist"],
+                   help="data set for --onnx/--torch")
+    add_artifacts_option(b, "--out")
     b.add_argument("-v", "--verbose", action="store_true")
     b.set_defaults(func=cmd_build)
     s = gs.add_parser("show", help="summarise the committed golden bundles")
     s.add_argument("--model", default="all")
     s.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    add_artifacts_option(s)
     s.set_defaults(func=cmd_show)
+
+
+def add_artifacts_option(p, *aliases: str) -> None:
+    p.add_argument("--artifacts", *aliases, dest="artifacts", type=Path, default=None,
+                   help=f"artifacts root (default: ${paths.ENV}, the lab config's `artifacts`, "
+                        f"else the built-in golden/artifacts)")

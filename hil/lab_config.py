@@ -7,12 +7,40 @@ TOML, one table per board name, e.g.
     port = "/dev/ttyACM0"                     # optional: found from the probe's USB serial if omitted
     baud = 115200
 
+An optional top-level key names the artifacts root of the lab's models
+(golden.paths; relative to the config file):
+
+    artifacts = "models"
+
 Boards are bound by probe unique ID, not by port name, because identical
 boards swap /dev/ttyACM* names between boots. Looked up from --hil-config,
 else $HIL_CONFIG, else ./hil-lab.toml; no file means defaults.
 
-Every key is declared once in BoardConfig: an unknown key (a typo) or a value
-of the wrong type is a ConfigError that names the file, the table and the key.
+Several boards of one kind on this host (`pytest -n N`: worker k takes unit k):
+
+    [[boards.stm32f4.units]]
+    probe_uid = "066DFF485550755187121723"
+    [[boards.stm32f4.units]]
+    probe_uid = "0670FF495051717867221842"
+    clock_hz = 180000000
+
+Boards on labgrid places, anywhere in the lab (hil/boards/labgrid_place.py):
+
+    [boards.labgrid]
+    coordinator = "labhost:20408"
+    tags = { board = "stm32f4" }         # or: place = "bench-3"
+    [boards.labgrid.places.bench-3]
+    probe_uid = "066DFF485550755187121723"
+    clock_hz = 180000000
+
+What the nightly run tests (the schema of `hil nightly`, issue 9):
+
+    [nightly]
+    vectors = 200                          # per model; omit for all
+    report = "nightly-report.html"
+    [[nightly.run]]
+    board = "labgrid"
+    models = ["mnist_lenet", "kws_dscnn"]  # omit for the board's default models
 """
 from __future__ import annotations
 
@@ -38,20 +66,66 @@ class BoardConfig:
     boot_delay: float = 0.5           # seconds after loading a bitstream
     calibration: tuple[str, ...] = () # csynth calibration JSON files (fpga-sim)
     kernels: str = "opt"              # STM32 firmware: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C)
+    coordinator: str | None = None    # labgrid coordinator HOST:PORT (labgrid board)
+    place: str | None = None          # labgrid place name (labgrid board) ...
+    tags: dict[str, str] = field(default_factory=dict)    # ... or the tags of a place to reserve
+    wait: float = 300.0               # seconds to wait for a reserved place
+    places: dict[str, "PlaceConfig"] = field(default_factory=dict)   # [boards.labgrid.places.<name>]
+    units: tuple[dict, ...] = ()      # [[boards.<name>.units]]: one board each, keys as above
+
+    def for_worker(self, index: int, count: int, name: str = "?") -> "BoardConfig":
+        """Unit `index` of `count` parallel workers (its keys over the table's); no units: self."""
+        if not self.units:
+            return self
+        if count > len(self.units):
+            raise ConfigError(f"lab config: {count} parallel workers need {count} units of board '{name}' "
+                              f"([[boards.{name}.units]]), the lab config has {len(self.units)}")
+        return dataclasses.replace(self, units=(), **self.units[index])
+
+    def place_config(self, place: str) -> "PlaceConfig":
+        return self.places.get(place, PlaceConfig())
+
+
+@dataclass(frozen=True)
+class PlaceConfig:
+    """One `[boards.labgrid.places.<name>]` table: what hil knows of a labgrid place."""
+    board: str | None = None          # the hil board kind on it (checked against the place's board tag)
+    probe_uid: str | None = None      # its debug probe (the exporter's USBDebugger matches the same ID)
+    clock_hz: int | None = None
+
+
+@dataclass(frozen=True)
+class NightlyRun:
+    """One `[[nightly.run]]` table: a board and the models the nightly job runs on it."""
+    board: str = ""
+    models: tuple[str, ...] | None = None    # None: the board's default models
+
+
+@dataclass(frozen=True)
+class NightlyConfig:
+    """The `[nightly]` table: what the nightly regression run tests."""
+    vectors: int | None = None        # per model; None: all
+    report: str | None = None         # HTML report path
+    run: tuple[NightlyRun, ...] = ()
 
 
 @dataclass(frozen=True)
 class LabConfig:
     path: Path | None = None
     boards: dict[str, BoardConfig] = field(default_factory=dict)
+    nightly: NightlyConfig = field(default_factory=NightlyConfig)
+    artifacts: Path | None = None     # artifacts root (golden.paths), resolved against the file's folder
 
     def board(self, name: str) -> BoardConfig:
         return self.boards.get(name, BoardConfig())
 
 
-# db, nightly and thresholds belong to the results store and are checked there
-# (hil/results: default_path, nightly.plan, Thresholds.from_config).
-_TOP_KEYS = {"boards", "db", "nightly", "thresholds"}
+# db and thresholds belong to the results store and are checked there (hil/results:
+# default_path, Thresholds.from_config); [nightly] is typed here (NightlyConfig) and
+# run by hil/results/nightly.py; artifacts is the artifacts root (golden.paths), read
+# by apply_artifacts_root().
+_TOP_KEYS = {"boards", "artifacts", "db", "nightly", "thresholds"}
+_NESTED = {"places", "units", "tags"}       # BoardConfig fields checked by _nested()
 
 
 def _typed(value, ftype: str, where: str):
@@ -73,14 +147,60 @@ def _typed(value, ftype: str, where: str):
     return float(value) if base == "float" else value
 
 
-def board_config(table: dict, where: str) -> BoardConfig:
+def _record(cls, table, where: str, skip: set = frozenset()) -> dict:
+    """Validated keyword arguments for dataclass `cls` from a TOML table."""
     if not isinstance(table, dict):
-        raise ConfigError(f"{where}: expected a table ([{where.split(' ')[-1]}]), got {type(table).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(BoardConfig)}
+        raise ConfigError(f"{where}: expected a table, got {type(table).__name__} {table!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
     unknown = sorted(set(table) - set(fields))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(fields)}")
-    return BoardConfig(**{k: _typed(v, fields[k].type, f"{where}.{k}") for k, v in table.items()})
+    return {k: _typed(v, fields[k].type, f"{where}.{k}") for k, v in table.items()}
+
+
+def _nested(key: str, value, where: str):
+    if key == "tags":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{where}: expected a table of strings, e.g. {{ board = \"stm32f4\" }}, got {value!r}")
+        return dict(value)
+    if key == "places":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected [boards.<name>.places.<place>] tables, got {value!r}")
+        return {p: PlaceConfig(**_record(PlaceConfig, t, f"{where}.{p}")) for p, t in value.items()}
+    if not isinstance(value, list):        # units
+        raise ConfigError(f"{where}: expected [[boards.<name>.units]] tables, got {value!r}")
+    return tuple(_record(BoardConfig, t, f"{where}[{i}]", skip=_NESTED) for i, t in enumerate(value))
+
+
+def board_config(table: dict, where: str) -> BoardConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table ([{where.split(' ')[-1]}]), got {type(table).__name__}")
+    plain = _record(BoardConfig, {k: v for k, v in table.items() if k not in _NESTED}, where, skip=_NESTED)
+    nested = {k: _nested(k, v, f"{where}.{k}") for k, v in table.items() if k in _NESTED}
+    return BoardConfig(**plain, **nested)
+
+
+def nightly_config(table, where: str) -> NightlyConfig:
+    from golden.registry import built_models
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a [nightly] table, got {table!r}")
+    runs = table.get("run", [])
+    rec = _record(NightlyConfig, {k: v for k, v in table.items() if k != "run"}, where, skip={"run"})
+    if not isinstance(runs, list):
+        raise ConfigError(f"{where}.run: expected [[nightly.run]] tables, got {runs!r}")
+    known, out = built_models(), []
+    for i, t in enumerate(runs):
+        if isinstance(t, dict) and not t.get("board"):
+            odd = sorted(set(t) - {"board", "models"})
+            raise ConfigError(f"{where}.run[{i}]: needs board = \"<name>\" (`hil boards` lists them)"
+                              + (f"; unknown key(s) {', '.join(odd)}" if odd else ""))
+        r = _record(NightlyRun, t, f"{where}.run[{i}]")
+        bad = [m for m in r.get("models") or () if m not in known]
+        if bad:
+            raise ConfigError(f"{where}.run[{i}].models: no quantized artifact for {', '.join(bad)}; built: "
+                              f"{', '.join(known) or 'none'} (`hil golden build`)")
+        out.append(NightlyRun(**r))
+    return NightlyConfig(**rec, run=tuple(out))
 
 
 def parse(text: str, path: Path | None = None) -> LabConfig:
@@ -96,7 +216,13 @@ def parse(text: str, path: Path | None = None) -> LabConfig:
     boards = data.get("boards", {})
     if not isinstance(boards, dict):
         raise ConfigError(f"lab config {name}: 'boards' must be a table of [boards.<name>] tables")
-    return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()})
+    artifacts = data.get("artifacts")
+    if artifacts is not None:
+        if not isinstance(artifacts, str):
+            raise ConfigError(f"lab config {name}: 'artifacts' must be a folder path (a string)")
+        artifacts = (Path(path).parent if path else Path.cwd()) / artifacts
+    return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
+                     nightly_config(data.get("nightly", {}), f"lab config {name}: nightly"), artifacts)
 
 
 def config_path(explicit: str | None) -> Path | None:
@@ -126,3 +252,16 @@ def load(explicit: str | None = None) -> LabConfig:
 
 def board_section(explicit: str | None, board: str) -> BoardConfig:
     return load(explicit).board(board)
+
+
+def apply_artifacts_root(option: str | Path | None, config: str | None = None) -> Path:
+    """Settle the artifacts root: the option, else $HIL_ARTIFACTS, else the lab config's
+    `artifacts`, else the built-in folder; returns it (golden.paths.root())."""
+    from golden import paths
+    if option:
+        paths.set_root(option)
+    elif not os.environ.get(paths.ENV):
+        lab = load(config)
+        if lab.artifacts is not None:
+            paths.set_root(lab.artifacts)
+    return paths.root()

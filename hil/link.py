@@ -1,7 +1,9 @@
 """The byte link to a device: pyserial, for real ports and emulators alike.
 
 `socket://127.0.0.1:PORT` reaches QEMU's or the FPGA twin's TCP serial port,
-`/dev/ttyACM0` a board's USB-UART; the code above this never knows which.
+`/dev/ttyACM0` a board's USB-UART, `rfc2217://host:port` a port exported by
+ser2net (a labgrid exporter); the code above this never knows which. Works
+with pyserial and with labgrid's fork pyserial-labgrid (same `serial` module).
 """
 from __future__ import annotations
 
@@ -30,10 +32,11 @@ class SerialLink:
         self.url, self.board, self.baudrate = url, board, baudrate
         self.bytes_out = self.bytes_in = 0
         deadline = time.monotonic() + open_timeout
+        # pyserial's RFC 2217 client refuses a write timeout (NotImplementedError)
+        extra = {} if url.startswith("rfc2217://") else {"write_timeout": 10}
         while True:   # an emulator's listening socket may take a moment to appear
             try:
-                self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02,
-                                                   write_timeout=10)
+                self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02, **extra)
                 _no_delay(self._port)
                 break
             except (serial.SerialException, OSError) as exc:

@@ -29,8 +29,8 @@ def run_table(docs: list[dict]) -> Table:
     for d in docs:
         acc, tc = d["accuracy"], d["total"]
         if acc.get("metric") == "mae":
-            dev, fl, it, agree = (f"MAE {acc['device']:.4f}", f"MAE {acc['float']:.4f}",
-                                  f"MAE {acc['int']:.4f}", "-")
+            dev, fl, it = ("-" if acc[k] is None else f"MAE {acc[k]:.4f}" for k in ("device", "float", "int"))
+            agree = "-"
         else:
             dev, fl, it, agree = _pct(acc["device"]), _pct(acc["float"]), _pct(acc["int"]), _pct(d["vs_float"].get("agreement"))
         lat = d["latency_ms"]
@@ -39,6 +39,30 @@ def run_table(docs: list[dict]) -> Table:
                   dev, fl, it, agree, f"{_num(tc['median'])} {_unit_label(d)}" if tc else "-",
                   "-" if lat["device"] is None else f"{lat['device']:.3f}",
                   "-" if lat["round_trip"] is None else f"{lat['round_trip']:.1f}")
+    return t
+
+
+def link_line(doc: dict) -> str:
+    """One line on what the link needed: retries, NAKs, stale frames, restarts."""
+    link = doc.get("link", {})
+    if "retries" not in link:
+        return ""
+    text = (f"{doc['model']}: {link['requests']:,} requests, {link['retries']:,} retries, {link['naks']:,} NAKs, "
+            f"{link['corrupt_frames']:,} corrupt answers, {link['timeouts']:,} timeouts, "
+            f"{link['stale_frames']:,} stale frames, {len(doc.get('restarts', []))} restarts")
+    if "injected" in link:
+        text += (f"; injected ({link['inject_spec']}): "
+                 + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in link["injected"].items()))
+    return text
+
+
+def per_class_table(doc: dict) -> Table:
+    """Accuracy per class of one classification run (device, float model, integer model)."""
+    t = Table(title=f"{doc['model']} on {doc['board']}: accuracy per class")
+    for col in ("class", "vectors", "device", "float", "int"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for row in doc.get("per_class") or []:
+        t.add_row(row["cls"], str(row["vectors"]), _pct(row["device"]), _pct(row["float"]), _pct(row["int"]))
     return t
 
 
@@ -90,8 +114,17 @@ def memory_line(mem: dict) -> str:
 def results_table(docs: list[dict], tw) -> None:
     """Print the run table through pytest's terminal writer."""
     buf = io.StringIO()
-    Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth)).print(run_table(docs))
+    console = Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth))
+    console.print(run_table(docs))
+    for d in docs:
+        if d.get("per_class"):
+            console.print(per_class_table(d))
     for d in docs:
         for line in d["mismatch_details"][:5]:
             buf.write(f"  {line}\n")
+        for f in d.get("failed_vectors", [])[:5]:
+            buf.write(f"  failed: {d['model']} vector {f['index']}: {f['error']}\n")
+        buf.write(f"  link: {link_line(d)}\n")
+        for r in d.get("restarts", []):
+            buf.write(f"  restart: {d['model']} vector {r['vector']} during {r['request']}: {r['message']}\n")
     tw.write(buf.getvalue())

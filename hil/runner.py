@@ -17,13 +17,15 @@ from typing import Callable
 
 import numpy as np
 
-from golden import artifact, bundle
+from golden import artifact, bundle, subset
 from golden.intsim.run import IntegerSimulator, dequantize
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import DEFAULT_MODELS, check_built
 from hil.boards.base import Board, BoardError, Capability
+from hil import recovery
 from hil.compare import VectorVerdict, first_differing_layer, summarize
 from hil.errors import ModelNotOnDevice
+from hil.inject import injected
 
 RESULTS_FORMAT, RESULTS_VERSION = "hil-run", 2
 # counter kind -> (unit key, singular for "MACs per ..."); kinds not listed measure nothing
@@ -92,6 +94,11 @@ def _layer_mode(board: Board, i: int) -> str:
 
 
 def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
+    """Run vector i, restarting a dead or hung device (hil/recovery.py)."""
+    return recovery.with_restarts(board, mr.name, i, lambda: run_vector_once(board, mr, i))
+
+
+def run_vector_once(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
     """Run vector i; on an integer mismatch, localise the first differing layer."""
     t0 = time.perf_counter()
     res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board, i))
@@ -118,24 +125,38 @@ def run_model(board: Board, name: str, vectors: int | None = None,
               progress: Callable[[int, int], None] | None = None,
               sink: Callable[[ModelRun, VectorVerdict], None] | None = None,
               done: list[VectorVerdict] | None = None) -> dict:
-    """Run the first `vectors` vectors. `sink` sees each verdict as it finishes (the results store
-    commits it); `done` holds verdicts of an interrupted run, which are not run again (resume)."""
+    """Run all vectors, or a seeded class-stratified subset of `vectors` (golden.subset). `sink`
+    sees each verdict as it finishes (the results store commits it); `done` holds verdicts of an
+    interrupted run, which are not run again (resume). A dead device is restarted (hil/recovery.py);
+    a vector that kills it twice is listed as failed; a device dead after its restarts ends the
+    run with what is done (`aborted`)."""
     mr = prepare(board, name)
-    n = len(mr.bundle) if vectors is None else min(vectors, len(mr.bundle))
-    link0 = (board.link.bytes_in + board.link.bytes_out, board.device.payload_bytes, time.perf_counter())
-    per_vector = [v for v in (done or []) if v.index < n]
+    chosen = subset.select(mr.bundle.labels, vectors).tolist()
+    link0 = link_mark(board)
+    wanted = set(chosen)
+    per_vector, failed, aborted = [v for v in (done or []) if v.index in wanted], [], None
     have = {v.index for v in per_vector}
-    for i in range(n):
+    for k, i in enumerate(chosen, start=1):
         if i not in have:
-            per_vector.append(run_vector(board, mr, i))
-            if sink:
-                sink(mr, per_vector[-1])
+            try:
+                per_vector.append(run_vector(board, mr, i))
+            except recovery.VectorFailed as exc:      # killed the device twice: judged as failed, run goes on
+                failed.append(dict(index=i, error=str(exc)))
+            except BoardError as exc:                 # dead after its restarts: keep what is done
+                aborted = str(exc)
+                break
+            else:
+                if sink:
+                    sink(mr, per_vector[-1])
         if progress:
-            progress(i + 1, n)
-    return assemble(board, mr, per_vector, link0)
+            progress(k, len(chosen))
+    doc = assemble(board, mr, per_vector, link0, failed)
+    doc["aborted"] = aborted
+    return doc
 
 
-def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0: tuple) -> dict:
+def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0: tuple,
+             failed: list[dict] = ()) -> dict:
     """The results document of one model from its verdicts.
 
     Every figure is computed from the recorded vectors and the golden rows of
@@ -146,7 +167,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     idx = np.array([v.index for v in per_vector], dtype=np.int64)
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task)
+                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
     # Whole-inference figures from the vectors that did not read per-layer
     # figures when there are any: the per-layer hook adds its own instructions.
     plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
@@ -165,17 +186,37 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
         vectors=n, int_mismatches=rep.int_mismatches,
         mismatched_vectors=[int(idx[k]) for k in rep.mismatched_vectors],
         mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v.int_match][:20],
-        accuracy=rep.accuracy, vs_float=rep.vs_float,
+        accuracy=rep.accuracy, per_class=rep.per_class, vs_float=rep.vs_float,
         counter=counter, counter_note=counter_note(counter), unit=unit[0] if unit else None,
         total=total, **_figures(counter, total["median"] if total else None, mr.doc["macs"]),
         layers=layers,
         latency_ms=dict(device=(total["median"] / clock * 1e3) if total and clock else None,
                         round_trip=statistics.median(rtts) * 1e3 if rtts else None),
-        link=dict(payload_bytes=board.device.payload_bytes - link0[1],
-                  wire_bytes=board.link.bytes_in + board.link.bytes_out - link0[0],
-                  seconds=time.perf_counter() - link0[2], dropped_frames=board.device.dropped_frames),
+        link=link0 if isinstance(link0, dict) else link_report(board, link0),   # a dict: merged by hil/xdist.py
+        restarts=[r for r in getattr(board, "restart_log", []) if r["model"] == mr.name],
+        failed_vectors=sorted(failed, key=lambda f: f["index"]),
         per_vector=[_vector_record(v.to_json(), unit) for v in per_vector],
     )
+
+
+def link_mark(board: Board) -> tuple:
+    """Where the link counters stand now; link_report() gives what happened since."""
+    return (board.wire_bytes(), board.device.payload_bytes, time.perf_counter(), board.device.stats.copy(),
+            injected(board.link))
+
+
+def link_report(board: Board, mark: tuple) -> dict:
+    """Bytes, time and every recovery the link needed since `mark` (docs/results-json.md)."""
+    wire0, payload0, t0, stats0, inj0 = mark
+    out = dict(payload_bytes=board.device.payload_bytes - payload0, wire_bytes=board.wire_bytes() - wire0,
+               seconds=time.perf_counter() - t0, **board.device.stats.minus(stats0))
+    out["dropped_frames"] = out["naks"] + out["corrupt_frames"] + out["stale_frames"]
+    inj = injected(board.link)
+    if inj is not None:
+        before = (inj0 or {}).get("total", {})
+        out["injected"] = {k: v - before.get(k, 0) for k, v in inj["total"].items()}
+        out["inject_spec"] = str(board.link.spec)
+    return out
 
 
 def _vector_record(rec: dict, unit) -> dict:
@@ -213,13 +254,13 @@ def layer_table(doc: dict, layer_counts: list[list[int]], counter: str) -> list[
 
 
 def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
-    """Per-layer counts on the first `repeats` vectors (median), as in run_model."""
+    """Per-layer counts (median) over `repeats` vectors chosen as `run_model` chooses them."""
     mr = prepare(board, name)
     if board.info.counter not in MEASURED:
         raise BoardError(f"{board.name}: no cycle counter (counter kind '{board.info.counter}'), "
                          f"nothing to profile")
     counts, totals = [], []
-    for i in range(min(repeats, len(mr.bundle))):
+    for i in subset.select(mr.bundle.labels, repeats).tolist():
         r = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_COUNTS")
         counts.append(r.layer_counts)
         # the total again without the per-layer hook (the input stays loaded)

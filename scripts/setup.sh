@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium: the tests open the HTML report (hil report) headless
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make chromium)
+# chromium: the tests open the HTML report (hil report) headless; clang: libFuzzer + ASan/UBSan (make fuzz)
+# ser2net: labgrid exporters serve serial ports through it (tests/test_labgrid_place.py)
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm espeak-ng sox g++ make chromium
+              clang libfuzzer-14-dev libclang-rt-14-dev ser2net)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
 missing=()
@@ -27,7 +29,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     # torch pinned: 2.13.0 is the CPU build; an open range pulls a multi-GB CUDA build
     .venv/bin/python -m pip install -q "torch==2.13.0"
-    .venv/bin/python -m pip install -q -e ".[dev]"
+    # [lab]: labgrid, whose pyserial-labgrid replaces pyserial's `serial` files (docs/lab-farm.md)
+    .venv/bin/python -m pip install -q -e ".[dev,lab]"
     touch "$stamp"
 fi
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from golden import artifact
+from hil import device_lib
 from golden.intsim.run import IntegerSimulator
 from hil.targets.stm32 import codegen as codegen_c
 from hil.targets.stm32 import memory_plan
@@ -58,8 +59,8 @@ def graphs(tmp_path_factory):
         exe = work / f"runner_{variant}"
         if not exe.exists():
             cmd = ["gcc", *FLAGS[variant], "-Wall", "-Wextra", "-Werror", "-std=c99", f"-I{FW / 'include'}",
-                   f"-I{FW / 'src' / 'nn'}", f"-I{work / 'gen'}", *map(str, NN_SRCS), str(work / "gen" / "hil_models.c"), str(RUNNER),
-                   "-o", str(exe)]
+                   f"-I{FW / 'src' / 'nn'}", f"-I{device_lib.INCLUDE_DIR}", f"-I{work / 'gen'}", *map(str, NN_SRCS),
+                   str(work / "gen" / "hil_models.c"), str(RUNNER), "-o", str(exe)]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0 and variant == "asan" and "sanitize" in r.stderr:
                 pytest.skip("host gcc lacks sanitizers")

@@ -26,6 +26,7 @@ import pytest
 from golden import artifact, bundle
 from golden.intsim import arith, kernels
 from golden.intsim.run import IntegerSimulator
+from hil import device_lib
 from hil.targets.stm32 import codegen as codegen_c
 from hil.protocol import spec
 
@@ -61,7 +62,7 @@ def build(tmp_path_factory):
     @lru_cache(maxsize=None)
     def _build(variant: str) -> Path:
         exe = work / f"nn_runner_{variant}"
-        cmd = ["gcc", *VARIANTS[variant], *WARN, f"-I{FW / 'include'}", f"-I{FW / 'src' / 'nn'}", f"-I{gen}",
+        cmd = ["gcc", *VARIANTS[variant], *WARN, f"-I{FW / 'include'}", f"-I{FW / 'src' / 'nn'}", f"-I{device_lib.INCLUDE_DIR}", f"-I{gen}",
                *map(str, NN_SRCS), str(gen / "hil_models.c"), str(RUNNER_SRC), "-o", str(exe)]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0 and variant.startswith("asan") and "sanitize" in r.stderr:
@@ -182,7 +183,7 @@ def test_op_ids_come_from_the_protocol_header():
     text = (FW / "include" / "nn" / "hil_model.h").read_text()
     assert '#include "hil_protocol.h"' in text
     assert not re.search(r"HIL_OP_\w+\s*=", text), "op ids must not be redefined in hil_model.h"
-    proto = (FW / "include" / "hil_protocol.h").read_text()
+    proto = (device_lib.INCLUDE_DIR / "hil_protocol.h").read_text()
     ids = {m.lower(): int(v, 16) for m, v in re.findall(r"#define HIL_OP_(\w+)\s+0x([0-9A-F]+)u", proto)}
     assert {n: c for n, c in ids.items() if n != "other"} == {n: c for n, c in OP_ID.items() if n != "other"}
 
@@ -400,7 +401,7 @@ def test_codegen_is_stable_and_handles_no_models(tmp_path):
         assert golden_model(name)[0]["hash"] in header and f"HIL_MODEL_ID_{name.upper()} {i}u" in header
     codegen_c.generate([], tmp_path / "empty")
     exe = tmp_path / "empty_runner"
-    subprocess.run(["gcc", "-O1", *WARN, f"-I{FW / 'include'}", f"-I{FW / 'src' / 'nn'}", f"-I{tmp_path / 'empty'}", *map(str, NN_SRCS),
+    subprocess.run(["gcc", "-O1", *WARN, f"-I{FW / 'include'}", f"-I{FW / 'src' / 'nn'}", f"-I{device_lib.INCLUDE_DIR}", f"-I{tmp_path / 'empty'}", *map(str, NN_SRCS),
                     str(tmp_path / "empty" / "hil_models.c"), str(RUNNER_SRC), "-o", str(exe)], check=True)
     assert run(exe, "info").decode().split() == ["arena", "1"]
 

@@ -76,7 +76,7 @@ def _recomputed(name, b, doc):
 
 BARS = {  # model: (min float accuracy, max int drop in points, min agreement)
     "mnist_lenet": (0.965, 0.5, 0.99),
-    "kws_dscnn": (0.90, 1.0, None),
+    "kws_dscnn": (0.90, 1.0, None),   # and at most 0.97: see test_kws_reference_is_not_saturated
     "kws_dscnn_fpga": (None, 3.0, None),
     # Colour-MNIST-32 stand-in, not CIFAR-10 (issue 10: float >= 90 %, int8 within 1 point)
     "squeezenet_mini": (0.90, 1.0, None),
@@ -120,6 +120,16 @@ def test_classification_bars(name):
     m = b.manifest["metrics"]
     assert m["float_accuracy"] == pytest.approx(fa) and m["int_accuracy"] == pytest.approx(ia)
     assert set(np.unique(y)) == set(range(len(models.get(name).classes))), "every class in the test split"
+
+
+def test_kws_reference_is_not_saturated():
+    """A reference at 100 % can show no regression: the synthetic KWS set is made
+    hard enough (docs/data.md) that kws_dscnn lands between 90 % and 97 %, with
+    the integer model within one point either way."""
+    b = bundle.read(artifact_dir("kws_dscnn"))
+    m = b.manifest["metrics"]
+    assert 0.90 <= m["float_accuracy"] <= 0.97, m
+    assert abs(m["float_accuracy"] - m["int_accuracy"]) <= 0.01, m
 
 
 def test_sine_int8_mae_against_float():

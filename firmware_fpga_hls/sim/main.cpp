@@ -4,7 +4,8 @@
  *   fpga_sim --list                            print the models and their modelled cycles
  *
  * The HLS top functions (compiled from the same kernel sources Vitis
- * synthesises) run behind the protocol dispatcher. One client at a time; a
+ * synthesises) run behind the device library's request dispatcher
+ * (hil/device_lib/src/hil_device.c, the same source the STM32 firmware links). One client at a time; a
  * new connection replaces the current one (a host that reconnects wins), and
  * a closed connection is followed by the next accept. Device state (loaded
  * input, last results) survives reconnects, as on a real board. The program
@@ -24,7 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dispatcher.h"
+#include "backend.h"
+#include "hil_hls/model.h"
 
 #ifndef HIL_DESIGN_CLOCK_HZ
 #define HIL_DESIGN_CLOCK_HZ 100000000u
@@ -129,7 +131,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     hil::sim::BoardInfo info = {"fpga-sim", HIL_DESIGN_CLOCK_HZ};
-    hil::sim::Dispatcher dispatcher(info);
+    hil::sim::Device device(info);
     int cfd = -1;
     uint8_t buf[4096];
     for (;;) {
@@ -161,7 +163,7 @@ int main(int argc, char **argv)
                 }
                 cfd = nfd;
                 setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                dispatcher.reset_link();
+                device.reset_link();
             }
             continue;
         }
@@ -176,7 +178,7 @@ int main(int argc, char **argv)
                 continue;
             }
             SocketOutput out(cfd);
-            dispatcher.feed(buf, (size_t)n, out);
+            device.feed(buf, (size_t)n, out);
             if (out.failed()) {
                 close(cfd);
                 cfd = -1;

@@ -1,11 +1,9 @@
 /*
  * app.h - the application behind the UART, fed one received byte at a time.
  *
- * Today: a bring-up placeholder (echo + text commands, see app.c). The binary
- * protocol replaces app_handle_byte()'s body: bytes go into the frame parser
- * (hil_frame_rx_byte(), src/proto/hil_frame.c), and each complete,
- * CRC-checked frame is handed to an app_handle_frame() dispatcher living in
- * app.c. main.c does not change.
+ * APP=protocol: backend.c hands every byte to the device library's
+ * dispatcher (hil/device_lib, hil_device_feed()). APP=bringup:
+ * app_bringup.c (echo + text commands). main.c does not change.
  */
 #ifndef HIL_APP_H
 #define HIL_APP_H

@@ -1,5 +1,5 @@
 /*
- * app.c - bring-up application: echo, plus two text commands.
+ * app_bringup.c - bring-up application: echo, plus two text commands.
  *
  * Every received byte is echoed back unchanged (all 256 values). In addition,
  * a received line (terminated by "\n", an optional "\r" before it is ignored)
@@ -10,16 +10,8 @@
  * Replies end in "\r\n". At boot one banner line is printed:
  *   "HIL-FW boot board=<name> hz=<core Hz> kind=<counter> clock=<desc>"
  *
- * Place for the binary protocol (include/hil_frame.h, src/proto/hil_frame.c;
- * add the latter to APP_SRCS in the Makefile): app_handle_byte() becomes
- *     hil_frame_t f;
- *     int r = hil_frame_rx_byte(&s_rx, b, &f);
- *     if (r == HIL_RX_FRAME) app_handle_frame(&f);
- *     else if (r != HIL_RX_MORE) ... reply with hil_frame_encode_error() ...
- * and a static app_handle_frame() here switches on f->type and replies with
- * hil_frame_encode() + uart_write(). Keep board, UART and cycle code out of
- * the dispatcher. The boot banner is plain text before any frame; drop it or
- * make the host skip it.
+ * The binary protocol is the other application, APP=protocol: backend.c
+ * behind the device library's dispatcher (hil/device_lib).
  */
 #include "app.h"
 

@@ -1,6 +1,7 @@
 /* cycles.c - see cycles.h. */
 #include "cycles.h"
 
+#include "board/board.h"
 #include "stm32f4_regs.h"
 
 #define SYSTICK_RELOAD 0x00FFFFFFu           /* full 24-bit range */
@@ -33,7 +34,6 @@ static void systick_start(void)
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
 }
 
-#ifdef HIL_TARGET_QEMU
 /* QEMU models TIM2 at 1 GHz of virtual time, and under -icount shift=0 one
  * guest instruction is exactly 1 ns: with prescaler 0 the counter is the
  * guest instruction count. Without -icount it follows host time; then the
@@ -58,7 +58,6 @@ static int icount_start(void)
     hil_irq_restore(primask);
     return a != 0u && a == b && b == c;
 }
-#endif
 
 void cycles_init(void)
 {
@@ -67,12 +66,10 @@ void cycles_init(void)
         return;
     }
     DWT_CTRL &= ~DWT_CTRL_CYCCNTENA;
-#ifdef HIL_TARGET_QEMU
-    if (icount_start()) {
+    if (board_has_instruction_timer() && icount_start()) {   /* the QEMU twin only (board file) */
         s_kind = CYCLES_ICOUNT;
         return;
     }
-#endif
     systick_start();
     s_kind = CYCLES_SYSTICK;
 }
@@ -110,10 +107,8 @@ uint32_t cycles_now(void)
 {
     if (s_kind == CYCLES_DWT)
         return DWT_CYCCNT;
-#ifdef HIL_TARGET_QEMU
     if (s_kind == CYCLES_ICOUNT)
         return TIM2_CNT;
-#endif
     if (s_kind != CYCLES_SYSTICK)
         return 0u;
     uint32_t primask = hil_irq_save();

@@ -10,7 +10,7 @@
  *      of virtual time, so at the nominal 168 MHz SysTick advances 0.168 ticks
  *      per instruction, identically on every run. Such counts are
  *      INSTRUCTION-COUNT BASED, not silicon cycles; report them as such.
- * ICOUNT: QEMU build only (HIL_TARGET_QEMU): QEMU's TIM2 runs at 1 GHz of
+ * ICOUNT: QEMU twin only (board_has_instruction_timer()): QEMU's TIM2 runs at 1 GHz of
  *      virtual time, so under `-icount shift=0` TIM2 with prescaler 0 counts
  *      guest instructions exactly. Preferred over SYSTICK when cycles_init()
  *      finds it deterministic (QEMU started without -icount falls back).

@@ -18,10 +18,12 @@ int main(void)
     board_init();
     uart_init(board_uart_clock_hz(), HIL_UART_BAUD);
     cycles_init();
+    board_watchdog_start();
     app_init();
 
     for (;;) {
         uint8_t b;
+        board_watchdog_kick();
         if (uart_read_byte(&b))
             app_handle_byte(b);
         else

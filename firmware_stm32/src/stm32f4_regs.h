@@ -48,6 +48,14 @@
 /* ---- DBGMCU, RM0090 section 38.16 -------------------------------------- */
 #define DBGMCU_CR HIL_REG32(0xE0042004u)
 #define DBGMCU_CR_DBG_SLEEP (1u << 0)     /* keep HCLK running in WFI sleep for the debugger */
+#define DBGMCU_APB1_FZ HIL_REG32(0xE0042008u) /* peripherals frozen while the core is halted */
+#define DBGMCU_APB1_FZ_DBG_IWDG_STOP (1u << 12)
+
+/* ---- independent watchdog (RM0090 section 21), clocked by LSI ~32 kHz ---- */
+#define IWDG_KR HIL_REG32(0x40003000u)    /* key: 0xCCCC start, 0xAAAA reload, 0x5555 unlock PR/RLR */
+#define IWDG_PR HIL_REG32(0x40003004u)    /* prescaler: 4 = /64 */
+#define IWDG_RLR HIL_REG32(0x40003008u)   /* reload value, 12 bits */
+#define IWDG_SR HIL_REG32(0x4000300Cu)    /* PVU (bit 0), RVU (bit 1): update in progress */
 
 /* ---- RCC (reset and clock control), RM0090 section 6.3 -------------------- */
 /* TIM2 (32-bit general-purpose timer, APB1). */

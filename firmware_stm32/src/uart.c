@@ -114,14 +114,22 @@ uint32_t uart_rx_overruns(void)
     return s_overruns;
 }
 
-void uart_panic_write(const char *s)
+void uart_panic_write_bytes(const uint8_t *p, size_t n)
 {
-    for (; *s != '\0'; ++s) {
+    for (size_t i = 0; i < n; ++i) {
         /* ~100k polls is several ms even at 180 MHz: a byte at 9600 baud
          * takes ~1 ms. If USART1 is not clocked, TXE reads 0: give up. */
         for (uint32_t spins = 0; !(USART1_SR & USART_SR_TXE); ++spins)
             if (spins > 100000u)
                 return;
-        USART1_DR = (uint8_t)*s;
+        USART1_DR = p[i];
     }
+}
+
+void uart_panic_write(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0')
+        ++n;
+    uart_panic_write_bytes((const uint8_t *)s, n);
 }

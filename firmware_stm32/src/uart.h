@@ -44,5 +44,6 @@ uint32_t uart_rx_overruns(void); /* hardware overruns (SR.ORE) seen */
 /* For fault handlers: polled write with a bounded wait per byte, usable
  * before uart_init() or with interrupts masked. */
 void uart_panic_write(const char *s);
+void uart_panic_write_bytes(const uint8_t *p, size_t n);
 
 #endif /* HIL_UART_H */

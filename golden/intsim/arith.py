@@ -20,12 +20,14 @@ import math
 
 import numpy as np
 
+from golden.errors import GoldenError
+
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 INT8_MIN, INT8_MAX = -128, 127
 
 
-class AccumulatorOverflow(ArithmeticError):
+class AccumulatorOverflow(GoldenError, ArithmeticError):
     """An int32 accumulator would overflow: the device result would be wrong."""
 
 
@@ -34,7 +36,8 @@ def check_int32(acc: np.ndarray, where: str) -> np.ndarray:
     acc = np.asarray(acc, dtype=np.int64)
     if acc.size and (acc.min() < INT32_MIN or acc.max() > INT32_MAX):
         raise AccumulatorOverflow(
-            f"{where}: accumulator range [{acc.min()}, {acc.max()}] exceeds int32")
+            f"{where}: accumulator range [{acc.min()}, {acc.max()}] exceeds int32 "
+            f"(the device would wrap): retrain with smaller weights/activations or check the scales")
     return acc
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import abc
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from golden.registry import DEFAULT_MODELS
-from hil.device import Device, DeviceInfo
+from hil.device import Device, DeviceInfo, Timing
 from hil.errors import BoardError  # noqa: F401 - boards raise it; re-exported for them
+from hil.inject import FaultSpec, FaultyLink
 from hil.lab_config import BoardConfig
 from hil.link import SerialLink
 
@@ -30,7 +31,8 @@ class BoardOptions:
     """What a user chose on the command line or in the lab config."""
     models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     config: BoardConfig = field(default_factory=BoardConfig)   # this board's table of the lab config
-    timeout: float = 20.0
+    timeout: float | None = None    # base wait of one request attempt (default: hil.device.Timing)
+    inject: FaultSpec | None = None  # damage the link's bytes (hil/inject.py)
 
 
 class Board(abc.ABC):
@@ -43,6 +45,9 @@ class Board(abc.ABC):
         self.link: SerialLink | None = None
         self.device: Device | None = None
         self.info: DeviceInfo | None = None
+        self.restarts = 0
+        self.restart_log: list[dict] = []   # one record per restart (hil/recovery.py)
+        self._wire_carry = 0       # wire bytes of links closed by restarts
 
     @abc.abstractmethod
     def build(self) -> None:
@@ -55,19 +60,56 @@ class Board(abc.ABC):
     def baudrate(self) -> int:
         return 115200
 
+    def timing(self) -> Timing:
+        """How long requests may take on this board; boards with slow links override."""
+        t = Timing(per_byte_s=max(Timing.per_byte_s, 30 / self.baudrate()))   # 3x the wire time of a byte
+        return t if self.options.timeout is None else replace(t, base_s=self.options.timeout)
+
     def open(self) -> Device:
         """build, deploy, connect and resynchronise; returns the Device."""
         try:
             self.build()
-            url = self.deploy()
-            self.link = SerialLink(url, self.baudrate(), board=self.name)
-            self.device = Device(self.link, timeout=self.options.timeout)
-            self.device.sync()
-            self.info = self.device.info()
+            self._connect(self.deploy())
         except BaseException:
             self.close()
             raise
         return self.device
+
+    def _connect(self, url: str) -> None:
+        link = SerialLink(url, self.baudrate(), board=self.name)
+        if isinstance(self.link, FaultyLink):
+            link = self.link.reattach(link)     # the same seeded damage goes on
+        elif self.options.inject is not None:
+            link = FaultyLink(link, self.options.inject)
+        self.link = link
+        old = self.device
+        self.device = Device(self.link, timing=self.timing())
+        if old is not None:                     # counters run on across restarts
+            self.device.stats, self.device.payload_bytes = old.stats, old.payload_bytes
+        self.device.sync()
+        self.info = self.device.info()
+
+    def wire_bytes(self) -> int:
+        """Bytes on the wire both ways since open(), across restarts."""
+        return self._wire_carry + (self.link.bytes_in + self.link.bytes_out if self.link else 0)
+
+    def restart(self) -> None:
+        """Bring back a dead or hung device: reset or restart it, reconnect, resync."""
+        if self.link is not None:
+            self._wire_carry += self.link.bytes_in + self.link.bytes_out
+            self.link.close()
+        self.restarts += 1
+        self._connect(self.reset_target())
+
+    def locate(self, address: int) -> str | None:
+        """Where a code address of the running image is (function, file), for fault reports."""
+        return None
+
+    def reset_target(self) -> str:
+        """Restart the target, return the link URL. Default: stop and deploy again
+        (a new emulator process); real boards reset through their probe."""
+        self.stop()
+        return self.deploy()
 
     def close(self) -> None:
         """Always safe to call, also twice and after a failed open()."""

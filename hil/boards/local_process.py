@@ -1,10 +1,21 @@
 """Emulated boards that are a local process serving USART on a TCP port
 (QEMU, the fpga-sim program): start on a free port, wait until it listens,
 always kill it on close (also on Ctrl-C, through the board's close() and an
-atexit hook)."""
+atexit hook). Under `pytest -n N` each worker's emulator is pinned to its
+own CPU (hil/workers.py).
+
+No orphans: the process gets a parent-death signal (SIGKILL when the host
+dies, even by SIGKILL; `setpriv --pdeathsig`, else prctl in the child), so
+no emulator outlives its host. No port races: a port another process took
+between our probe and the emulator's bind makes the emulator exit with
+"Address already in use"; deploy() notices and tries a new port."""
 from __future__ import annotations
 
 import atexit
+import ctypes
+import logging
+import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -12,6 +23,30 @@ import time
 from typing import Callable
 
 from hil.boards.base import Board, BoardError
+from hil.workers import pin_process, worker_cpu
+
+
+log = logging.getLogger(__name__)
+PORT_TRIES = 5
+PORT_TAKEN = "Address already in use"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:   # pragma: no cover - runs in the child between fork and exec
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _spawn(cmd: list[str], logfile) -> subprocess.Popen:
+    """Start `cmd` so that it is killed when this process dies, however it dies."""
+    setpriv = shutil.which("setpriv")
+    if setpriv:      # util-linux: sets the parent-death signal, then execs cmd (same pid)
+        cmd, preexec = [setpriv, "--pdeathsig", "KILL", "--"] + cmd, None
+    else:
+        preexec = _die_with_parent
+    # The parent-death signal fires when the *thread* that started the child
+    # ends: boards start emulators from the thread that runs the session.
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT,
+                            start_new_session=True, preexec_fn=preexec)
 
 
 def free_port() -> int:
@@ -33,16 +68,22 @@ class LocalProcessBoard(Board):
         raise NotImplementedError
 
     def deploy(self) -> str:
-        for _ in range(3):   # the free port can be taken between probe and bind: retry
+        for _ in range(PORT_TRIES):   # the free port can be taken between probe and bind: retry
             port = free_port()
             cmd = self.command(port)
             self.log = tempfile.NamedTemporaryFile(prefix=f"hil-{self.name}-", suffix=".log", delete=False)
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = _spawn(cmd, self.log)
             atexit.register(self.stop)
+            pin_process(self.proc.pid, worker_cpu())
             if self._wait(lambda: self.is_listening(port)):
+                pin_process(self.proc.pid, worker_cpu())    # threads started meanwhile
                 return f"socket://127.0.0.1:{port}"
+            taken = PORT_TAKEN in self.log_text()
             self.stop()
+            if not taken:
+                break
+            log.warning("%s: port %d was taken by another process (%s); trying a new port",
+                        self.name, port, PORT_TAKEN)
         raise BoardError(f"{self.name}: `{' '.join(cmd)}` did not start listening: {self.log_tail()}")
 
     def _wait(self, ready: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -44,7 +44,7 @@ class SimDevice:
         if frame.version != spec.PROTOCOL_VERSION:
             return self._error(frame, ERR["BAD_VERSION"], spec.PROTOCOL_VERSION)
         lay = codec.LAYOUTS_BY_ID.get(frame.type)
-        if lay is None or lay.name.endswith("_RSP") or lay.name == "ERROR":
+        if lay is None or lay.dir != "h2d":
             return self._error(frame, ERR["UNKNOWN_TYPE"], frame.type)
         try:
             fields = codec.unpack_payload(lay.name, frame.payload)

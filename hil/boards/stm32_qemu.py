@@ -19,7 +19,8 @@ import shutil
 
 from hil.boards.base import BoardError, Capability
 from hil.boards.local_process import LocalProcessBoard
-from hil.targets.stm32.firmware import build_stm32, image_info
+from hil.targets.stm32.firmware import build_stm32, image_info, locate
+from hil.workers import worker_cpu
 
 QEMU = "qemu-system-arm"
 _turn = itertools.count()     # twins of one process take turns over the CPUs
@@ -36,6 +37,9 @@ def pin_prefix() -> list[str]:
             raise BoardError(f"stm32f4-qemu: HIL_QEMU_CPU={choice} is not one of this process's CPUs "
                              f"{cpus} (or 'none')")
         return ["taskset", "-c", choice]
+    cpu = worker_cpu()          # pytest -n N: worker k's twin on the k-th CPU
+    if cpu is not None:
+        return ["taskset", "-c", str(cpu)]
     return ["taskset", "-c", str(cpus[(os.getpid() + next(_turn)) % len(cpus)])]
 
 
@@ -48,6 +52,9 @@ class Stm32QemuBoard(LocalProcessBoard):
     def __init__(self, options=None):
         super().__init__(options)
         self.elf = None
+
+    def locate(self, address: int) -> str | None:
+        return locate(getattr(self, "elf", None), address)
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, board=self.name,
@@ -68,12 +75,28 @@ class Stm32QemuBoard(LocalProcessBoard):
 
     def is_listening(self, port: int) -> bool:
         # Connecting to probe would use up the one wait=on connection, so
-        # watch the kernel's socket table instead.
-        return _listening(port)
+        # watch the kernel's socket table instead, and make sure the listener
+        # is our QEMU, not another process that took the port first.
+        return _listening(port, self.proc.pid)
 
 
-def _listening(port: int) -> bool:
-    """Is 127.0.0.1:port in LISTEN state (Linux /proc/net/tcp)?"""
+def _listening(port: int, pid: int) -> bool:
+    """Does process `pid` hold a socket listening on 127.0.0.1:port (Linux /proc)?"""
     want = f"0100007F:{port:04X}"
     with open("/proc/net/tcp") as f:
-        return any(line.split()[1] == want and line.split()[3] == "0A" for line in f.readlines()[1:])
+        inodes = {cols[9] for cols in (line.split() for line in f.readlines()[1:])
+                  if cols[1] == want and cols[3] == "0A"}
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False

@@ -1,14 +1,14 @@
 """Host-side codec for the wire protocol: COBS, CRC, frames, payloads.
 
 Every constant and layout comes from hil/protocol/spec.py; the C frame layer
-(firmware_stm32/src/proto/hil_frame.c) implements the same decode rules and
+(hil/device_lib/src/hil_frame.c) implements the same decode rules and
 both are held to tests/vectors/protocol_frames.json.
 """
 
 import struct
 from dataclasses import dataclass
 
-from hil.errors import DeviceError, FrameError
+from hil.errors import DeviceError, DeviceFault, FrameError
 from hil.protocol import spec
 
 ERROR_CODES = {name: code for name, code, _ in spec.ERRORS}
@@ -94,10 +94,16 @@ class FrameFault:
 
 def encode_frame(type_: int, seq: int, payload: bytes = b"", version: int = spec.PROTOCOL_VERSION) -> bytes:
     """Wire bytes of one frame: COBS(header + payload + crc) + 0x00."""
-    payload = bytes(payload)
+    try:
+        payload = bytes(payload)
+    except (TypeError, ValueError) as exc:
+        raise FrameError(f"payload must be bytes, got {type(payload).__name__}: {exc}") from None
     if len(payload) > spec.MAX_PAYLOAD:
         raise FrameError(f"payload of {len(payload)} bytes exceeds MAX_PAYLOAD {spec.MAX_PAYLOAD}",
                          ERROR_CODES["PAYLOAD_TOO_LARGE"])
+    for what, value, top in (("version", version, 0xFF), ("type", type_, 0xFF), ("seq", seq, 0xFFFF)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
+            raise FrameError(f"frame {what} {value!r} is not an integer in 0..{top}")
     body = _HEADER.pack(version, type_, seq, len(payload)) + payload
     return cobs_encode(body + _CRC.pack(crc16(body))) + bytes([spec.DELIMITER])
 
@@ -282,8 +288,11 @@ def unpack_payload(name: str, payload: bytes) -> dict:
     return fields
 
 
-def encode_message(name: str, seq: int, **fields) -> bytes:
-    """Wire bytes of message `name` with sequence number `seq`."""
+def encode_message(name: str, seq: int, /, **fields) -> bytes:
+    """Wire bytes of message `name` with sequence number `seq`; FrameError on any bad input.
+
+    `name` and `seq` are positional-only, so a payload field may be called
+    `name` too (MODEL_INFO_RSP, LAYER_INFO_RSP)."""
     return encode_frame(layout(name).id, seq, pack_payload(name, fields))
 
 
@@ -293,6 +302,12 @@ def decode_message(frame: Frame) -> tuple[str, dict]:
     if lay is None:
         raise FrameError(f"unknown message type 0x{frame.type:02x}", ERROR_CODES["UNKNOWN_TYPE"])
     return lay.name, unpack_payload(lay.name, frame.payload)
+
+
+def raise_for_fault(frame: Frame, board: str = "device", request: str = "?") -> None:
+    """Raise DeviceFault if `frame` is a FAULT report (whatever its seq: the device has stopped)."""
+    if frame.type == LAYOUTS["FAULT"].id:
+        raise DeviceFault(board, request, unpack_payload("FAULT", frame.payload))
 
 
 def raise_for_error(frame: Frame) -> None:

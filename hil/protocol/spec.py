@@ -1,7 +1,7 @@
 """The hil wire protocol: data only, the single source of truth.
 
 Everything else is derived from these tables: the Python codec
-(hil/protocol/codec.py), the C header firmware_stm32/include/hil_protocol.h
+(hil/protocol/codec.py), the C header hil/device_lib/include/hil_protocol.h
 and docs/protocol-tables.md (both written by `python -m hil.protocol.gen_c`),
 and the shared frame vectors. Change a table here, regenerate, and bump
 PROTOCOL_VERSION if an old peer could misread the new bytes.
@@ -144,7 +144,8 @@ MAX_DIMS = 4  # shapes are (ndim u8, dims u16[MAX_DIMS]), unused dims 0, CHW, ba
 
 # ---- messages --------------------------------------------------------------
 # Each request gets exactly one response: its *_RSP (type | 0x80) or ERROR,
-# carrying the request's seq. The device never sends anything unasked.
+# carrying the request's seq. The device never sends anything unasked, with
+# one exception: FAULT, the last words of a device whose fault handler runs.
 MESSAGES = (
     {"name": "PING", "id": 0x01, "dir": "h2d",
      "doc": "sync/liveness; no side effects. Hosts resync with 0x00 + PING and drop frames until its seq comes back.",
@@ -245,6 +246,17 @@ MESSAGES = (
          ("offset", "u32", 1, ""),
          ("data", "bytes", "*", "bytes from offset: as many as fit the payload, up to the end of the tensor"),
      )},
+    {"name": "FAULT", "id": 0xFE, "dir": "d2h",
+     "doc": "sent unasked by a device's fault handler before it stops: the fault registers; seq = the request that was running, SEQ_NONE if none",
+     "fields": (
+         ("exception", "u32", 1, "exception number (IPSR): 3 HardFault, 4 MemManage, 5 BusFault, 6 UsageFault"),
+         ("cfsr", "u32", 1, "Configurable Fault Status Register (SCB 0xE000ED28)"),
+         ("hfsr", "u32", 1, "HardFault Status Register (SCB 0xE000ED2C)"),
+         ("mmfar", "u32", 1, "MemManage Fault Address Register (valid if CFSR.MMARVALID)"),
+         ("bfar", "u32", 1, "BusFault Address Register (valid if CFSR.BFARVALID)"),
+         ("pc", "u32", 1, "stacked PC: the faulting instruction"),
+         ("lr", "u32", 1, "stacked LR: the caller's return address"),
+     )},
     {"name": "ERROR", "id": 0xFF, "dir": "d2h",
      "doc": "the one response to a request that failed; seq SEQ_NONE if the frame itself was undecodable",
      "fields": (
@@ -252,4 +264,11 @@ MESSAGES = (
          ("request_type", "u8", 1, "type of the failed request, 0 if unknown"),
          ("detail", "u32", 1, "code-specific value, see ERRORS"),
      )},
+)
+
+# Requests only test builds answer (STM32: make TEST_REQUESTS=1); every other
+# build answers them UNKNOWN_TYPE, like any type not in MESSAGES. Not part of
+# the protocol a host relies on. (name, id, description)
+TEST_REQUESTS = (
+    ("TEST_FAULT", 0x70, "provoke a fault (a load from an unmapped address); the device answers FAULT, then stops"),
 )

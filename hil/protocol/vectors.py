@@ -54,6 +54,8 @@ SAMPLES = {
     "READ_TENSOR": {"tensor": _code(spec.SPECIAL_TENSORS, "LAYER_COUNTS"), "offset": 0},
     "READ_TENSOR_RSP": {"model_id": 1, "tensor": 0xFFFE, "dtype": _code(spec.DTYPES, "uint32"), "total": 44,
                         "offset": 0, "data": struct.pack("<11I", *(1000 * (i + 1) ** 2 for i in range(11)))},
+    "FAULT": {"exception": 3, "cfsr": 0x00008200, "hfsr": 0x40000000, "mmfar": 0xE000EDF8, "bfar": 0x30000000,
+              "pc": 0x08000A3C, "lr": 0x08000B11},
     "ERROR": {"code": ERROR_CODES["WRONG_INPUT_SIZE"], "request_type": _IDS["LOAD_INPUT"], "detail": 490},
 }
 

@@ -24,12 +24,16 @@
 #include <stdbool.h>
 
 #include "board.h"
+#include "cycles.h"
 #include "stm32f4_regs.h"
 
 #define HSE_HZ 8000000u
 #define HSI_HZ 16000000u
 #define PLL_INPUT_HZ 2000000u  /* VCO input after PLLM */
 #define FLASH_WAIT_STATES 5u   /* 150 < HCLK <= 180 MHz at 2.7-3.6 V */
+#define IWDG_PRESCALER_64 4u  /* LSI ~32 kHz / 64: ~2 ms a count */
+#define IWDG_RELOAD 2047u      /* ~4 s nominal; LSI spans 17-47 kHz, so 2.8-7.7 s */
+#define WAKE_HZ 10u            /* idle wake-ups to kick the watchdog */
 #define READY_TIMEOUT 400000u /* polls: ~150 ms at 16 MHz HSI; HSE starts in ~2 ms */
 
 static uint32_t s_sysclk_hz = HSI_HZ;
@@ -186,4 +190,43 @@ uint32_t board_uart_clock_hz(void)
 const char *board_clock_desc(void)
 {
     return s_desc;
+}
+
+int board_has_instruction_timer(void)
+{
+    return 0; /* TIM2 counts its APB1 timer clock here */
+}
+
+int board_systick_counts_instructions(void)
+{
+    return 0; /* silicon: SysTick counts core clock cycles */
+}
+
+/* IWDG: a hung board (a kernel that never returns, a fault handler that
+ * cannot report) resets itself within ~4 s and comes back answering PING; the
+ * host notices the lost request and re-syncs. It stops while a
+ * debugger halts the core (DBG_IWDG_STOP), so pyOCD sessions are not cut. */
+void board_watchdog_start(void)
+{
+    DBGMCU_APB1_FZ |= DBGMCU_APB1_FZ_DBG_IWDG_STOP;
+    IWDG_KR = 0xCCCCu;                 /* start (also switches LSI on) */
+    IWDG_KR = 0x5555u;                 /* unlock PR and RLR */
+    IWDG_PR = IWDG_PRESCALER_64;
+    IWDG_RLR = IWDG_RELOAD;
+    (void)wait_clear(&IWDG_SR, 3u);    /* PVU | RVU: the new values reached the LSI domain */
+    IWDG_KR = 0xAAAAu;
+    /* The main loop sleeps in WFI until a byte arrives: make sure it wakes
+     * often enough to kick. With the SysTick cycle counter the 24-bit wraps
+     * (~93 ms) already wake it; with DWT SysTick is free for a slow tick. */
+    if (cycles_kind() == CYCLES_DWT) {
+        SYST_CSR = 0u;
+        SYST_RVR = s_sysclk_hz / 8u / WAKE_HZ - 1u;  /* HCLK/8 clock source */
+        SYST_CVR = 0u;
+        SYST_CSR = SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+    }
+}
+
+void board_watchdog_kick(void)
+{
+    IWDG_KR = 0xAAAAu;
 }

@@ -37,3 +37,23 @@ const char *board_clock_desc(void)
 {
     return "emulated 168 MHz (no RCC model; counts are instruction based)";
 }
+
+int board_has_instruction_timer(void)
+{
+    return 1;
+}
+
+int board_systick_counts_instructions(void)
+{
+    return 1; /* run with -icount shift=0: 1 instruction = 1 ns of virtual time */
+}
+
+/* QEMU's netduinoplus2 has no IWDG model: a hung twin is noticed by the host's
+ * timeouts instead, and the host restarts the emulator. */
+void board_watchdog_start(void)
+{
+}
+
+void board_watchdog_kick(void)
+{
+}

@@ -3,7 +3,7 @@
 One image per model list (ids in list order) under firmware_fpga_hls/build/:
 
     build/models/<model>/   generated code and objects of one model (shared by images)
-    build/common/           objects of the dispatcher, TCP main, testbench, frame layer
+    build/common/           objects of the device library, backend, TCP main, testbench
     build/<image>/gen/      the image's registry, models.mk, manifest.json
     build/<image>/fpga_sim  the emulated board        build/<image>/csim_tb  the testbench
 
@@ -26,11 +26,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from golden.registry import DEFAULT_MODELS_HLS
+from hil import device_lib
 from hil.errors import BoardError
 from hil.targets import source_dir
 
-FPGA_DIR = source_dir("firmware_fpga_hls")
-BUILD_ROOT = FPGA_DIR / "build"
+
+
+def __getattr__(name: str):
+    # looked up when used: outside a checkout the sources are first copied to the cache
+    if name == "FPGA_DIR":
+        return source_dir("firmware_fpga_hls")
+    if name == "BUILD_ROOT":
+        return source_dir("firmware_fpga_hls") / "build"
+    raise AttributeError(name)
+
 AP_TYPES_HINT = "pip install hls4ml==1.3.0 (its wheel ships Xilinx's ap_types headers), or set HIL_AP_TYPES"
 
 
@@ -66,7 +75,7 @@ def image_dir(models: list[str]) -> Path:
     name = "+".join(re.sub(r"[^\w.-]", "_", Path(m).name.removesuffix(".qmodel.json")) for m in models)
     if len(name) > 80:
         name = name[:60] + "-" + hashlib.sha1(name.encode()).hexdigest()[:10]
-    return BUILD_ROOT / name
+    return source_dir("firmware_fpga_hls") / "build" / name
 
 
 def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict | None = None) -> FpgaImage:
@@ -82,15 +91,18 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
         raise BoardError(f"{board}: the ap_int headers are not installed: {AP_TYPES_HINT}")
     img = image_dir(models)
     gen_dir = img / "gen"
-    BUILD_ROOT.mkdir(parents=True, exist_ok=True)
-    with open(BUILD_ROOT / ".lock", "w") as lock:
+    fpga_dir = source_dir("firmware_fpga_hls")
+    build_root = fpga_dir / "build"
+    build_root.mkdir(parents=True, exist_ok=True)
+    with open(build_root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            generate(models, gen_dir, BUILD_ROOT / "models", calibrations)
+            generate(models, gen_dir, build_root / "models", calibrations)
         except (CodegenError, ValueError, OSError) as exc:
             raise BoardError(f"{board}: cannot generate HLS code for {', '.join(models)}: {exc}") from None
-        cmd = ["make", "-C", str(FPGA_DIR), f"-j{max(2, os.cpu_count() or 2)}", f"AP_TYPES={ap}",
-               f"BUILD_DIR={img}", f"GEN_DIR={gen_dir}", f"COMMON_DIR={BUILD_ROOT / 'common'}"]
+        cmd = ["make", "-C", str(fpga_dir), f"-j{max(2, os.cpu_count() or 2)}", f"AP_TYPES={ap}",
+               f"DEVICE_LIB={device_lib.ROOT}",
+               f"BUILD_DIR={img}", f"GEN_DIR={gen_dir}", f"COMMON_DIR={build_root / 'common'}"]
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-20:])

@@ -1,6 +1,11 @@
-"""Building the STM32 firmware for a set of models (make + arm-none-eabi-gcc)."""
+"""Building the STM32 firmware for a set of models (make + arm-none-eabi-gcc).
+
+Builds are serialised with a file lock: parallel sessions (`pytest -n N`, one
+board per worker) build once and the others find make's output up to date.
+"""
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,7 +14,13 @@ from golden.paths import qmodel_path
 from hil.errors import BoardError
 from hil.targets import source_dir
 
-FIRMWARE_DIR = source_dir("firmware_stm32")
+
+
+def __getattr__(name: str):
+    # FIRMWARE_DIR is looked up when used: outside a checkout that copies the sources to the cache
+    if name == "FIRMWARE_DIR":
+        return source_dir("firmware_stm32")
+    raise AttributeError(name)
 
 
 KERNELS = ("opt", "ref")
@@ -30,14 +41,18 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     for m, p in zip(models, paths):
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
+    firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
-    cmd = ["make", "-C", str(FIRMWARE_DIR), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
+    cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
            f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    (firmware_dir / "build").mkdir(exist_ok=True)
+    with open(firmware_dir / "build" / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
         raise BoardError(f"{board}: firmware build failed ({' '.join(cmd[:4])} ...):\n{tail}")
-    return FIRMWARE_DIR / build_dir / "hil_fw.elf"
+    return firmware_dir / build_dir / "hil_fw.elf"
 
 
 def _python() -> str:
@@ -54,3 +69,18 @@ def image_info(elf: Path) -> dict:
     except (OSError, IndexError):
         cflags = None
     return dict(image_hash=file_hash(elf), compiler=tool_version("arm-none-eabi-gcc"), cflags=cflags)
+
+
+def locate(elf: Path | None, address: int) -> str | None:
+    """`function (file:line)` of a code address in the firmware ELF, for fault reports; None if unknown."""
+    tool = shutil.which("arm-none-eabi-addr2line")
+    if elf is None or tool is None or not Path(elf).exists():
+        return None
+    try:
+        out = subprocess.run([tool, "-f", "-e", str(elf), hex(address & ~1)], capture_output=True, text=True,
+                             timeout=10).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if len(out) < 2 or out[0] == "??":
+        return None
+    return f"{out[0]} ({Path(out[1].split(' ')[0]).name})"

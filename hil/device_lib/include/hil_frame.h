@@ -1,12 +1,11 @@
 /* hil_frame.h: the wire protocol's frame layer (COBS + CRC-16 + header).
  *
  * Portable C99, no malloc, no libc beyond <string.h>/<stdint.h>/<stddef.h>:
- * shared by the STM32 firmware and the emulated FPGA board (C++ includes it
- * as-is). Constants and payload offsets come from the generated
+ * part of the device library (hil/device_lib/, C++ includes it as-is). Constants and payload offsets come from the generated
  * hil_protocol.h; the decode rules are spec.DECODE_RULES and are held to the
  * Python codec by tests/vectors/protocol_frames.json.
  *
- * A firmware main loop:
+ * hil_device.c does all of what follows for the hil requests; by hand it is:
  *
  *   static hil_frame_rx_t rx;          // hil_frame_rx_init(&rx) once
  *   static uint8_t tx[HIL_FRAME_MAX_WIRE], rsp[HIL_MAX_PAYLOAD];

@@ -1,0 +1,79 @@
+"""Seed corpus for the fuzz harnesses: `python -m hil.device_lib.fuzz.seeds OUT_DIR [VECTORS_JSON]`.
+
+One file per case of tests/vectors/protocol_frames.json (every decode rule,
+every message), the streams of tests/vectors/regressions/ (inputs that once
+found a bug), and whole sessions against the test backend (LOAD_INPUT in
+chunks, INFER in every mode, READ_TENSOR of every tensor) so the fuzzer starts
+deep inside the dispatcher; each session also in fuzz_dispatch's structured
+form, where the harness computes the CRC so mutations reach request fields.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from hil.protocol import codec
+
+REPO = Path(__file__).resolve().parents[3]
+VECTORS = REPO / "tests" / "vectors" / "protocol_frames.json"
+REGRESSIONS = REPO / "tests" / "vectors" / "fuzz_regressions"
+
+
+def _msg(name: str, seq: int, **fields) -> bytes:
+    return codec.encode_message(name, seq, **fields)
+
+
+def sessions() -> dict[str, bytes]:
+    """Request streams a host would send to the test backend (fuzz/test_backend.c)."""
+    out = {}
+    for model_id, in_bytes in ((0, 4), (1, 490)):
+        data = bytes((i * 37) % 256 for i in range(in_bytes))
+        load = b"".join(_msg("LOAD_INPUT", 10 + k, model_id=model_id, total=in_bytes, offset=off,
+                             data=data[off:off + 200])
+                        for k, off in enumerate(range(0, in_bytes, 200)))
+        for mode in range(4):
+            reads = b"".join(_msg("READ_TENSOR", 40 + t, tensor=tensor, offset=0)
+                             for t, tensor in enumerate((0xFFFF, 0xFFFE, 0, 1, 2, 3)))
+            out[f"session_m{model_id}_mode{mode}"] = (
+                _msg("PING", 1) + _msg("INFO", 2) + _msg("MODEL_INFO", 3, model_id=model_id)
+                + _msg("LAYER_INFO", 4, model_id=model_id, layer=0) + load
+                + _msg("INFER", 30, model_id=model_id, mode=mode, repeat=3 if mode == 3 else 1) + reads)
+    out["extra_request"] = codec.encode_frame(0x70, 5)
+    return out
+
+
+STRUCTURED = 0xA5        # fuzz_dispatch.c: a list of [type u8][len u16][payload], framed by the harness
+
+
+def structured(stream: bytes) -> bytes:
+    """A request stream in fuzz_dispatch's structured form (the harness adds COBS and CRC)."""
+    out = bytearray([STRUCTURED])
+    for item in codec.FrameDecoder().feed(stream):
+        if isinstance(item, codec.Frame):
+            out += bytes([item.type]) + len(item.payload).to_bytes(2, "little") + item.payload
+    return bytes(out)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out_dir = Path(argv[0])
+    vectors = Path(argv[1]) if len(argv) > 1 else VECTORS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for case in json.loads(vectors.read_text())["cases"]:
+        (out_dir / f"vec_{case['name']}").write_bytes(bytes.fromhex(case["stream"]))
+        n += 1
+    for path in sorted(REGRESSIONS.glob("*.bin")) if REGRESSIONS.is_dir() else []:
+        (out_dir / f"reg_{path.stem}").write_bytes(path.read_bytes())
+        n += 1
+    for name, stream in sessions().items():
+        (out_dir / name).write_bytes(stream)
+        (out_dir / f"{name}_structured").write_bytes(structured(stream))
+        n += 2
+    sys.stdout.write(f"{n} seeds in {out_dir}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
