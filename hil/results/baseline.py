@@ -30,6 +30,9 @@ from hil.results.store import Store
 
 # Counter kinds whose count is a function of the input alone (QEMU -icount, the HLS cycle model).
 DETERMINISTIC = {"icount", "systick_icount", "modelled"}
+# How a counter kind's figures read in messages (the kind itself stays in the store).
+UNIT_NAMES = {"icount": "instructions", "systick_icount": "SysTick ticks (icount)", "modelled": "modelled cycles",
+              "dwt": "cycles", "systick": "cycles"}
 
 
 @dataclass
@@ -122,7 +125,7 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
             total = dict(before=t0, after=t1, how=how)
             if t1 != t0:
                 findings.append(_finding("total", f"total count ({how})", t0, t1, th.total,
-                                         _rise(t0, t1) > th.total + extra, counter))
+                                         _rise(t0, t1) > th.total + extra, UNIT_NAMES.get(counter, counter)))
             names = [L["name"] for L in (store_layers(store, run["id"], model))]
             if l0 and l1 and len(l0) == len(l1):
                 for name, a, b in zip(names or [f"layer{k}" for k in range(len(l0))], l0, l1):
@@ -131,7 +134,7 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
                         continue
                     limit = float(th.layers.get(name, th.layer))
                     reg = _rise(a, b) > limit + extra and (b - a) >= th.layer_min
-                    findings.append(_finding("layer", f"layer {name}", a, b, limit, reg, counter))
+                    findings.append(_finding("layer", f"layer {name}", a, b, limit, reg, UNIT_NAMES.get(counter, counter)))
                     if reg:
                         moved.append(name)
     findings += _link(store, run, base_id, model, th)
