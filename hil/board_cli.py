@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
+from hil.cli_args import positive_int
 from hil.golden_cli import add_artifacts_option
 from hil.inject import FaultSpec, InjectError
 from hil.lab_config import apply_artifacts_root, board_section
@@ -38,16 +39,6 @@ def write_json(path: Path | None, doc: dict, console: Console) -> None:
 def progress_bar(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console)
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: give 1 or more (leave the option out for all)")
-    return value
 
 
 def inject_arg(text: str) -> FaultSpec:

@@ -38,25 +38,15 @@ from pathlib import Path
 import pytest
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
+from hil.cli_args import positive_int
 
 _STATE: dict = {"records": {}, "failed": {}, "board": None, "link0": {}, "marked": [], "board_down": None}
-
-
-def _positive(text: str) -> int:
-    import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: give 1 or more (leave --vectors out for all)")
-    return value
 
 
 # (alias, dest, addoption keywords): added after the initial conftests, and only if free.
 _ALIASES = (
     ("--board", "hil_board", dict(default=None, help="alias of --hil-board")),
-    ("--vectors", "hil_vectors", dict(type=_positive, default=None, help="alias of --hil-vectors")),
+    ("--vectors", "hil_vectors", dict(type=positive_int, default=None, help="alias of --hil-vectors")),
     ("--model", "hil_model", dict(action="append", default=None, help="alias of --hil-model")),
 )
 
@@ -66,7 +56,7 @@ def pytest_addoption(parser):
     g.addoption("--hil-board", dest="hil_board", default=None,
                 help=f"board to test on (default {DEFAULT_BOARD}; `hil boards` lists them)")
     g.addoption("--hil-config", default=None, help="lab config file (TOML) binding boards to probes and ports")
-    g.addoption("--hil-vectors", dest="hil_vectors", type=_positive, default=None,
+    g.addoption("--hil-vectors", dest="hil_vectors", type=positive_int, default=None,
                 help="golden vectors per model: a seeded, class-stratified subset (default: all)")
     g.addoption("--hil-model", dest="hil_model", action="append", default=None,
                 help="model(s) to test (default: all on the board)")
