@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from hil.boards.stm32_qemu import Stm32QemuBoard
 from hil.errors import DeviceFault
 from hil.protocol import codec, spec
 
-ROOT = Path(__file__).resolve().parents[1]
 TEST_FAULT = dict((n, i) for n, i, _ in spec.TEST_REQUESTS)["TEST_FAULT"]
 UNMAPPED_ADDR = 0x30000000          # firmware_stm32/src/test_requests.c
 HFSR_FORCED = 1 << 30
@@ -30,13 +28,8 @@ pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shu
 
 
 @pytest.fixture(scope="module")
-def test_elf(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("fw_test_requests")
-    r = subprocess.run(["make", "-C", str(ROOT / "firmware_stm32"), "TARGET=qemu", "TEST_REQUESTS=1",
-                        "MODELS=sine_mlp", f"BUILD_DIR={out}", f"PYTHON={sys.executable}"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return out / "hil_fw.elf"
+def test_elf(test_requests_elf) -> Path:
+    return test_requests_elf
 
 
 class _TestBuildBoard(Stm32QemuBoard):
