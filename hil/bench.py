@@ -128,6 +128,14 @@ def bench_link(board_name: str, models: list[str], n: int = 50, config=None) -> 
             out.append(dict(model=m, input_bytes=dm.in_bytes,
                             frames_per_input=-(-dm.in_bytes // (d.max_payload - 9)), load=load, vector=vec))
         info = dict(board=board.info.board, baud=board.baudrate(), max_payload=d.max_payload)
+    # the raw floor of the same twin's UART, in the same run (hil/link_floor.py)
+    from hil.link_floor import measure_floor
+    for m in out:           # as many blocks of the input's size as the phases had inputs
+        floor = measure_floor(board_name, m["input_bytes"], m["load"]["calls"])
+        m["floor"] = floor.to_json() if floor else None
+        m["floor_fraction"] = (dict(load=m["load"]["payload_bytes_per_s"] / floor.bytes_per_s,
+                                    vector=m["vector"]["payload_bytes_per_s"] / floor.bytes_per_s)
+                               if floor else None)
     return dict(format=LINK_FORMAT, version=LINK_VERSION, board=board_name, device=info, ping=ping,
                 models=out)
 
@@ -136,13 +144,20 @@ def link_table(doc: dict) -> Table:
     t = Table(title=f"link of {doc['board']} (max payload {doc['device']['max_payload']} bytes; "
                     f"PING median {doc['ping']['ms_median']:.2f} ms)")
     for col in ("model", "input bytes", "frames", "phase", "payload B/s", "payload share",
-                "ms median", "ms min"):
+                "of raw floor", "ms median", "ms min"):
         t.add_column(col, justify="left" if col in ("model", "phase") else "right")
     for m in doc["models"]:
         for phase in ("load", "vector"):
             p = m[phase]
+            frac = (m.get("floor_fraction") or {}).get(phase)
             t.add_row(m["model"], f"{m['input_bytes']:,}", str(m["frames_per_input"]),
                       "load input" if phase == "load" else "load + infer",
                       f"{p['payload_bytes_per_s']:,.0f}", f"{p['payload_share']:.1%}",
-                      f"{p['ms_median']:.1f}", f"{p['ms_min']:.1f}")
+                      "-" if frac is None else f"{frac:.0%}", f"{p['ms_median']:.1f}", f"{p['ms_min']:.1f}")
+        if m.get("floor"):
+            f = m["floor"]
+            t.add_row(m["model"], f"{f['block_bytes']:,}", "-", "raw floor (echo)", f"{f['bytes_per_s']:,.0f}",
+                      "100.0%", "100%", "-", "-")
+    t.caption = ("of raw floor: hil's payload bytes/s as a fraction of raw bytes streamed through the same "
+                 "twin's UART with no protocol (hil/link_floor.py); '-': no floor for this board")
     return t

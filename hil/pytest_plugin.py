@@ -40,7 +40,8 @@ import pytest
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
 from hil.cli_args import positive_int
 
-_STATE: dict = {"records": {}, "failed": {}, "board": None, "link0": {}, "marked": [], "board_down": None}
+_STATE: dict = {"records": {}, "failed": {}, "board": None, "link0": {}, "marked": [], "board_down": None,
+                "layer_vectors": {}}
 
 
 # (alias, dest, addoption keywords): added after the initial conftests, and only if free.
@@ -167,6 +168,20 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("golden_vector", params, ids=ids)
 
 
+def pytest_collection_finish(session):
+    """Per model, the first LAYER_COUNT_VECTORS golden vectors collected (after -k and other
+    deselection) read per-layer figures. Every xdist worker collects the same items, so the
+    workers' shares add up to these, whichever worker runs them."""
+    from hil.runner import first_vectors
+    order: dict[str, dict[int, None]] = {}      # model -> indices in collection order (dict: ordered set)
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "golden_vector" in params:
+            name, index = params["golden_vector"]
+            order.setdefault(name, {})[index] = None
+    _STATE["layer_vectors"] = {name: first_vectors(list(idx)) for name, idx in order.items()}
+
+
 def _board_down(message: str) -> None:
     """Fail this test with `message` (no traceback); later board tests are skipped."""
     _STATE["board_down"] = message
@@ -264,6 +279,7 @@ def hil_model(hil_board, _model_runs, golden_vector):
     name = golden_vector[0]
     if name not in _model_runs:
         _model_runs[name] = prepare(hil_board, name)
+        _model_runs[name].layer_vectors = _STATE["layer_vectors"].get(name)
         _STATE["link0"][name] = link_mark(hil_board)
     return _model_runs[name]
 

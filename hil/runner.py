@@ -52,17 +52,43 @@ def _figures(counter: str, total, macs: int) -> dict:
     return {u[0]: total, f"macs_per_{u[1]}": (macs / total) if total else None}
 
 
+# Per-layer figures are read for the first N vectors of a run only: they hardly
+# depend on the data, and reading them is one more round trip per vector.
+LAYER_COUNT_VECTORS = 10
+
+
+def first_vectors(order: list[int], n: int = LAYER_COUNT_VECTORS) -> frozenset[int]:
+    """The bundle indices that read per-layer figures in a run that runs `order` in this order."""
+    return frozenset(int(i) for i in order[:n])
+
+
 @dataclass
 class ModelRun:
-    """Golden references of one model plus the device's view of it."""
+    """Golden references of one model plus the device's view of it.
+
+    `layer_vectors`: the bundle indices whose per-layer figures are read, set by whoever knows
+    the run's order (`run_model`: the first N of its selection; the pytest plugin: the first N
+    collected). None: the first LAYER_COUNT_VECTORS distinct vectors run through this ModelRun.
+    """
     name: str
     bundle: bundle.Bundle
     doc: dict
     device_model: object
+    layer_vectors: frozenset[int] | None = None
     sim: IntegerSimulator = field(init=False)
+    _layers_read: set[int] = field(init=False, default_factory=set, repr=False)
 
     def __post_init__(self):
         self.sim = IntegerSimulator(self.doc)
+
+    def reads_layers(self, i: int) -> bool:
+        """Does vector i read per-layer figures (see `layer_vectors`)?"""
+        if self.layer_vectors is not None:
+            return i in self.layer_vectors
+        if i not in self._layers_read and len(self._layers_read) >= LAYER_COUNT_VECTORS:
+            return False
+        self._layers_read.add(i)
+        return True
 
     @property
     def task(self) -> str:
@@ -84,13 +110,8 @@ def prepare(board: Board, name: str) -> ModelRun:
     return ModelRun(name, b, doc, dm)
 
 
-# Per-layer counts are read for the first vectors only: they hardly depend on
-# the data, and reading them is one more round trip per vector.
-LAYER_COUNT_VECTORS = 10
-
-
-def _layer_mode(board: Board, i: int) -> str:
-    return "LAYER_COUNTS" if board.info.counter in MEASURED and i < LAYER_COUNT_VECTORS else "OUTPUTS"
+def _layer_mode(board: Board, mr: ModelRun, i: int) -> str:
+    return "LAYER_COUNTS" if board.info.counter in MEASURED and mr.reads_layers(i) else "OUTPUTS"
 
 
 def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
@@ -101,7 +122,7 @@ def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
 def run_vector_once(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
     """Run vector i; on an integer mismatch, localise the first differing layer."""
     t0 = time.perf_counter()
-    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board, i))
+    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board, mr, i))
     rtt = time.perf_counter() - t0
     measured = board.info.counter in MEASURED
     v = VectorVerdict(index=i, label=mr.bundle.labels[i].tolist(), device=res.output.reshape(-1),
@@ -127,11 +148,14 @@ def run_model(board: Board, name: str, vectors: int | None = None,
               done: list[VectorVerdict] | None = None) -> dict:
     """Run all vectors, or a seeded class-stratified subset of `vectors` (golden.subset). `sink`
     sees each verdict as it finishes (the results store commits it); `done` holds verdicts of an
-    interrupted run, which are not run again (resume). A dead device is restarted (hil/recovery.py);
+    interrupted run, which are not run again (resume). Per-layer figures are read for the first
+    LAYER_COUNT_VECTORS of the selection, in its order; a resumed run has the same selection, so the
+    vectors it already recorded count towards them. A dead device is restarted (hil/recovery.py);
     a vector that kills it twice is listed as failed; a device dead after its restarts ends the
     run with what is done (`aborted`)."""
     mr = prepare(board, name)
     chosen = subset.select(mr.bundle.labels, vectors).tolist()
+    mr.layer_vectors = first_vectors(chosen)
     link0 = link_mark(board)
     wanted = set(chosen)
     per_vector, failed, aborted = [v for v in (done or []) if v.index in wanted], [], None
