@@ -5,8 +5,9 @@ Milliseconds on an emulator are the host's speed and load; the fraction travels 
 On `stm32f4-qemu` the floor is the firmware's bring-up app (`APP=bringup`,
 firmware_stm32/src/app_bringup.c): the same USART driver, RX interrupt, ring and WFI main loop as
 the protocol firmware, echoing every byte and doing nothing else, on the same QEMU command line
-(same `-icount`, same CPU pinning). The host writes a block of the model input's size and reads
-its echo back, block after block, over the same kind of socket link hil uses. The echo sends
+(same `-icount`, same CPU pinning). `hil bench link` keeps it running next to the protocol twin and,
+after each of its own exchanges, writes a block of the model input's size and reads its echo back
+over the same kind of socket link hil uses: both are measured side by side, under the same load. The echo sends
 every byte back (the protocol answers a LOAD_INPUT with a few bytes), so the floor moves twice the
 bytes of a load: a fraction near 1 means hil adds next to nothing to what the UART can carry.
 """
@@ -16,28 +17,12 @@ import fcntl
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
 
 from hil.boards.base import BoardError
 from hil.boards.stm32_qemu import Stm32QemuBoard
 from hil.targets import source_dir
 
 BANNER = b"HIL-FW boot"
-
-
-@dataclass
-class Floor:
-    """Bytes streamed through the twin's UART with no protocol: `bytes_per_s` of blocks written
-    and read back (echo), on the host's wall clock."""
-    board: str
-    mechanism: str
-    block_bytes: int
-    blocks: int
-    seconds: float
-    bytes_per_s: float
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def _build_bringup(board: str):
@@ -62,45 +47,56 @@ class _EchoTwin(Stm32QemuBoard):
         self.elf = _build_bringup(self.name)
 
 
-def _read_exactly(link, n: int, what: str) -> bytes:
-    data = link.read(n)
-    if len(data) != n:
-        raise BoardError(f"stm32f4-qemu: echo floor: {what}: got {len(data)} of {n} bytes back")
-    return data
+class EchoFloor:
+    """The QEMU twin running the bring-up echo app, open for `block()` calls between hil's own
+    exchanges, so that both are measured side by side under the same host load."""
+    mechanism = "bring-up echo app (APP=bringup) on the same QEMU twin"
 
+    def __init__(self, block_bytes: int, timeout: float = 30.0):
+        # no newline in a block: the app runs its text commands only at a line end
+        self.data = bytes((i * 7 + 1) % 256 or 1 for i in range(block_bytes)).replace(b"\n", b"\x0b")
+        self.timeout = timeout
+        self.twin = _EchoTwin()
+        self.link = None
 
-def qemu_echo_floor(block_bytes: int, blocks: int, timeout: float = 30.0) -> Floor:
-    """Stream `blocks` blocks of `block_bytes` through the QEMU twin's USART (echo app)."""
-    import serial
-    twin = _EchoTwin()
-    twin.build()
-    url = twin.deploy()
-    try:
-        link = serial.serial_for_url(url, timeout=timeout)
+    def __enter__(self) -> "EchoFloor":
+        import serial
+        self.twin.build()
         try:
-            line = link.read_until(b"\n")
+            self.link = serial.serial_for_url(self.twin.deploy(), timeout=self.timeout)
+            line = self.link.read_until(b"\n")
             if BANNER not in line:
-                raise BoardError(f"stm32f4-qemu: echo floor: no boot banner from the bring-up app, got {line[:60]!r}")
-            # no newline in a block: the app runs its text commands only at a line end
-            block = bytes((i * 7 + 1) % 256 or 1 for i in range(block_bytes)).replace(b"\n", b"\x0b")
-            t0 = time.perf_counter()
-            for _ in range(blocks):
-                link.write(block)
-                if _read_exactly(link, block_bytes, "echo") != block:
-                    raise BoardError("stm32f4-qemu: echo floor: the echo differs from what was sent")
-            seconds = time.perf_counter() - t0
-        finally:
-            link.close()
-    finally:
-        twin.stop()
-    return Floor(board="stm32f4-qemu", mechanism="bring-up echo app (APP=bringup) on the same QEMU twin",
-                 block_bytes=block_bytes, blocks=blocks, seconds=seconds, bytes_per_s=block_bytes * blocks / seconds)
+                raise BoardError(f"stm32f4-qemu: echo floor: no boot banner from the bring-up app, "
+                                 f"got {line[:60]!r}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.link is not None:
+            self.link.close()
+            self.link = None
+        self.twin.stop()
+
+    def block(self) -> float:
+        """Write one block, read its echo back: the seconds it took (host wall clock)."""
+        t0 = time.perf_counter()
+        self.link.write(self.data)
+        back = self.link.read(len(self.data))
+        seconds = time.perf_counter() - t0
+        if back != self.data:
+            raise BoardError(f"stm32f4-qemu: echo floor: {len(back)} of {len(self.data)} bytes came back"
+                             + (", different from what was sent" if len(back) == len(self.data) else ""))
+        return seconds
 
 
 # board name -> how its raw floor is measured; boards not listed have none (yet)
-FLOORS = {"stm32f4-qemu": qemu_echo_floor}
+FLOORS = {"stm32f4-qemu": EchoFloor}
 
 
-def measure_floor(board: str, block_bytes: int, blocks: int) -> Floor | None:
-    fn = FLOORS.get(board)
-    return fn(block_bytes, blocks) if fn else None
+def open_floor(board: str, block_bytes: int):
+    """A context manager with `block()`, or a null context (None) for a board without a floor."""
+    from contextlib import nullcontext
+    cls = FLOORS.get(board)
+    return cls(block_bytes) if cls else nullcontext()
