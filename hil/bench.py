@@ -158,7 +158,7 @@ def link_table(doc: dict) -> Table:
                       "-" if p["floor_bytes_per_s"] is None else f"{p['floor_bytes_per_s']:,.0f}",
                       "-" if p["of_floor"] is None else f"{p['of_floor']:.0%}",
                       f"{p['ms_median']:.1f}", f"{p['ms_min']:.1f}")
-    t.caption = (f"raw floor: {doc['floor']}, a block of the input's size echoed after each exchange; "
+    t.caption = (f"raw floor: {doc['floor']}, a block of the input's size sunk after each exchange; "
                  f"of floor: payload B/s / raw floor B/s" if doc.get("floor")
                  else "no raw floor for this board (hil/link_floor.py)")
     return t

@@ -73,13 +73,13 @@ def test_bench_link_on_the_sim_board(tmp_path):
 
 @needs_qemu
 def test_bench_link_measures_the_raw_floor_of_the_qemu_twin(tmp_path, capsys):
-    """The same twin's USART streamed raw (bring-up echo app) after each exchange: hil's payload
+    """The same twin's USART streamed raw (bring-up app, SINK) after each exchange: hil's payload
     bytes/s is printed as a fraction of it. All default models: the protocol image is the usual one."""
     out = tmp_path / "link.json"
     assert main(["bench", "link", "--board", "stm32f4-qemu", "--model", "mnist_lenet", "--model", "kws_dscnn",
                  "--model", "sine_mlp", "-n", "2", "--json", str(out)]) == 0
     doc = json.loads(out.read_text())
-    assert "echo" in doc["floor"]
+    assert "SINK" in doc["floor"]
     for m in doc["models"]:
         for phase in ("load", "vector"):
             p = m[phase]
