@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# hypothesis keeps its example database in .cache/ (a documented cache folder), not ./.hypothesis
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".cache" / "hypothesis"))
 
 
 @pytest.fixture(scope="session", autouse=True)
