@@ -134,6 +134,9 @@ def _models(config) -> list[str]:
 
 def pytest_configure(config):
     from hil.lab_config import apply_artifacts_root
+    # the store as the session was started (--hil-db, else $HIL_DB then): fixtures that change the
+    # environment later (a test suite's own tmp $HIL_DB for the CLI runs it starts) do not move it
+    _STATE["db_path"] = config.getoption("--hil-db") or os.environ.get("HIL_DB")
     option = config.getoption("--hil-artifacts")
     if not option and config.getini("hil_artifacts") and not os.environ.get("HIL_ARTIFACTS"):
         option = Path(config.inipath).parent / config.getini("hil_artifacts")
@@ -238,8 +241,7 @@ def pytest_runtest_call(item):
 
 def _start_recording(config, board) -> None:
     """With --hil-db (or $HIL_DB), commit every vector to the results store as it finishes."""
-    import os
-    path = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+    path = _STATE.get("db_path")
     if not path or hasattr(config, "workerinput"):   # pytest -n: the controller records the merged run
         return
     from hil.results.baseline import Thresholds

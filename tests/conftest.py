@@ -19,7 +19,8 @@ os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".cache" / "hyp
 @pytest.fixture(scope="session", autouse=True)
 def _results_store_outside_the_checkout(tmp_path_factory):
     """`$HIL_DB` for the whole session (in-process CLI calls and the processes they start), never
-    ./hil-results.db: the user's store stays as it was."""
+    ./hil-results.db: the user's store stays as it was. The plugin took its store (--hil-db, the
+    user's own $HIL_DB) when the session started: this session's board suite is not moved here."""
     old = os.environ.get("HIL_DB")
     os.environ["HIL_DB"] = str(tmp_path_factory.mktemp("store") / "hil-results.db")
     yield
