@@ -3,15 +3,15 @@
 #   scripts/check_clean_tree.sh snapshot FILE     before the suite, and
 #   scripts/check_clean_tree.sh check FILE        after it: exit 1, listing them, if anything outside the
 # documented build/cache folders appeared, disappeared or changed (tracked, untracked or ignored files).
-# Allowed to change (all gitignored): .venv/ .cache/ .pytest_cache/ build/ firmware_stm32/build/
-# firmware_fpga_hls/build/ (and any */build/ of a make tree), __pycache__/, *.egg-info/.
+# Allowed to change (all gitignored): .venv/ .cache/ .pytest_cache/, any build/ folder (build/,
+# firmware_stm32/build/, firmware_fpga_hls/build/, a make tree's build/), __pycache__/, *.egg-info/.
 set -euo pipefail
 mode=${1:?usage: check_clean_tree.sh snapshot|check FILE}
 file=${2:?usage: check_clean_tree.sh snapshot|check FILE}
 top=$(git rev-parse --show-toplevel 2>/dev/null) || { echo "check_clean_tree: not a git checkout, skipped"; exit 0; }
 cd "$top"
 
-allowed='^(\.venv|\.cache|\.pytest_cache|build|firmware_stm32/build|firmware_fpga_hls/build|hil/device_lib/fuzz/build)(/|$)|(^|/)__pycache__(/|$)|\.egg-info(/|$)'
+allowed='^(\.venv|\.cache|\.pytest_cache)(/|$)|(^|/)(build|__pycache__)(/|$)|\.egg-info(/|$)'
 
 state() {
     # every entry git reports (modified, untracked, ignored), outside the allowed folders, with the
