@@ -13,16 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.errors import GoldenError
+from golden.errors import GoldenError, ArtifactError  # noqa: F401 - ArtifactError is defined in golden.errors
 
 FORMAT = "hil-qmodel"
 VERSION = 2          # 2: a graph (each layer names its input tensors); 1: a chain
 READABLE = (1, 2)
 INPUT = "input"      # the model input's tensor name; every other tensor is named for its layer
 
-
-class ArtifactError(GoldenError):
-    """A quantized-model artifact is missing, malformed or altered."""
 
 
 def canonical_json(obj) -> bytes:

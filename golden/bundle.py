@@ -17,16 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.errors import GoldenError
+from golden.errors import GoldenError, BundleError  # noqa: F401 - BundleError is defined in golden.errors
 from golden.artifact import content_hash, read_checked
 
 FORMAT = "hil-bundle"
 VERSION = 1
 PER_LAYER_VECTORS = 32
 
-
-class BundleError(GoldenError):
-    """A golden bundle is missing, stale or corrupted."""
 
 
 @dataclass

@@ -21,3 +21,27 @@ class UnknownModel(GoldenError):
 
 class DatasetError(GoldenError):
     """A data set is missing, malformed or does not fit the model."""
+
+
+class AccumulatorOverflow(GoldenError, ArithmeticError):
+    """An int32 accumulator would overflow: the device result would be wrong."""
+
+
+class MnistDataError(DatasetError):
+    """The MNIST source files are missing or malformed."""
+
+
+class CifarDataError(DatasetError):
+    """The CIFAR-10 batches are missing or malformed."""
+
+
+class ArtifactError(GoldenError):
+    """A quantized-model artifact is missing, malformed or altered."""
+
+
+class UnsupportedLayer(GoldenError):
+    """A model uses a layer type the device kernels do not implement."""
+
+
+class BundleError(GoldenError):
+    """A golden bundle is missing, stale or corrupted."""

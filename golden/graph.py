@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
-from golden.errors import GoldenError
+from golden.errors import GoldenError, UnsupportedLayer  # noqa: F401 - UnsupportedLayer is defined in golden.errors
 from golden.graph_fold import fold_bn, same_padding
 
 SUPPORTED = ("Conv2d (dense, depthwise, grouped; + BatchNorm2d folded), Linear, ReLU/ReLU6/clamp "
@@ -34,9 +34,6 @@ INPUT = "input"
 WEIGHTED = ("conv2d", "depthwise_conv2d", "grouped_conv2d", "fully_connected")
 CLAMPABLE = WEIGHTED + ("add",)
 
-
-class UnsupportedLayer(GoldenError):
-    """A model uses a layer type the device kernels do not implement."""
 
 
 @dataclass

@@ -43,25 +43,22 @@ def bench_kernels(board_name: str, models: list[str], repeats: int = 3) -> dict:
         with cls(BoardOptions(models=list(models), config=BoardConfig(kernels=variant))) as board:
             for m in models:
                 prof[(variant, m)] = profile_model(board, m, repeats)
-    unit = prof[(VARIANTS[0], models[0])]["unit"]
+    unit = prof[(VARIANTS[0], models[0])].unit
     out = []
     for m in models:
         ref, opt = prof[("ref", m)], prof[("opt", m)]
         layers = []
-        for lr, lo in zip(ref["layers"], opt["layers"]):
-            layers.append(dict(name=lr["name"], type=lr["type"], macs=lr["macs"],
-                               ref=lr[unit], opt=lo[unit],
-                               ref_per_mac=_per_mac(lr[unit], lr["macs"]),
-                               opt_per_mac=_per_mac(lo[unit], lo["macs"]),
-                               speedup=(lr[unit] / lo[unit]) if lo[unit] else None))
-        out.append(dict(model=m, macs=ref["macs"], ref=ref[unit], opt=opt[unit],
-                        ref_per_mac=_per_mac(ref[unit], ref["macs"]),
-                        opt_per_mac=_per_mac(opt[unit], opt["macs"]),
-                        speedup=ref[unit] / opt[unit], layers=layers))
+        for lr, lo in zip(ref.layers, opt.layers):
+            layers.append(dict(name=lr.name, type=lr.type, macs=lr.macs, ref=lr.figure, opt=lo.figure,
+                               ref_per_mac=_per_mac(lr.figure, lr.macs), opt_per_mac=_per_mac(lo.figure, lo.macs),
+                               speedup=(lr.figure / lo.figure) if lo.figure else None))
+        out.append(dict(model=m, macs=ref.macs, ref=ref.figure, opt=opt.figure,
+                        ref_per_mac=_per_mac(ref.figure, ref.macs), opt_per_mac=_per_mac(opt.figure, opt.macs),
+                        speedup=ref.figure / opt.figure, layers=layers))
     first = prof[("opt", models[0])]
     return dict(format=BENCH_FORMAT, version=BENCH_VERSION, board=board_name, unit=unit,
-                counter=first["counter"], counter_note=first["counter_note"], repeats=repeats,
-                build_hashes={v: prof[(v, models[0])]["build_hash"] for v in VARIANTS}, models=out)
+                counter=first.counter, counter_note=first.counter_note, repeats=repeats,
+                build_hashes={v: prof[(v, models[0])].build_hash for v in VARIANTS}, models=out)
 
 
 def _f(v, spec=",.0f"):

@@ -1,29 +1,18 @@
 """`hil bench kernels|link`: benchmark commands (figures, not pass/fail tests)."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from rich.console import Console
 
-from hil.boards import DEFAULT_BOARD
+from hil import cli_args
+from hil.cli_args import emit, positive_int
 from hil.report import stdout_console
-
-
-def _write_json(path: Path | None, doc: dict, console: Console) -> None:
-    if path:
-        Path(path).write_text(json.dumps(doc, indent=1) + "\n")
-        console.print(f"results written to {path}")
 
 
 def cmd_kernels(args, console: Console) -> int:
     from hil.bench import bench_kernels, kernels_tables
     from hil.runner import default_models
     doc = bench_kernels(args.board, args.model or default_models(), args.repeats)
-    out = stdout_console()
-    for t in kernels_tables(doc):
-        out.print(t)
-    _write_json(args.json, doc, console)
+    emit(args, doc, console, lambda d: [stdout_console().print(t) for t in kernels_tables(d)])
     return 0
 
 
@@ -32,24 +21,22 @@ def cmd_link(args, console: Console) -> int:
     from hil.lab_config import board_section
     cfg = board_section(args.hil_config, args.board)
     doc = bench_link(args.board, args.model or ["mnist_lenet", "kws_dscnn"], args.n, cfg)
-    stdout_console().print(link_table(doc))
-    _write_json(args.json, doc, console)
+    emit(args, doc, console, lambda d: stdout_console().print(link_table(d)))
     return 0
 
 
 def add_parsers(sub) -> None:
     b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput")
     bsub = b.add_subparsers(dest="bench", required=True)
-    k = bsub.add_parser("kernels", help="instructions of the reference and optimised kernels side by side")
-    k.add_argument("--board", default=DEFAULT_BOARD)
-    k.add_argument("--model", action="append", help="model (repeatable; default: all built-in models)")
-    k.add_argument("--repeats", type=int, default=3, help="vectors to take the median over")
-    k.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    shared = [cli_args.board(), cli_args.hil_config(help="lab config file (TOML): which board, port, baud"),
+              cli_args.output(), cli_args.verbosity()]
+    k = bsub.add_parser("kernels", help="instructions of the reference and optimised kernels side by side",
+                        parents=shared + [cli_args.model(repeat=True, help="model (repeatable; default: all "
+                                                                            "built-in models)")])
+    k.add_argument("--repeats", type=positive_int, default=3, help="vectors to take the median over")
     k.set_defaults(func=cmd_kernels)
-    n = bsub.add_parser("link", help="payload bytes per second and payload share of the link")
-    n.add_argument("--board", default=DEFAULT_BOARD)
-    n.add_argument("--model", action="append", help="model (repeatable; default: mnist_lenet and kws_dscnn)")
-    n.add_argument("-n", type=int, default=50, help="exchanges per phase")
-    n.add_argument("--hil-config", default=None, help="lab config file (TOML): which board, port, baud")
-    n.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    n = bsub.add_parser("link", help="payload bytes per second and payload share of the link",
+                        parents=shared + [cli_args.model(repeat=True, help="model (repeatable; default: "
+                                                                            "mnist_lenet and kws_dscnn)")])
+    n.add_argument("-n", type=positive_int, default=50, help="exchanges per phase")
     n.set_defaults(func=cmd_link)

@@ -11,9 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
-from hil.cli_args import positive_int
+from hil import cli_args
+from hil.cli_args import positive_int  # noqa: F401 - soak's --vectors
 from hil.golden_cli import add_artifacts_option
-from hil.inject import FaultSpec, InjectError
 from hil.lab_config import apply_artifacts_root, board_section
 from hil.report import layer_table, link_line, per_class_table, run_table, stdout_console
 from hil.results.recording import add_db_options
@@ -30,35 +30,17 @@ def open_board(args, models: list[str]):
                             inject=getattr(args, "inject", None)))
 
 
-def write_json(path: Path | None, doc: dict, console: Console) -> None:
-    if path:
-        Path(path).write_text(json.dumps(doc, indent=1, default=float) + "\n")
-        console.print(f"results written to {escape(str(path))}")
-
-
 def progress_bar(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console)
 
 
-def inject_arg(text: str) -> FaultSpec:
-    try:
-        return FaultSpec.parse(text)
-    except InjectError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--inject: ")) from None
-
-
-INJECT_HELP = ("damage the link: corrupt=P,drop=P,dup=P,stall=P,stall_ms=MS,seed=N "
-               "(per-byte probabilities; docs/reliability.md)")
-
-
-def add_board_args(p) -> None:
-    """Options of `hil soak` (run and profile add the results-store options too)."""
-    p.add_argument("--board", default=DEFAULT_BOARD)
-    p.add_argument("--model", required=True)
-    p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
-    p.add_argument("--json", type=Path, default=None, help="write results JSON here")
-    p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
+def board_parents(model_required: bool = True, board_default: str | None = "") -> list:
+    """The options `hil run`, `hil profile` and `hil soak` share (hil/cli_args.py)."""
+    return [cli_args.board(board_default, help=None if board_default == "" else
+                           f"board (default {DEFAULT_BOARD}; with --resume the run's)"),
+            cli_args.model(required=model_required), cli_args.hil_config(), cli_args.output(),
+            cli_args.inject(), cli_args.verbosity()]
 
 
 def cmd_boards(args, console: Console) -> int:
@@ -92,66 +74,61 @@ def cmd_run(args, console: Console) -> int:
                 recording(store, board, [args.model], args.vectors, args, resume) as rec:
             with progress_bar(console) as prog:
                 task = prog.add_task(f"{args.model} on {args.board}", total=None)
-                doc = run_model(board, args.model, args.vectors,
-                                progress=lambda i, n: prog.update(task, completed=i, total=n),
-                                sink=rec.sink, done=rec.done(args.model))
-            rec.finish_model(args.model, doc)
-    out = stdout_console()
-    out.print(run_table([doc]))
-    if doc.get("per_class"):
-        out.print(per_class_table(doc))
-    for line in doc["mismatch_details"]:
-        out.print(f"  [red]{escape(line)}[/]")
-    for r in doc["restarts"]:
-        out.print(f"  [yellow]restart[/] at vector {r['vector']} during {r['request']}: {escape(r['message'])}")
-    out.print(f"link: {escape(link_line(doc))}")
-    if doc["unit"] and doc["layers"] and doc["layers"][0].get(doc["unit"]) is not None:
-        out.print(layer_table(doc))
-    for f in doc["failed_vectors"]:
-        out.print(f"  [red]failed[/] vector {f['index']}: {escape(f['error'])}")
-    if rec.run_id is not None:
-        doc["run_id"] = rec.run_id
-    write_json(args.json, doc, console)
+                result = run_model(board, args.model, args.vectors,
+                                   progress=lambda i, n: prog.update(task, completed=i, total=n),
+                                   sink=rec.sink, done=rec.done(args.model))
+            rec.finish_model(args.model, result)
+    result.run_id = rec.run_id
+    cli_args.emit(args, result.to_json(), console, lambda _: print_run(result))
     if rec.run_id is not None:
         console.print(f"run {rec.run_id} recorded in {store.path}")
     for line in rec.regression_lines():
-        out.print(f"[red]{escape(line)}[/]", highlight=False)
-    if doc["aborted"]:
-        console.print(f"[red]error:[/] {escape(doc['aborted'])} (results of the {doc['vectors']} vectors done "
+        console.print(f"[red]{escape(line)}[/]", highlight=False)
+    if result.aborted:
+        console.print(f"[red]error:[/] {escape(result.aborted)} (results of the {result.vectors} vectors done "
                       f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
         return 2
-    return 1 if (doc["int_mismatches"] or doc["failed_vectors"]
+    return 1 if (result.int_mismatches or result.failed_vectors
                  or any(v["regression"] for v in rec.verdicts.values())) else 0
 
 
 def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
     with open_board(args, [args.model]) as board:
-        doc = profile_model(board, args.model, args.vectors)
-    stdout_console().print(layer_table(doc))
-    write_json(args.json, doc, console)
+        result = profile_model(board, args.model, args.vectors)
+    cli_args.emit(args, result.to_json(), console, lambda _: stdout_console().print(layer_table(result)))
     return 0
 
 
+def print_run(result) -> None:
+    """The tables of one `hil run` on stdout."""
+    out = stdout_console()
+    out.print(run_table([result]))
+    if result.per_class:
+        out.print(per_class_table(result))
+    for line in result.mismatch_details:
+        out.print(f"  [red]{escape(line)}[/]")
+    for r in result.restarts:
+        out.print(f"  [yellow]restart[/] at vector {r.vector} during {r.request}: {escape(r.message)}")
+    out.print(f"link: {escape(link_line(result))}")
+    if result.unit and result.layers and result.layers[0].figure is not None:
+        out.print(layer_table(result))
+    for f in result.failed_vectors:
+        out.print(f"  [red]failed[/] vector {f.index}: {escape(f.error)}")
+
+
 def add_parsers(sub) -> None:
-    b = sub.add_parser("boards", help="known boards, attached probes and ports")
+    b = sub.add_parser("boards", help="known boards, attached probes and ports", parents=[cli_args.verbosity()])
     b.set_defaults(func=cmd_boards)
-    for name, func, helptext in (("run", cmd_run, "run golden vectors on a board and compare"),
-                                 ("profile", cmd_profile, "per-layer counts of a model on a board")):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("--board", default=None if name == "run" else DEFAULT_BOARD,
-                       help=f"board (default {DEFAULT_BOARD}; with --resume the run's)")
-        p.add_argument("--model", required=(name != "run"))
-        p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
-        p.add_argument("--json", type=Path, default=None, help="write results JSON here")
-        p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
-        add_artifacts_option(p)
-        subset_help = "a seeded, class-stratified subset (docs/results-json.md)"
-        if name == "run":
-            p.add_argument("--vectors", type=positive_int, default=None,
-                           help=f"number of vectors (default all): {subset_help}")
-            add_db_options(p)
-        else:
-            p.add_argument("--vectors", "--repeats", dest="vectors", type=positive_int, default=5,
-                           help=f"vectors to take the median over: {subset_help}")
-        p.set_defaults(func=func)
+    subset_help = "a seeded, class-stratified subset (docs/results-json.md)"
+    p = sub.add_parser("run", help="run golden vectors on a board and compare",
+                       parents=board_parents(model_required=False, board_default=None)
+                       + [cli_args.vectors(help=f"number of vectors (default all): {subset_help}")])
+    add_artifacts_option(p)
+    add_db_options(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("profile", help="per-layer counts of a model on a board",
+                       parents=board_parents() + [cli_args.vectors(
+                           5, f"vectors to take the median over: {subset_help}", aliases=("--repeats",))])
+    add_artifacts_option(p)
+    p.set_defaults(func=cmd_profile)

@@ -68,3 +68,23 @@ class CodegenError(HilError):
 
 class UsageError(HilError):
     """A command was called with options that do not go together."""
+
+
+class LinkError(HilError):
+    """The port could not be opened or failed while in use."""
+
+
+class VectorFailed(HilError):
+    """One vector killed the device on every try; the run goes on without it."""
+
+
+class NightlyConfigError(HilError):
+    """The [nightly] table of the lab config is malformed."""
+
+
+class StoreError(HilError):
+    """The results store cannot be opened or does not hold what was asked for."""
+
+
+class InjectError(HilError):
+    """The --inject specification is malformed."""

@@ -17,13 +17,10 @@ import random
 import time
 from dataclasses import dataclass, fields
 
-from hil.errors import HilError
+from hil.errors import HilError, InjectError  # noqa: F401 - InjectError is defined in hil.errors
 
 DIRECTIONS = ("both", "h2d", "d2h")
 
-
-class InjectError(HilError):
-    """The --inject specification is malformed."""
 
 
 @dataclass(frozen=True)

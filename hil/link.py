@@ -12,11 +12,8 @@ import time
 
 import serial
 
-from hil.errors import HilError
+from hil.errors import HilError, LinkError  # noqa: F401 - LinkError is defined in hil.errors
 
-
-class LinkError(HilError):
-    """The port could not be opened or failed while in use."""
 
 
 def _no_delay(port) -> None:

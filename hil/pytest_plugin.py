@@ -28,11 +28,16 @@ one-line reason pointing at it, instead of repeating the error per test.
 With `pytest -n N` (pytest-xdist) every worker has its own board and the
 results merge into one table, one JSON and one run in the results store
 (hil/xdist.py).
+
+The session's state lives on one `HilSession` object, registered as a plugin
+(`config.pluginmanager.register`) in `pytest_configure`; the hooks are its
+methods, and the fixtures reach it through `config.stash`.
 """
 from __future__ import annotations
 
 import json
 import os
+import statistics
 from pathlib import Path
 
 import pytest
@@ -40,16 +45,13 @@ import pytest
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
 from hil.cli_args import positive_int
 
-_STATE: dict = {"records": {}, "failed": {}, "board": None, "link0": {}, "marked": [], "board_down": None,
-                "layer_vectors": {}}
-
-
 # (alias, dest, addoption keywords): added after the initial conftests, and only if free.
 _ALIASES = (
     ("--board", "hil_board", dict(default=None, help="alias of --hil-board")),
     ("--vectors", "hil_vectors", dict(type=positive_int, default=None, help="alias of --hil-vectors")),
     ("--model", "hil_model", dict(action="append", default=None, help="alias of --hil-model")),
 )
+SESSION_KEY = pytest.StashKey["HilSession"]()
 
 
 def pytest_addoption(parser):
@@ -108,112 +110,328 @@ def suite_args(board: str, vectors: int | None = None, models: list[str] | None 
     return args
 
 
-def _board_name(config) -> str:
-    return config.getoption("hil_board") or config.getini("hil_board") or DEFAULT_BOARD
-
-
-def _vectors(config) -> int | None:
-    n = config.getoption("hil_vectors")
-    if n is None and config.getini("hil_vectors"):
-        n = int(config.getini("hil_vectors"))
-    return n
-
-
-def _models(config) -> list[str]:
-    from hil.runner import default_models
-    chosen = config.getoption("hil_model") or config.getini("hil_models")
-    if not chosen:
-        try:   # a board whose image holds other models (fpga-sim) declares them
-            models = list(getattr(board_class(_board_name(config)), "default_models", None) or default_models())
-        except Exception:  # noqa: BLE001 - an unknown board is reported by the hil_board fixture
-            models = default_models()
-    else:
-        models = [m for c in chosen for m in c.split(",") if m]
-    return models + [m for m in _STATE["marked"] if m not in models]
-
-
 def pytest_configure(config):
+    from hil.errors import HilError
     from hil.lab_config import apply_artifacts_root
-    # the store as the session was started (--hil-db, else $HIL_DB then): fixtures that change the
-    # environment later (a test suite's own tmp $HIL_DB for the CLI runs it starts) do not move it
-    _STATE["db_path"] = config.getoption("--hil-db") or os.environ.get("HIL_DB")
     option = config.getoption("--hil-artifacts")
     if not option and config.getini("hil_artifacts") and not os.environ.get("HIL_ARTIFACTS"):
         option = Path(config.inipath).parent / config.getini("hil_artifacts")
     try:
         apply_artifacts_root(option, config.getoption("--hil-config"))
-    except Exception:  # noqa: BLE001 - a bad lab config is reported by the hil_board fixture
-        pass
+    except HilError as exc:       # a bad lab config: one line, whatever the session runs
+        raise pytest.UsageError(f"hil: {exc}") from None
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
     config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
-    if config.pluginmanager.hasplugin("xdist"):
-        from hil.xdist import XdistCollector
-        _STATE["xdist"] = XdistCollector(_STATE)
-        config.pluginmanager.register(_STATE["xdist"], "hil-xdist")
+    session = HilSession(config)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "hil-session")
 
 
-def pytest_generate_tests(metafunc):
-    if "golden_vector" not in metafunc.fixturenames:
-        return
-    from golden import bundle, subset
-    from golden.paths import artifact_dir
-    marker = metafunc.definition.get_closest_marker("hil_model")
-    names = list(marker.args) if marker else _models(metafunc.config)
-    if marker:   # the board's firmware must hold them too
-        _STATE["marked"] += [m for m in marker.args if m not in _STATE["marked"]]
-    n = _vectors(metafunc.config)
-    params, ids = [], []
-    for name in names:
-        labels = bundle.read(artifact_dir(name)).labels
-        for i in subset.select(labels, n).tolist():
-            params.append((name, i))
-            ids.append(f"{name}-{i}")
-    metafunc.parametrize("golden_vector", params, ids=ids)
+def hil_session(config) -> "HilSession":
+    """The session object of this pytest run."""
+    return config.stash[SESSION_KEY]
 
 
-def pytest_collection_finish(session):
-    """Per model, the first LAYER_COUNT_VECTORS golden vectors collected (after -k and other
-    deselection) read per-layer figures. Every xdist worker collects the same items, so the
-    workers' shares add up to these, whichever worker runs them."""
-    from hil.runner import first_vectors
-    order: dict[str, dict[int, None]] = {}      # model -> indices in collection order (dict: ordered set)
-    for item in session.items:
+class HilSession:
+    """What one pytest session knows about its board and its results; its methods are hooks."""
+
+    def __init__(self, config):
+        self.config = config
+        # the store as the session was started (--hil-db, else $HIL_DB then): fixtures that change the
+        # environment later (a test suite's own tmp $HIL_DB for the CLI runs it starts) do not move it
+        self.db_path: str | None = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+        self.board = None                       # the opened hil.boards.base.Board
+        self.board_down: str | None = None      # why board tests are skipped from now on
+        self.records: dict = {}                 # model -> [VectorVerdict]
+        self.model_runs: dict = {}              # model -> ModelRun
+        self.failed: dict = {}                  # model -> [FailedVector]
+        self.link0: dict = {}                   # model -> hil.runner.link_mark()
+        self.marked: list[str] = []             # models named by @pytest.mark.hil_model
+        self.layer_vectors: dict = {}           # model -> indices reading per-layer figures
+        self.recorder = None                    # RunRecorder with --hil-db
+        self.suite_property = None              # record_testsuite_property (JUnit XML)
+        self.results: list = []                 # ModelResult per model, at the end
+        self.regressions: list[str] = []
+        self.db: str | None = None
+        self.payloads: list[str] = []           # pytest -n: the workers' results (controller)
+        self.warnings: list[str] = []
+
+    # -- what the options say ------------------------------------------------------------------
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def board_name(self) -> str:
+        return self.config.getoption("hil_board") or self.config.getini("hil_board") or DEFAULT_BOARD
+
+    def vectors(self) -> int | None:
+        n = self.config.getoption("hil_vectors")
+        if n is None and self.config.getini("hil_vectors"):
+            n = int(self.config.getini("hil_vectors"))
+        return n
+
+    def models(self) -> list[str]:
+        from hil.errors import HilError
+        from hil.runner import default_models
+        chosen = self.config.getoption("hil_model") or self.config.getini("hil_models")
+        if not chosen:
+            try:   # a board whose image holds other models (fpga-sim) declares them
+                models = list(board_class(self.board_name()).default_models or default_models())
+            except HilError:      # an unknown board is reported by the hil_board fixture
+                models = default_models()
+        else:
+            models = [m for c in chosen for m in c.split(",") if m]
+        return models + [m for m in self.marked if m not in models]
+
+    # -- collection ------------------------------------------------------------------------------
+
+    def pytest_generate_tests(self, metafunc):
+        if "golden_vector" not in metafunc.fixturenames:
+            return
+        from golden import bundle, subset
+        from golden.paths import artifact_dir
+        marker = metafunc.definition.get_closest_marker("hil_model")
+        names = list(marker.args) if marker else self.models()
+        if marker:   # the board's firmware must hold them too
+            self.marked += [m for m in marker.args if m not in self.marked]
+        n = self.vectors()
+        params, ids = [], []
+        for name in names:
+            labels = bundle.read(artifact_dir(name)).labels
+            for i in subset.select(labels, n).tolist():
+                params.append((name, i))
+                ids.append(f"{name}-{i}")
+        metafunc.parametrize("golden_vector", params, ids=ids)
+
+    def pytest_collection_finish(self, session):
+        """Per model, the first LAYER_COUNT_VECTORS golden vectors collected (after -k and other
+        deselection) read per-layer figures. Every xdist worker collects the same items, so the
+        workers' shares add up to these, whichever worker runs them."""
+        from hil.runner import first_vectors
+        order: dict[str, dict[int, None]] = {}      # model -> indices in collection order (dict: ordered set)
+        for item in session.items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            if "golden_vector" in params:
+                name, index = params["golden_vector"]
+                order.setdefault(name, {})[index] = None
+        self.layer_vectors = {name: first_vectors(list(idx)) for name, idx in order.items()}
+
+    # -- the board -------------------------------------------------------------------------------
+
+    def open_board(self):
+        """Build, deploy and open the session's board; a problem fails this test in one line."""
+        from hil.errors import HilError
+        from hil.lab_config import board_section
+        from hil.workers import worker_count, worker_index
+        name = self.board_name()
+        board, problem = None, None
+        try:
+            cls = board_class(name)
+            section = board_section(self.config.getoption("--hil-config"), name).for_worker(
+                worker_index(), worker_count(), name)     # pytest -n N: worker k takes unit k
+            board = cls(BoardOptions(models=self.models(), config=section))
+            board.open()
+            self.board = board
+            self.start_recording(board)
+        except HilError as exc:
+            problem = str(exc)
+        if problem:
+            if board is not None:
+                board.close()
+            self.fail_board(problem)     # outside the except: one line, no chained traceback
+        return board
+
+    def fail_board(self, message: str) -> None:
+        """Fail this test with `message` (no traceback); later board tests are skipped."""
+        self.board_down = message
+        pytest.fail(f"hil: {message}", pytrace=False)
+
+    def start_recording(self, board) -> None:
+        """With --hil-db (or $HIL_DB), commit every vector to the results store as it finishes."""
+        if not self.db_path or self.is_worker:   # pytest -n: the controller records the merged run
+            return
+        from hil.results.recorder import RunRecorder
+        from hil.results.store import Store
+        store = Store.open(self.db_path)
+        rec = RunRecorder(store, board.identity(), self.models(), self.vectors(), self.thresholds(),
+                          argv=list(self.config.invocation_params.args), logs=board.logs)
+        self.recorder = rec.__enter__()
+
+    def thresholds(self):
+        from hil.results.baseline import Thresholds
+        from hil.results.recording import lab_doc
+        return Thresholds.from_config(lab_doc(self.config.getoption("--hil-config")).get("thresholds"))
+
+    def model_run(self, board, name: str):
+        """The ModelRun of `name` on the session's board, prepared once."""
+        from hil.runner import link_mark, prepare
+        if name not in self.model_runs:
+            self.model_runs[name] = prepare(board, name)
+            self.model_runs[name].layer_vectors = self.layer_vectors.get(name)
+            self.link0[name] = link_mark(board)
+        return self.model_runs[name]
+
+    def record(self, model_run, verdict) -> None:
+        """Keep a vector's verdict for the summary, the JSON results and the results store."""
+        self.model_runs.setdefault(model_run.name, model_run)
+        self.records.setdefault(model_run.name, []).append(verdict)
+        if self.recorder is not None:
+            self.recorder.sink(model_run, verdict)
+
+    # -- per test --------------------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        outcome = yield
+        from hil.boards.base import BoardError
+        exc = outcome.excinfo[1] if outcome.excinfo else None
+        if isinstance(exc, BoardError) and "hil_board" in getattr(item, "fixturenames", ()):
+            self.board_down = str(exc)    # e.g. dead after its restarts: skip the rest
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        """A golden-vector test that failed without recording a verdict (an error, a
+        device that died on it) is listed as a failed vector, not judged."""
+        from hil.results.model_result import FailedVector
+        outcome = yield
+        report = outcome.get_result()
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if "golden_vector" in params:
-            name, index = params["golden_vector"]
-            order.setdefault(name, {})[index] = None
-    _STATE["layer_vectors"] = {name: first_vectors(list(idx)) for name, idx in order.items()}
+        if call.when != "call" or not report.failed or "golden_vector" not in params:
+            return
+        name, index = params["golden_vector"]
+        mr = self.model_runs.get(name) or item.funcargs.get("hil_model")
+        if mr is None or any(v.index == index for v in self.records.get(name, [])):
+            return
+        self.model_runs.setdefault(name, mr)
+        self.records.setdefault(name, [])
+        first = str(call.excinfo.value).strip().splitlines()
+        self.failed.setdefault(name, []).append(
+            FailedVector(index, f"{call.excinfo.typename}: {first[0] if first else ''}"))
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        """pytest -n (controller): a worker's results (hil/xdist.py)."""
+        from hil.xdist import PAYLOAD_KEY
+        payload = getattr(node, "workeroutput", {}).get(PAYLOAD_KEY)
+        if payload:
+            self.payloads.append(payload)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        """Assemble per-model results, judge them against the baseline, and put the metrics into the
+        JUnit XML before it is written (tryfirst: ahead of the junitxml plugin)."""
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:       # an xdist worker: hand the controller what it ran
+            if self.board is not None and self.board.info is not None and self.records:
+                from hil.xdist import PAYLOAD_KEY, worker_payload
+                workeroutput[PAYLOAD_KEY] = worker_payload(self.board, self.records, self.link0)
+            return
+        if self.payloads:                  # the xdist controller: one merged result
+            self.merge_workers(session)
+            return
+        board, rec, self.recorder = self.board, self.recorder, None
+        if not self.records or board is None or board.info is None:
+            if rec is not None:
+                _finish_recording(rec, exitstatus)
+            return
+        from hil.runner import assemble, link_report, restarts_of
+        identity = board.identity()
+        self.results = [assemble(identity, self.model_runs[name], records, link_report(board, self.link0[name]),
+                                 self.failed.get(name, []), restarts_of(board, name),
+                                 aborted=self.board_down)   # dead after its restarts: the stored run stays resumable
+                        for name, records in self.records.items()]
+        if rec is not None:
+            for r in self.results:
+                rec.finish_model(r.model, r)
+            _finish_recording(rec, exitstatus)
+            self.regressions = rec.regression_lines()
+            self.db = str(rec.store.path)
+        if self.suite_property is not None:
+            for r in self.results:
+                self._suite_properties(r, identity.counter, rec.verdicts.get(r.model) if rec is not None else None)
+        if self.regressions and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _suite_properties(self, r, counter: str, verdict: dict | None) -> None:
+        prop, m = self.suite_property, r.model
+        counts = [v.count for v in self.records[m] if v.count is not None]
+        prop(f"hil.{m}.vectors", r.vectors)
+        prop(f"hil.{m}.int_mismatches", r.int_mismatches)
+        prop(f"hil.{m}.accuracy.{r.accuracy.metric}", r.accuracy.device)
+        if counts:
+            prop(f"hil.{m}.median_count", statistics.median(counts))
+            prop(f"hil.{m}.counter", counter)
+        if verdict is not None:
+            prop(f"hil.{m}.regression", "yes" if verdict["regression"] else "no")
+            prop(f"hil.{m}.layers_moved", ",".join(verdict["layers_moved"]))
+
+    def merge_workers(self, session) -> None:
+        """pytest -n: the workers' results as one per model, and with --hil-db ONE run in the
+        results store, judged against its baseline."""
+        from hil.xdist import merge
+        merged = merge(self.payloads)
+        self.results, self.warnings = merged.results, merged.warnings
+        if not self.db_path:       # --hil-db, else $HIL_DB as the session started
+            return
+        from hil.results.recorder import RunRecorder
+        from hil.results.store import Store
+        store = Store.open(self.db_path)
+        try:
+            with RunRecorder(store, merged.identity, list(merged.runs), self.config.getoption("hil_vectors"),
+                             self.thresholds(), argv=list(self.config.invocation_params.args),
+                             logs=lambda: merged.logs) as rec:
+                for r in self.results:
+                    mr, verdicts = merged.runs[r.model]
+                    for v in verdicts:
+                        rec.sink(mr, v)
+                    rec.finish_model(r.model, r)
+        finally:
+            store.close()
+        self.db = str(store.path)
+        self.regressions = rec.regression_lines()
+        if self.regressions and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
+        for w in self.warnings:
+            terminalreporter.write_line(f"hil: warning: {w}", yellow=True)
+        if self.is_worker or not self.results:
+            return                      # pytest -n: the controller merges and writes (hil/xdist.py)
+        from hil.report import results_table
+        path = Path(config.getoption("--hil-json"))
+        path.write_text(json.dumps(dict(format="hil-session", version=1, runs=[r.to_json() for r in self.results]),
+                                   indent=1, default=float) + "\n")
+        results_table(self.results, terminalreporter._tw)
+        terminalreporter.write_line(f"hil: results written to {path}")
+        if self.db:
+            terminalreporter.write_line(f"hil: run recorded in {self.db}")
+        for line in self.regressions:
+            terminalreporter.write_line(f"hil: {line}", red=True, bold=True)
+        if self.regressions:
+            terminalreporter.write_line(f"hil: {len(self.regressions)} regression finding(s) against the baseline: "
+                                        f"the session fails (`hil compare` shows the deltas)", red=True, bold=True)
 
 
-def _board_down(message: str) -> None:
-    """Fail this test with `message` (no traceback); later board tests are skipped."""
-    _STATE["board_down"] = message
-    pytest.fail(f"hil: {message}", pytrace=False)
+def _finish_recording(rec, exitstatus) -> None:
+    """An interrupted session stays incomplete (resumable from the CLI); anything else is complete."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        rec.__exit__(KeyboardInterrupt, KeyboardInterrupt("pytest session interrupted"), None)
+    else:
+        rec.__exit__(None, None, None)
+    rec.store.close()
 
+
+# -- fixtures ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def _hil_session_board(request):
-    from hil.errors import HilError
-    from hil.lab_config import board_section
-    name = _board_name(request.config)
-    board, problem = None, None
-    try:
-        cls = board_class(name)
-        from hil.workers import worker_count, worker_index
-        section = board_section(request.config.getoption("--hil-config"), name).for_worker(
-            worker_index(), worker_count(), name)     # pytest -n N: worker k takes unit k
-        board = cls(BoardOptions(models=_models(request.config), config=section))
-        board.open()
-        _STATE["board"] = board
-        _start_recording(request.config, board)
-    except HilError as exc:
-        problem = str(exc)
-    if problem:
-        if board is not None:
-            board.close()
-        _board_down(problem)     # outside the except: one line, no chained traceback
+    session = hil_session(request.config)
+    board = session.open_board()
     try:      # JUnit XML metrics (absent with -p no:junitxml)
-        _STATE["suite_property"] = request.getfixturevalue("record_testsuite_property")
+        session.suite_property = request.getfixturevalue("record_testsuite_property")
     except pytest.FixtureLookupError:
         pass
     try:
@@ -225,34 +443,10 @@ def _hil_session_board(request):
 @pytest.fixture
 def hil_board(request):
     """The board under test, opened once for the session and always closed."""
-    if _STATE["board_down"]:
-        pytest.skip(f"hil: board unavailable: {_STATE['board_down'][:160]} (see the first failure)")
+    down = hil_session(request.config).board_down
+    if down:
+        pytest.skip(f"hil: board unavailable: {down[:160]} (see the first failure)")
     return request.getfixturevalue("_hil_session_board")
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    outcome = yield
-    from hil.boards.base import BoardError
-    exc = outcome.excinfo[1] if outcome.excinfo else None
-    if isinstance(exc, BoardError) and "hil_board" in getattr(item, "fixturenames", ()):
-        _STATE["board_down"] = str(exc)    # e.g. dead after its restarts: skip the rest
-
-
-def _start_recording(config, board) -> None:
-    """With --hil-db (or $HIL_DB), commit every vector to the results store as it finishes."""
-    path = _STATE.get("db_path")
-    if not path or hasattr(config, "workerinput"):   # pytest -n: the controller records the merged run
-        return
-    from hil.results.baseline import Thresholds
-    from hil.results.recorder import RunRecorder
-    from hil.results.recording import lab_doc
-    from hil.results.store import Store
-    store = Store.open(path)
-    th = Thresholds.from_config(lab_doc(config.getoption("--hil-config")).get("thresholds"))
-    rec = RunRecorder(store, board, _models(config), _vectors(config), th,
-                      argv=list(config.invocation_params.args))
-    _STATE["recorder"] = rec.__enter__()
 
 
 @pytest.fixture
@@ -270,28 +464,9 @@ def _hil_capability(request):
         pytest.skip(f"board {board.name} lacks capability '{marker.args[0]}'")
 
 
-@pytest.fixture(scope="session")
-def _model_runs(_hil_session_board):
-    return {}
-
-
 @pytest.fixture
-def hil_model(hil_board, _model_runs, golden_vector):
-    from hil.runner import link_mark, prepare
-    name = golden_vector[0]
-    if name not in _model_runs:
-        _model_runs[name] = prepare(hil_board, name)
-        _model_runs[name].layer_vectors = _STATE["layer_vectors"].get(name)
-        _STATE["link0"][name] = link_mark(hil_board)
-    return _model_runs[name]
-
-
-def record_vector(model: str, record, model_run) -> None:
-    """Keep a vector's verdict (hil.compare.VectorVerdict) for the summary, the JSON results and the
-    results store (--hil-db)."""
-    _STATE["records"].setdefault(model, ([], model_run))[0].append(record)
-    if _STATE.get("recorder") is not None:
-        _STATE["recorder"].sink(model_run, record)
+def hil_model(request, hil_board, golden_vector):
+    return hil_session(request.config).model_run(hil_board, golden_vector[0])
 
 
 @pytest.fixture
@@ -301,97 +476,8 @@ def hil_record(request):
     ``verdict`` is what `hil.runner.run_vector` returns; ``model_run``
     defaults to this test's `hil_model`.
     """
+    session = hil_session(request.config)
+
     def record(verdict, model_run=None) -> None:
-        mr = model_run if model_run is not None else request.getfixturevalue("hil_model")
-        record_vector(mr.name, verdict, mr)
+        session.record(model_run if model_run is not None else request.getfixturevalue("hil_model"), verdict)
     return record
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """A golden-vector test that failed without recording a verdict (an error, a
-    device that died on it) is listed as a failed vector, not judged."""
-    outcome = yield
-    report = outcome.get_result()
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    if call.when != "call" or not report.failed or "golden_vector" not in params:
-        return
-    name, index = params["golden_vector"]
-    records, mr = _STATE["records"].get(name, ([], None))
-    mr = mr or item.funcargs.get("hil_model")
-    if mr is None or any(r.index == index for r in records):
-        return
-    _STATE["records"].setdefault(name, ([], mr))
-    first = str(call.excinfo.value).strip().splitlines()
-    _STATE["failed"].setdefault(name, []).append(
-        dict(index=index, error=f"{call.excinfo.typename}: {first[0] if first else ''}"))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session, exitstatus):
-    """Assemble per-model results, judge them against the baseline, and put the metrics into the
-    JUnit XML before it is written (tryfirst: ahead of the junitxml plugin)."""
-    board, rec = _STATE.get("board"), _STATE.pop("recorder", None)
-    if not _STATE["records"] or board is None or board.info is None:
-        if rec is not None:
-            _finish_recording(rec, exitstatus)
-        return
-    from hil.runner import assemble
-    docs = []
-    for name, (records, mr) in _STATE["records"].items():
-        docs.append(assemble(board, mr, records, _STATE["link0"][name], _STATE["failed"].get(name, [])))
-        docs[-1]["aborted"] = _STATE["board_down"]     # dead after its restarts: the stored run stays resumable
-    _STATE["docs"] = docs
-    if rec is not None:
-        for d in docs:
-            rec.finish_model(d["model"], d)
-        _finish_recording(rec, exitstatus)
-        _STATE["regressions"] = rec.regression_lines()
-        _STATE["db"] = str(rec.store.path)
-    prop = _STATE.get("suite_property")
-    if prop is not None:
-        for d in docs:
-            counts = [v.count for v in _STATE["records"][d["model"]][0] if v.count is not None]
-            verdict = rec.verdicts.get(d["model"]) if rec is not None else None
-            prop(f"hil.{d['model']}.vectors", d["vectors"])
-            prop(f"hil.{d['model']}.int_mismatches", d["int_mismatches"])
-            prop(f"hil.{d['model']}.accuracy.{d['accuracy'].get('metric', 'accuracy')}", d["accuracy"]["device"])
-            if counts:
-                import statistics
-                prop(f"hil.{d['model']}.median_count", statistics.median(counts))
-                prop(f"hil.{d['model']}.counter", board.info.counter)
-            if verdict is not None:
-                prop(f"hil.{d['model']}.regression", "yes" if verdict["regression"] else "no")
-                prop(f"hil.{d['model']}.layers_moved", ",".join(verdict["layers_moved"]))
-    if _STATE.get("regressions") and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def _finish_recording(rec, exitstatus) -> None:
-    """An interrupted session stays incomplete (resumable from the CLI); anything else is complete."""
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        rec.__exit__(KeyboardInterrupt, KeyboardInterrupt("pytest session interrupted"), None)
-    else:
-        rec.__exit__(None, None, None)
-    rec.store.close()
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if hasattr(config, "workerinput"):
-        return                      # pytest -n: the controller merges and writes (hil/xdist.py)
-    docs = _STATE.get("docs")
-    if not docs:
-        return
-    from hil.report import results_table
-    path = Path(config.getoption("--hil-json"))
-    path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
-    results_table(docs, terminalreporter._tw)
-    terminalreporter.write_line(f"hil: results written to {path}")
-    if _STATE.get("db"):
-        terminalreporter.write_line(f"hil: run recorded in {_STATE['db']}")
-    regressions = _STATE.get("regressions") or []
-    for line in regressions:
-        terminalreporter.write_line(f"hil: {line}", red=True, bold=True)
-    if regressions:
-        terminalreporter.write_line(f"hil: {len(regressions)} regression finding(s) against the baseline: "
-                                    f"the session fails (`hil compare` shows the deltas)", red=True, bold=True)

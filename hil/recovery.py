@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Callable, TypeVar
 
 from hil.boards.base import Board, BoardError
 from hil.device import LinkRetriesExhausted
-from hil.errors import HilError
+from hil.errors import HilError, VectorFailed  # noqa: F401 - VectorFailed is defined in hil.errors
 from hil.link import LinkError
+from hil.results.model_result import Restart
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,9 +35,6 @@ def _dead_device_errors() -> tuple[type[BaseException], ...]:
     return (LinkError, LinkRetriesExhausted) + ((fault,) if fault else ())
 
 
-class VectorFailed(HilError):
-    """One vector killed the device on every try; the run goes on without it."""
-
 
 def with_restarts(board: Board, model: str, index: int, run: Callable[[], T]) -> T:
     """run() with a restart of the board after each dead-device error."""
@@ -47,24 +46,23 @@ def with_restarts(board: Board, model: str, index: int, run: Callable[[], T]) ->
         except dead as exc:
             request = board.device.in_flight if board.device else None
             registers = getattr(exc, "registers", None)
-            record = dict(model=model, vector=index, request=request, error=type(exc).__name__,
-                          message=str(exc), registers=registers,
-                          where=board.locate(registers["pc"]) if registers and "pc" in registers else None)
+            record = Restart(model=model, vector=index, request=request, error=type(exc).__name__,
+                             message=str(exc), registers=registers,
+                             where=board.locate(registers["pc"]) if registers and "pc" in registers else None)
         _restart(board, record)
     raise VectorFailed(f"{board.name}: {model} vector {index} left the device dead {TRIES_PER_VECTOR} times "
-                       f"(last: {record['error']} during {request}); see the restarts in the results")
+                       f"(last: {record.error} during {request}); see the restarts in the results")
 
 
-def _restart(board: Board, record: dict) -> None:
+def _restart(board: Board, record: Restart) -> None:
     if board.restarts >= MAX_RESTARTS:
-        raise BoardError(f"{board.name}: device dead after {board.restarts} restarts (last: {record['message']}); "
+        raise BoardError(f"{board.name}: device dead after {board.restarts} restarts (last: {record.message}); "
                          f"check the board and its firmware")
-    log.warning("%s: device dead during %s vector %d (%s: %s); restarting", board.name, record["model"],
-                record["vector"], record["error"], record["message"])
+    log.warning("%s: device dead during %s vector %d (%s: %s); restarting", board.name, record.model,
+                record.vector, record.error, record.message)
     t0 = time.perf_counter()
     try:
         board.restart()
     except HilError as exc:
         raise BoardError(f"{board.name}: restart after a dead device failed: {exc}") from None
-    record["restart_s"] = round(time.perf_counter() - t0, 3)
-    board.restart_log.append(record)
+    board.restart_log.append(replace(record, restart_s=round(time.perf_counter() - t0, 3)))

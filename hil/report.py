@@ -6,6 +6,8 @@ import io
 from rich.console import Console
 from rich.table import Table
 
+from hil.results.model_result import ModelResult, ProfileResult
+
 
 def stdout_console() -> Console:
     """Tables go to stdout; wide enough not to truncate names when piped."""
@@ -21,83 +23,75 @@ def _num(v):
     return "-" if v is None else f"{v:,.0f}"
 
 
-def run_table(docs: list[dict]) -> Table:
-    t = Table(title=f"hil results on {docs[0]['board']} ({docs[0]['counter_note']})" if docs else "hil results")
+def run_table(results: list[ModelResult]) -> Table:
+    t = Table(title=f"hil results on {results[0].board} ({results[0].counter_note})" if results else "hil results")
     for col in ("model", "vectors", "int mismatches", "device", "float", "int", "agreement",
                 "per inference (median)", "device ms", "round trip ms"):
         t.add_column(col, justify="left" if col == "model" else "right")
-    for d in docs:
-        acc, tc = d["accuracy"], d["total"]
-        if acc.get("metric") == "mae":
-            dev, fl, it = ("-" if acc[k] is None else f"MAE {acc[k]:.4f}" for k in ("device", "float", "int"))
+    for r in results:
+        acc, tc = r.accuracy, r.total
+        if acc.metric == "mae":
+            dev, fl, it = ("-" if v is None else f"MAE {v:.4f}" for v in (acc.device, acc.float, acc.int))
             agree = "-"
         else:
-            dev, fl, it, agree = _pct(acc["device"]), _pct(acc["float"]), _pct(acc["int"]), _pct(d["vs_float"].get("agreement"))
-        lat = d["latency_ms"]
-        t.add_row(d["model"], str(d["vectors"]),
-                  ("[green]0[/]" if d["int_mismatches"] == 0 else f"[red]{d['int_mismatches']}[/]"),
-                  dev, fl, it, agree, f"{_num(tc['median'])} {_unit_label(d)}" if tc else "-",
-                  "-" if lat["device"] is None else f"{lat['device']:.3f}",
-                  "-" if lat["round_trip"] is None else f"{lat['round_trip']:.1f}")
+            dev, fl, it, agree = _pct(acc.device), _pct(acc.float), _pct(acc.int), _pct(r.vs_float.agreement)
+        lat = r.latency_ms
+        t.add_row(r.model, str(r.vectors),
+                  ("[green]0[/]" if r.int_mismatches == 0 else f"[red]{r.int_mismatches}[/]"),
+                  dev, fl, it, agree, f"{_num(tc.median)} {_unit_label(r.unit)}" if tc else "-",
+                  "-" if lat.device is None else f"{lat.device:.3f}",
+                  "-" if lat.round_trip is None else f"{lat.round_trip:.1f}")
     return t
 
 
-def link_line(doc: dict) -> str:
+def link_line(result: ModelResult) -> str:
     """One line on what the link needed: retries, NAKs, stale frames, restarts."""
-    link = doc.get("link", {})
-    if "retries" not in link:
-        return ""
-    text = (f"{doc['model']}: {link['requests']:,} requests, {link['retries']:,} retries, {link['naks']:,} NAKs, "
-            f"{link['corrupt_frames']:,} corrupt answers, {link['timeouts']:,} timeouts, "
-            f"{link['stale_frames']:,} stale frames, {len(doc.get('restarts', []))} restarts")
-    if "injected" in link:
-        text += (f"; injected ({link['inject_spec']}): "
-                 + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in link["injected"].items()))
+    link = result.link
+    text = (f"{result.model}: {link.requests:,} requests, {link.retries:,} retries, {link.naks:,} NAKs, "
+            f"{link.corrupt_frames:,} corrupt answers, {link.timeouts:,} timeouts, "
+            f"{link.stale_frames:,} stale frames, {len(result.restarts)} restarts")
+    if link.injected is not None:
+        text += (f"; injected ({link.inject_spec}): "
+                 + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in link.injected.items()))
     return text
 
 
-def per_class_table(doc: dict) -> Table:
+def per_class_table(result: ModelResult) -> Table:
     """Accuracy per class of one classification run (device, float model, integer model)."""
-    t = Table(title=f"{doc['model']} on {doc['board']}: accuracy per class")
+    t = Table(title=f"{result.model} on {result.board}: accuracy per class")
     for col in ("class", "vectors", "device", "float", "int"):
         t.add_column(col, justify="left" if col == "class" else "right")
-    for row in doc.get("per_class") or []:
-        t.add_row(row["cls"], str(row["vectors"]), _pct(row["device"]), _pct(row["float"]), _pct(row["int"]))
+    for row in result.per_class:
+        t.add_row(row.cls, str(row.vectors), _pct(row.device), _pct(row.float), _pct(row.int))
     return t
 
 
-def _unit_label(doc: dict) -> str:
-    return (doc.get("unit") or "").replace("_", " ")
+def _unit_label(unit: str | None) -> str:
+    return (unit or "").replace("_", " ")
 
 
-def _singular(doc: dict) -> str:
-    return {"instructions": "instruction", "cycles": "cycle", "modelled_cycles": "modelled_cycle",
-            "icount_ticks": "icount_tick"}[doc["unit"]]
-
-
-def layer_table(doc: dict) -> Table:
-    """Per-layer figures in the document's unit (instructions, cycles, ...)."""
-    unit, one = doc["unit"], _singular(doc)
-    label = _unit_label(doc)
-    t = Table(title=f"{doc['model']} on {doc['board']}: {label} per layer ({doc['counter_note']})")
+def layer_table(result: ModelResult | ProfileResult) -> Table:
+    """Per-layer figures in the result's unit (instructions, cycles, ...)."""
+    one = result.singular
+    label = _unit_label(result.unit)
+    t = Table(title=f"{result.model} on {result.board}: {label} per layer ({result.counter_note})")
     per = {"instruction": "instr", "cycle": "cycle"}.get(one, one.replace("_", " "))
     for col in ("layer", "type", "MACs", label, "share", f"MACs/{per}", f"{per}/MAC"):
         t.add_column(col, justify="left" if col in ("layer", "type") else "right")
-    for L in doc["layers"]:
-        mpu = L.get(f"macs_per_{one}")
-        t.add_row(L["name"], L["type"], f"{L['macs']:,}", _num(L.get(unit)),
-                  "-" if L["share"] is None else f"{L['share']:.1%}",
+    for L in result.layers:
+        mpu = L.macs_per
+        t.add_row(L.name, L.type, f"{L.macs:,}", _num(L.figure),
+                  "-" if L.share is None else f"{L.share:.1%}",
                   "-" if mpu is None else f"{mpu:.3f}",
                   "-" if not mpu else f"{1 / mpu:.2f}")
-    tc = doc.get("total")
+    tc = result.total
     if tc:
-        mpu = doc.get(f"macs_per_{one}")
+        mpu = result.macs_per
         per_mac = f", {1 / mpu:.3f} {label} per MAC" if mpu else ""
-        t.caption = (f"total per inference: median {tc['median']:,.0f} {label} "
-                     f"(min {tc['min']:,}, max {tc['max']:,}){per_mac}")
-    mem = doc.get("memory")
-    if mem:
-        t.caption += "\n" + memory_line(mem)
+        t.caption = (f"total per inference: median {tc.median:,.0f} {label} "
+                     f"(min {tc.min:,}, max {tc.max:,}){per_mac}")
+    if isinstance(result, ProfileResult) and result.memory:
+        t.caption += "\n" + memory_line(result.memory)
     return t
 
 
@@ -111,20 +105,20 @@ def memory_line(mem: dict) -> str:
             f"protocol buffers {app:,} B")
 
 
-def results_table(docs: list[dict], tw) -> None:
+def results_table(results: list[ModelResult], tw) -> None:
     """Print the run table through pytest's terminal writer."""
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth))
-    console.print(run_table(docs))
-    for d in docs:
-        if d.get("per_class"):
-            console.print(per_class_table(d))
-    for d in docs:
-        for line in d["mismatch_details"][:5]:
+    console.print(run_table(results))
+    for r in results:
+        if r.per_class:
+            console.print(per_class_table(r))
+    for r in results:
+        for line in r.mismatch_details[:5]:
             buf.write(f"  {line}\n")
-        for f in d.get("failed_vectors", [])[:5]:
-            buf.write(f"  failed: {d['model']} vector {f['index']}: {f['error']}\n")
-        buf.write(f"  link: {link_line(d)}\n")
-        for r in d.get("restarts", []):
-            buf.write(f"  restart: {d['model']} vector {r['vector']} during {r['request']}: {r['message']}\n")
+        for f in r.failed_vectors[:5]:
+            buf.write(f"  failed: {r.model} vector {f.index}: {f.error}\n")
+        buf.write(f"  link: {link_line(r)}\n")
+        for x in r.restarts:
+            buf.write(f"  restart: {r.model} vector {x.vector} during {x.request}: {x.message}\n")
     tw.write(buf.getvalue())

@@ -2,8 +2,8 @@
 `hil profile` and the pytest plugin.
 
 Each vector gives a typed `hil.compare.VectorVerdict`; a model's results are
-a plain dict in the documented, versioned JSON format (docs/results-json.md,
-`format: hil-run`, `version: 2`). Every figure carries its unit: `instructions`
+a `hil.results.model_result.ModelResult`, whose `to_json()` is the documented,
+versioned JSON format (docs/results-json.md, `format: hil-run`, `version: 2`). Every figure carries its unit: `instructions`
 on the QEMU twin, `cycles` on silicon (DWT), `modelled_cycles` on the FPGA
 twin; never a bare count. Nothing here imports torch: the golden side is read
 from its artifacts (golden.paths, golden.bundle, golden.intsim).
@@ -22,34 +22,23 @@ from golden.intsim.run import IntegerSimulator, dequantize
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import DEFAULT_MODELS, check_built
 from hil.boards.base import Board, BoardError, Capability
+from hil.boards.identity import BoardIdentity
 from hil import recovery
 from hil.compare import VectorVerdict, first_differing_layer, summarize
 from hil.errors import ModelNotOnDevice
 from hil.inject import injected
+from hil.results.model_result import (RESULTS_FORMAT, RESULTS_VERSION, UNITS, Accuracy, ClassAccuracy,  # noqa: F401
+                                      FailedVector, LatencyMs, LayerFigure, LinkReport, ModelResult,
+                                      ProfileResult, Restart, Total, VectorRecord, VsFloat, unit_of)
 
-RESULTS_FORMAT, RESULTS_VERSION = "hil-run", 2
-# counter kind -> (unit key, singular for "MACs per ..."); kinds not listed measure nothing
-UNITS = {
-    "icount": ("instructions", "instruction"),
-    "dwt": ("cycles", "cycle"),
-    "systick": ("cycles", "cycle"),
-    "modelled": ("modelled_cycles", "modelled_cycle"),
-    "systick_icount": ("icount_ticks", "icount_tick"),   # old QEMU firmware: 0.168 ticks per instruction
-}
 MEASURED = set(UNITS)
 
 
-def unit_of(counter: str) -> tuple[str, str] | None:
-    """(`instructions`, `instruction`) and so on, or None for a board without a counter."""
-    return UNITS.get(counter)
-
-
-def _figures(counter: str, total, macs: int) -> dict:
-    """{unit: total, macs_per_<unit>: macs / total} or nothing without a counter."""
-    u = unit_of(counter)
-    if u is None:
-        return {}
-    return {u[0]: total, f"macs_per_{u[1]}": (macs / total) if total else None}
+def _figures(counter: str, total, macs: int) -> tuple:
+    """(figure, MACs per unit), both None without a counter or a total."""
+    if unit_of(counter) is None or total is None:
+        return None, None
+    return total, (macs / total) if total else None
 
 
 # Per-layer figures are read for the first N vectors of a run only: they hardly
@@ -145,7 +134,7 @@ def describe_mismatch(mr: ModelRun, v: VectorVerdict) -> str:
 def run_model(board: Board, name: str, vectors: int | None = None,
               progress: Callable[[int, int], None] | None = None,
               sink: Callable[[ModelRun, VectorVerdict], None] | None = None,
-              done: list[VectorVerdict] | None = None) -> dict:
+              done: list[VectorVerdict] | None = None) -> ModelResult:
     """Run all vectors, or a seeded class-stratified subset of `vectors` (golden.subset). `sink`
     sees each verdict as it finishes (the results store commits it); `done` holds verdicts of an
     interrupted run, which are not run again (resume). Per-layer figures are read for the first
@@ -165,7 +154,7 @@ def run_model(board: Board, name: str, vectors: int | None = None,
             try:
                 per_vector.append(run_vector(board, mr, i))
             except recovery.VectorFailed as exc:      # killed the device twice: judged as failed, run goes on
-                failed.append(dict(index=i, error=str(exc)))
+                failed.append(FailedVector(i, str(exc)))
             except BoardError as exc:                 # dead after its restarts: keep what is done
                 aborted = str(exc)
                 break
@@ -174,14 +163,19 @@ def run_model(board: Board, name: str, vectors: int | None = None,
                     sink(mr, per_vector[-1])
         if progress:
             progress(k, len(chosen))
-    doc = assemble(board, mr, per_vector, link0, failed)
-    doc["aborted"] = aborted
-    return doc
+    return assemble(board.identity(), mr, per_vector, link_report(board, link0), failed,
+                    restarts_of(board, name), aborted)
 
 
-def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0: tuple,
-             failed: list[dict] = ()) -> dict:
-    """The results document of one model from its verdicts.
+def restarts_of(board: Board, model: str) -> list[Restart]:
+    """The board's restarts while it ran `model`."""
+    return [r for r in board.restart_log if r.model == model]
+
+
+def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict], link: LinkReport,
+             failed: list[FailedVector] = (), restarts: list[Restart] = (), aborted: str | None = None,
+             boards: int | None = None) -> ModelResult:
+    """The results of one model from its verdicts.
 
     Every figure is computed from the recorded vectors and the golden rows of
     *their* indices (a `-k` subset or a run with failures judges what ran).
@@ -196,30 +190,30 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     # figures when there are any: the per-layer hook adds its own instructions.
     plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
     counts = [v.count for v in (plain or per_vector) if v.count is not None]
-    clock = board.info.clock_hz
-    counter = board.info.counter
-    layers = layer_table(mr.doc, [v.layer_counts for v in per_vector if v.layer_counts], counter)
-    total = (dict(median=statistics.median(counts), min=min(counts), max=max(counts)) if counts else None)
+    clock, counter = board.clock_hz, board.counter
+    total = Total(statistics.median(counts), min(counts), max(counts)) if counts else None
     unit = unit_of(counter)
+    figure, macs_per = _figures(counter, total.median if total else None, mr.doc["macs"])
     rtts = [v.round_trip_s for v in per_vector]
-    return dict(
-        format=RESULTS_FORMAT, version=RESULTS_VERSION,
-        board=board.name, device_board=board.info.board, firmware=board.info.fw_version,
-        build_hash=board.info.build_hash, clock_hz=clock, model=mr.name,
+    return ModelResult(
+        board=board.name, device_board=board.device_board, firmware=board.fw_version,
+        build_hash=board.build_hash, clock_hz=clock, model=mr.name,
         model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
         vectors=n, int_mismatches=rep.int_mismatches,
         mismatched_vectors=[int(idx[k]) for k in rep.mismatched_vectors],
         mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v.int_match][:20],
-        accuracy=rep.accuracy, per_class=rep.per_class, vs_float=rep.vs_float,
+        accuracy=Accuracy.from_json(rep.accuracy), per_class=[ClassAccuracy.from_json(c) for c in rep.per_class],
+        vs_float=VsFloat.from_json(rep.vs_float),
         counter=counter, counter_note=counter_note(counter), unit=unit[0] if unit else None,
-        total=total, **_figures(counter, total["median"] if total else None, mr.doc["macs"]),
-        layers=layers,
-        latency_ms=dict(device=(total["median"] / clock * 1e3) if total and clock else None,
-                        round_trip=statistics.median(rtts) * 1e3 if rtts else None),
-        link=link0 if isinstance(link0, dict) else link_report(board, link0),   # a dict: merged by hil/xdist.py
-        restarts=[r for r in getattr(board, "restart_log", []) if r["model"] == mr.name],
-        failed_vectors=sorted(failed, key=lambda f: f["index"]),
-        per_vector=[_vector_record(v.to_json(), unit) for v in per_vector],
+        total=total, figure=figure, macs_per=macs_per,
+        layers=layer_table(mr.doc, [v.layer_counts for v in per_vector if v.layer_counts], counter),
+        latency_ms=LatencyMs(device=(total.median / clock * 1e3) if total and clock else None,
+                             round_trip=statistics.median(rtts) * 1e3 if rtts else None),
+        link=link,
+        restarts=list(restarts),
+        failed_vectors=sorted(failed, key=lambda f: f.index),
+        per_vector=[VectorRecord.of(v) for v in per_vector],
+        aborted=aborted, boards=boards,
     )
 
 
@@ -229,26 +223,19 @@ def link_mark(board: Board) -> tuple:
             injected(board.link))
 
 
-def link_report(board: Board, mark: tuple) -> dict:
+def link_report(board: Board, mark: tuple) -> LinkReport:
     """Bytes, time and every recovery the link needed since `mark` (docs/results-json.md)."""
     wire0, payload0, t0, stats0, inj0 = mark
-    out = dict(payload_bytes=board.device.payload_bytes - payload0, wire_bytes=board.wire_bytes() - wire0,
-               seconds=time.perf_counter() - t0, **board.device.stats.minus(stats0))
-    out["dropped_frames"] = out["naks"] + out["corrupt_frames"] + out["stale_frames"]
+    stats = board.device.stats.minus(stats0)
+    extra = {}
     inj = injected(board.link)
     if inj is not None:
         before = (inj0 or {}).get("total", {})
-        out["injected"] = {k: v - before.get(k, 0) for k, v in inj["total"].items()}
-        out["inject_spec"] = str(board.link.spec)
-    return out
-
-
-def _vector_record(rec: dict, unit) -> dict:
-    """A VectorVerdict's JSON with its counter total under the unit's name."""
-    count = rec.pop("count", None)
-    if unit:
-        rec[unit[0]] = count
-    return rec
+        extra = dict(injected={k: v - before.get(k, 0) for k, v in inj["total"].items()},
+                     inject_spec=str(board.link.spec))
+    return LinkReport(payload_bytes=board.device.payload_bytes - payload0, wire_bytes=board.wire_bytes() - wire0,
+                      seconds=time.perf_counter() - t0, **stats,
+                      dropped_frames=stats["naks"] + stats["corrupt_frames"] + stats["stale_frames"], **extra)
 
 
 def counter_note(counter: str) -> str:
@@ -262,22 +249,18 @@ def counter_note(counter: str) -> str:
     }.get(counter, counter)
 
 
-def layer_table(doc: dict, layer_counts: list[list[int]], counter: str) -> list[dict]:
+def layer_table(doc: dict, layer_counts: list[list[int]], counter: str) -> list[LayerFigure]:
     """Per layer: name, type, MACs, and with a counter the median figure in its unit,
     its share of the summed layers and MACs per unit."""
     med = ([statistics.median(c[i] for c in layer_counts) for i in range(len(doc["layers"]))]
            if layer_counts else [None] * len(doc["layers"]))
     total = sum(m for m in med if m) or None
-    out = []
-    for L, c in zip(doc["layers"], med):
-        row = dict(name=L["name"], type=L["op"], macs=L["macs"],
-                   share=(c / total) if (c is not None and total) else None)
-        row.update(_figures(counter, c, L["macs"]))
-        out.append(row)
-    return out
+    return [LayerFigure(L["name"], L["op"], L["macs"], (c / total) if (c is not None and total) else None,
+                        *_figures(counter, c, L["macs"]))
+            for L, c in zip(doc["layers"], med)]
 
 
-def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
+def profile_model(board: Board, name: str, repeats: int = 5) -> ProfileResult:
     """Per-layer counts (median) over `repeats` vectors chosen as `run_model` chooses them."""
     mr = prepare(board, name)
     if board.info.counter not in MEASURED:
@@ -290,13 +273,12 @@ def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
         # the total again without the per-layer hook (the input stays loaded)
         totals.append(board.device.infer(mr.device_model, "OUTPUTS").total_sum)
     counter = board.info.counter
-    total = dict(median=statistics.median(totals), min=min(totals), max=max(totals))
-    return dict(format="hil-profile", version=RESULTS_VERSION, board=board.name, model=name,
-                build_hash=board.info.build_hash,
-                counter=counter, counter_note=counter_note(counter), unit=unit_of(counter)[0],
-                clock_hz=board.info.clock_hz, macs=mr.doc["macs"],
-                total=total, **_figures(counter, total["median"], mr.doc["macs"]),
-                layers=layer_table(mr.doc, counts, counter), memory=_model_memory(board, name))
+    total = Total(statistics.median(totals), min(totals), max(totals))
+    return ProfileResult(board=board.name, model=name, build_hash=board.info.build_hash,
+                         counter=counter, counter_note=counter_note(counter), unit=unit_of(counter)[0],
+                         clock_hz=board.info.clock_hz, macs=mr.doc["macs"], total=total,
+                         figure=total.median, macs_per=_figures(counter, total.median, mr.doc["macs"])[1],
+                         layers=layer_table(mr.doc, counts, counter), memory=_model_memory(board, name))
 
 
 def _model_memory(board: Board, name: str) -> dict | None:

@@ -24,7 +24,7 @@ SOAK_FORMAT, SOAK_VERSION = "hil-soak", 1
 
 
 def soak(board: Board, model: str, vectors: int, progress=None) -> dict:
-    from hil.runner import link_mark, link_report, prepare
+    from hil.runner import link_mark, link_report, prepare, restarts_of
     mr = prepare(board, model)
     mark = link_mark(board)
     wrong, failed = [], []
@@ -41,18 +41,18 @@ def soak(board: Board, model: str, vectors: int, progress=None) -> dict:
         if progress:
             progress(k + 1, vectors)
     link = link_report(board, mark)
-    inj = link.get("injected", {})
+    inj = link.injected or {}
     return dict(
         format=SOAK_FORMAT, version=SOAK_VERSION, board=board.name, model=model, vectors=vectors,
-        inject=link.get("inject_spec"), requests=link["requests"], retries=link["retries"],
+        inject=link.inject_spec, requests=link.requests, retries=link.retries,
         injected=inj.get("corrupt", 0) + inj.get("drop", 0) + inj.get("dup", 0) + inj.get("stall", 0),
         frames_damaged=inj.get("frames_damaged", 0),
-        detected=link["naks"] + link["corrupt_frames"] + link["timeouts"],
+        detected=link.naks + link.corrupt_frames + link.timeouts,
         undetected=len(wrong), wrong_results=wrong, failed_vectors=failed,
-        restarts=[r for r in board.restart_log if r["model"] == model],
-        seconds=link["seconds"], vectors_per_s=vectors / link["seconds"] if link["seconds"] else None,
-        payload_bytes_per_s=link["payload_bytes"] / link["seconds"] if link["seconds"] else None,
-        link=link)
+        restarts=[r.to_json() for r in restarts_of(board, model)],
+        seconds=link.seconds, vectors_per_s=vectors / link.seconds if link.seconds else None,
+        payload_bytes_per_s=link.payload_bytes / link.seconds if link.seconds else None,
+        link=link.to_json())
 
 
 def soak_table(doc: dict) -> Table:
@@ -84,22 +84,22 @@ def soak_table(doc: dict) -> Table:
 
 
 def cmd_soak(args, console: Console) -> int:
-    from hil.board_cli import open_board, progress_bar, write_json
+    from hil.board_cli import open_board, progress_bar
+    from hil.cli_args import emit
     from hil.report import stdout_console
     with open_board(args, [args.model]) as board, progress_bar(console) as prog:
         task = prog.add_task(f"soak {args.model} on {args.board}", total=args.vectors)
         doc = soak(board, args.model, args.vectors, progress=lambda i, n: prog.update(task, completed=i))
-    stdout_console().print(soak_table(doc))
-    write_json(args.json, doc, console)
+    emit(args, doc, console, lambda d: stdout_console().print(soak_table(d)))
     return 1 if doc["undetected"] or doc["failed_vectors"] else 0
 
 
 def add_parser(sub) -> None:
-    from hil.board_cli import add_board_args, positive_int
+    from hil import cli_args
+    from hil.board_cli import board_parents
     p = sub.add_parser("soak", help="many vectors over a noisy link: faults injected, detected, undetected",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_board_args(p)
-    p.add_argument("--vectors", type=positive_int, default=1000, help="vectors to run, round robin (default 1000)")
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=board_parents() + [cli_args.vectors(1000, "vectors to run, round robin (default 1000)")])
     p.set_defaults(func=cmd_soak)
 
 

@@ -41,7 +41,7 @@ def test_hardfault_mid_run_is_restarted_and_recorded(test_elf, monkeypatch):
         return once(b, mr, i)
     monkeypatch.setattr(runner, "run_vector_once", faulting)
     with board:
-        doc = runner.run_model(board, "mnist_lenet", vectors=4)
+        doc = runner.run_model(board, "mnist_lenet", vectors=4).to_json()
     assert doc["vectors"] == 4 and doc["int_mismatches"] == 0
     (r,) = doc["restarts"]
     assert r["vector"] == fired[0] and r["error"] == "DeviceFault" and r["registers"]["exception"] == 3

@@ -72,7 +72,7 @@ def test_same_seed_same_damage():
 def test_run_on_a_noisy_link_is_exact_and_counts_retries(inject):
     board = board_class("sim")(BoardOptions(models=["mnist_lenet"], inject=FaultSpec.parse(inject)))
     with board:
-        doc = run_model(board, "mnist_lenet", vectors=12)
+        doc = run_model(board, "mnist_lenet", vectors=12).to_json()
     assert doc["vectors"] == 12 and doc["int_mismatches"] == 0
     link = doc["link"]
     assert link["retries"] > 0 and link["naks"] + link["corrupt_frames"] + link["timeouts"] > 0
@@ -117,7 +117,7 @@ def test_firmware_on_a_noisy_link_is_exact():
     board = board_class("stm32f4-qemu")(BoardOptions(models=["mnist_lenet"],
                                                      inject=FaultSpec.parse("corrupt=0.01,seed=1")))
     with board:
-        doc = run_model(board, "mnist_lenet", vectors=8)
+        doc = run_model(board, "mnist_lenet", vectors=8).to_json()
     assert doc["vectors"] == 8 and doc["int_mismatches"] == 0 and doc["link"]["retries"] > 0
 
 
@@ -132,7 +132,7 @@ def test_killed_and_hung_emulator_is_restarted_and_recorded():
             os.kill(board.proc.pid, signal.SIGSTOP)           # a hung one: only timeouts tell
     with board:
         first = board.proc.pid
-        doc = run_model(board, "mnist_lenet", vectors=9, progress=chaos)
+        doc = run_model(board, "mnist_lenet", vectors=9, progress=chaos).to_json()
         assert board.proc.pid != first
     assert doc["vectors"] == 9 and doc["int_mismatches"] == 0
     from golden import bundle, subset

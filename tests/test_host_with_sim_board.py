@@ -31,7 +31,7 @@ def test_info_lists_models_with_shapes(board):
 
 
 def test_run_model_has_documented_json_keys(board):
-    doc = run_model(board, "mnist_lenet", vectors=10)
+    doc = run_model(board, "mnist_lenet", vectors=10).to_json()
     for key in ("board", "model", "vectors", "int_mismatches", "accuracy", "counter", "unit", "total",
                 "layers", "latency_ms", "link", "per_vector"):
         assert key in doc
@@ -99,12 +99,11 @@ def test_mismatch_names_vector_and_first_differing_layer(board, monkeypatch):
 
 def test_plugin_in_a_users_repo(pytester):
     pytester.makepyfile(test_user="""
-        from hil.pytest_plugin import record_vector
-        from hil.runner import run_vector
+                from hil.runner import run_vector
 
-        def test_vec(hil_board, hil_model, golden_vector):
+        def test_vec(hil_board, hil_model, golden_vector, hil_record):
             v = run_vector(hil_board, hil_model, golden_vector[1])
-            record_vector(golden_vector[0], v, hil_model)
+            hil_record(v)
             assert v.int_match
 
         def test_dut_info(dut):

@@ -52,7 +52,7 @@ def test_vectors_run_through_a_place_by_name(lab):
         assert _holder(lab, "hil-twin-0") == b.lock.me
         assert b.link.url.startswith("rfc2217://127.0.0.1:")          # ser2net, started by the exporter
         assert b.info.counter == "icount" and b.info.board == "qemu-netduinoplus2"
-        doc = run_model(b, "sine_mlp", vectors=5)
+        doc = run_model(b, "sine_mlp", vectors=5).to_json()
         assert doc["int_mismatches"] == 0 and doc["vectors"] == 5
     assert _holder(lab, "hil-twin-0") == "None"
 
@@ -63,7 +63,7 @@ def test_places_by_tag_are_reserved_one_per_board(lab):
         a.open()
         b.open()
         assert {a.lock.place, b.lock.place} == set(lab.places)
-        assert run_model(b, "mnist_lenet", vectors=2)["int_mismatches"] == 0
+        assert run_model(b, "mnist_lenet", vectors=2).int_mismatches == 0
     finally:
         a.close()
         b.close()

@@ -45,7 +45,7 @@ def test_run_reads_layers_for_the_first_n_vectors_run(fpga_sim):
     chosen = _chosen()
     assert min(chosen) >= LAYER_COUNT_VECTORS      # what made the old rule (index < 10) read none
     seen = []
-    doc = run_model(fpga_sim, MODEL, N, sink=lambda mr, v: seen.append(v))
+    doc = run_model(fpga_sim, MODEL, N, sink=lambda mr, v: seen.append(v)).to_json()
     assert [v.index for v in seen if v.layer_counts] == chosen[:LAYER_COUNT_VECTORS]
     assert all(L["modelled_cycles"] > 0 for L in doc["layers"]), doc["layers"]
 
@@ -62,7 +62,7 @@ def test_resumed_run_keeps_counting_from_what_was_recorded(fpga_sim):
     with pytest.raises(_Stop):
         run_model(fpga_sim, MODEL, N, sink=stop_after_4)
     rest = []
-    doc = run_model(fpga_sim, MODEL, N, sink=lambda mr, v: rest.append(v), done=first)
+    doc = run_model(fpga_sim, MODEL, N, sink=lambda mr, v: rest.append(v), done=first).to_json()
     assert [v.index for v in rest] == chosen[4:]
     layered = [v.index for v in first + rest if v.layer_counts]
     assert layered == chosen[:LAYER_COUNT_VECTORS] and doc["vectors"] == N

@@ -54,7 +54,7 @@ def test_merged_results_equal_a_single_board_run(parallel_run):
     _, doc, _ = parallel_run
     b = board_class("sim")(BoardOptions(models=MODELS, timeout=5))
     with b:
-        single = {m: run_model(b, m, vectors=VECTORS) for m in MODELS}
+        single = {m: run_model(b, m, vectors=VECTORS).to_json() for m in MODELS}
     for run in doc["runs"]:
         one = single[run["model"]]
         for key in ("int_mismatches", "accuracy", "vs_float", "total", "unit", "model_hash", "build_hash"):

@@ -11,12 +11,11 @@ from hil.results.store import Store
 pytest_plugins = ["pytester"]
 
 TEST = """
-from hil.pytest_plugin import record_vector
 from hil.runner import run_vector
 
-def test_vec(hil_board, hil_model, golden_vector, record_property):
+def test_vec(hil_board, hil_model, golden_vector, hil_record, record_property):
     v = run_vector(hil_board, hil_model, golden_vector[1])
-    record_vector(golden_vector[0], v, hil_model)
+    hil_record(v)
     assert v.int_match
 """
 

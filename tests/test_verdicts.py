@@ -19,15 +19,14 @@ def chosen(model: str, n: int) -> list[int]:
 
 def user_test(lost: tuple[int, ...] = ()) -> str:
     return f"""
-    from hil.pytest_plugin import record_vector
     from hil.runner import run_vector
 
-    def test_vec(hil_board, hil_model, golden_vector):
+    def test_vec(hil_board, hil_model, golden_vector, hil_record):
         name, i = golden_vector
         if i in {lost!r}:
             raise RuntimeError(f"lost vector {{i}}")
         v = run_vector(hil_board, hil_model, i)
-        record_vector(name, v, hil_model)
+        hil_record(v)
         assert v.int_match
 """
 
@@ -69,7 +68,7 @@ def test_vector_that_kills_the_device_twice_fails_alone(monkeypatch):
     monkeypatch.setattr(runner, "run_vector_once", deadly)
     board = board_class("sim")(BoardOptions(models=["mnist_lenet"]))
     with board:
-        doc = runner.run_model(board, "mnist_lenet", vectors=6)
+        doc = runner.run_model(board, "mnist_lenet", vectors=6).to_json()
     assert doc["vectors"] == 5 and doc["int_mismatches"] == 0 and doc["aborted"] is None
     assert [f["index"] for f in doc["failed_vectors"]] == [run6[3]]
     assert [(r["vector"], r["error"]) for r in doc["restarts"]] == [(run6[3], "LinkError")] * 2
@@ -90,6 +89,6 @@ def test_device_dead_after_its_restarts_keeps_what_is_done(monkeypatch):
     monkeypatch.setattr(runner, "run_vector_once", dies_from_4)
     board = board_class("sim")(BoardOptions(models=["mnist_lenet"]))
     with board:
-        doc = runner.run_model(board, "mnist_lenet", vectors=8)
+        doc = runner.run_model(board, "mnist_lenet", vectors=8).to_json()
     assert doc["vectors"] == 4 and doc["int_mismatches"] == 0
     assert "device dead after 2 restarts" in doc["aborted"]

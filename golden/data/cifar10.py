@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from golden.data.mnist import split_by_class_position
-from golden.errors import DatasetError
+from golden.errors import DatasetError, CifarDataError  # noqa: F401 - CifarDataError is defined in golden.errors
 
 ENV = "HIL_CIFAR10"
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
@@ -42,9 +42,6 @@ _ALLOWED = {
     ("_codecs", "encode"), ("builtins", "bytearray"),
 }
 
-
-class CifarDataError(DatasetError):
-    """The CIFAR-10 batches are missing or malformed."""
 
 
 class _BatchUnpickler(pickle.Unpickler):

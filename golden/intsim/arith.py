@@ -20,15 +20,12 @@ import math
 
 import numpy as np
 
-from golden.errors import GoldenError
+from golden.errors import GoldenError, AccumulatorOverflow  # noqa: F401 - AccumulatorOverflow is defined in golden.errors
 
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 INT8_MIN, INT8_MAX = -128, 127
 
-
-class AccumulatorOverflow(GoldenError, ArithmeticError):
-    """An int32 accumulator would overflow: the device result would be wrong."""
 
 
 def check_int32(acc: np.ndarray, where: str) -> np.ndarray:

@@ -39,6 +39,9 @@ class Board(abc.ABC):
     name: str = "?"
     description: str = ""
     capabilities: frozenset[Capability] = frozenset()
+    default_models: tuple[str, ...] = tuple(DEFAULT_MODELS)   # what its image holds unless told otherwise
+    pyocd_target: str | None = None     # boards flashed by pyOCD: the target name
+    elf: str | None = None              # boards with a firmware ELF: its path once built
 
     def __init__(self, options: BoardOptions | None = None):
         self.options = options or BoardOptions()
@@ -46,7 +49,7 @@ class Board(abc.ABC):
         self.device: Device | None = None
         self.info: DeviceInfo | None = None
         self.restarts = 0
-        self.restart_log: list[dict] = []   # one record per restart (hil/recovery.py)
+        self.restart_log: list = []   # one hil.results.model_result.Restart per restart (hil/recovery.py)
         self._wire_carry = 0       # wire bytes of links closed by restarts
 
     @abc.abstractmethod
@@ -88,6 +91,11 @@ class Board(abc.ABC):
             self.device.stats, self.device.payload_bytes = old.stats, old.payload_bytes
         self.device.sync()
         self.info = self.device.info()
+
+    def identity(self):
+        """The opened board as a frozen `hil.boards.identity.BoardIdentity`: what results read."""
+        from hil.boards.identity import BoardIdentity
+        return BoardIdentity.of(self)
 
     def wire_bytes(self) -> int:
         """Bytes on the wire both ways since open(), across restarts."""

@@ -29,16 +29,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hil.errors import HilError
+from hil.errors import HilError, NightlyConfigError  # noqa: F401 - NightlyConfigError is defined in hil.errors
 from hil.report import stdout_console
 from hil.results.recording import db_path, lab_doc, thresholds
 from hil.results.store import Store
 
 log = logging.getLogger(__name__)
 
-
-class NightlyConfigError(HilError):
-    """The [nightly] table of the lab config is malformed."""
 
 
 def plan(doc: dict) -> list[tuple[str, list[str] | None]]:
@@ -68,7 +65,7 @@ def _board(name: str, models: list[str] | None, args):
     from hil.lab_config import board_section
     from hil.runner import default_models
     cls = board_class(name)
-    models = models or list(getattr(cls, "default_models", None) or default_models())
+    models = models or list(cls.default_models or default_models())
     return cls(BoardOptions(models=models, config=board_section(args.hil_config, name))), models
 
 
@@ -89,13 +86,14 @@ def run_nightly(args, console: Console) -> int:
         for board_name, models in plan(doc):
             try:
                 board, models = _board(board_name, models, args)
-                with board, RunRecorder(store, board, models, vectors, th, argv=["nightly", board_name]) as rec:
+                with board, RunRecorder(store, board.identity(), models, vectors, th, argv=["nightly", board_name],
+                                                 logs=board.logs) as rec:
                     for m in models:
                         res = run_model(board, m, vectors, sink=rec.sink)
                         v = rec.finish_model(m, res)
-                        bad |= bool(res["int_mismatches"]) or v["regression"]
-                        summary.add_row(board_name, m, str(rec.run_id), str(res["vectors"]),
-                                        str(res["int_mismatches"]), str(v["baseline"] or "-"),
+                        bad |= bool(res.int_mismatches) or v["regression"]
+                        summary.add_row(board_name, m, str(rec.run_id), str(res.vectors),
+                                        str(res.int_mismatches), str(v["baseline"] or "-"),
                                         "[red]REGRESSION[/]" if v["regression"] else "[green]ok[/]")
                 for line in rec.regression_lines():
                     console.print(f"[red]{escape(line)}[/]", highlight=False)

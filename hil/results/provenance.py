@@ -5,12 +5,13 @@ unknown): every run records these next to its numbers.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import socket
 import subprocess
 from pathlib import Path
+
+from hil.boards.identity import BoardIdentity
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,20 +45,17 @@ def tool_version(tool: str) -> str | None:
         return None
 
 
-def run_meta(board, models: list[str], vectors: int | None, argv: list[str] | None = None) -> dict:
-    """Everything start_run() stores about a run on an opened board."""
+def run_meta(board: BoardIdentity, models: list[str], vectors: int | None, argv: list[str] | None = None) -> dict:
+    """Everything start_run() stores about a run on an opened board (its identity)."""
     commit, dirty = git_state()
-    info = board.info
-    build = board.build_info() if hasattr(board, "build_info") else {}
-    cfg = board.options.config
-    cfg = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg or {})
+    build = board.build_info
     return dict(
-        board=board.name, device_board=info.board, clock_hz=info.clock_hz, counter=info.counter or "none",
-        fw_version=info.fw_version, build_hash=info.build_hash,
-        probe_uid=cfg.get("probe_uid") or getattr(board, "probe_uid", None),
+        board=board.name, device_board=board.device_board, clock_hz=board.clock_hz,
+        counter=board.counter or "none", fw_version=board.fw_version, build_hash=board.build_hash,
+        probe_uid=board.probe_uid,
         host=socket.gethostname(), pid=os.getpid(), git_commit=commit, git_dirty=dirty,
         image_hash=build.get("image_hash"), compiler=build.get("compiler"), cflags=build.get("cflags"),
         models=list(models), vectors=vectors, argv=argv or [],
-        capabilities=sorted(str(getattr(c, "value", c)) for c in getattr(board, "capabilities", ())),
-        config=cfg,
+        capabilities=list(board.capabilities),
+        config=dict(board.config),
         build={k: v for k, v in build.items() if k not in ("image_hash", "compiler", "cflags")})

@@ -1,9 +1,9 @@
 """One run of a board, recorded in the results store as it goes.
 
-    with RunRecorder(store, board, models, vectors) as rec:      # board already open
+    with RunRecorder(store, board.identity(), models, vectors, logs=board.logs) as rec:   # board open
         for m in models:
-            doc = run_model(board, m, vectors, sink=rec.sink, done=rec.done(m))
-            verdict = rec.finish_model(m, doc)
+            result = run_model(board, m, vectors, sink=rec.sink, done=rec.done(m))
+            verdict = rec.finish_model(m, result)
 
 Leaving the block normally marks the run complete; an exception (device
 dead, Ctrl-C) leaves it incomplete with every finished vector kept (aborted
@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Callable
 
 import numpy as np
 
+from hil.boards.identity import BoardIdentity
 from hil.errors import HilError
 from hil.results import baseline
+from hil.results.model_result import ModelResult
 from hil.results.provenance import run_meta
 from hil.results.store import Store, StoreError
 
@@ -35,10 +38,11 @@ class _ListHandler(logging.Handler):
 
 
 class RunRecorder:
-    def __init__(self, store: Store, board, models: list[str], vectors: int | None,
+    def __init__(self, store: Store, board: BoardIdentity, models: list[str], vectors: int | None,
                  thresholds: baseline.Thresholds | None = None, argv: list[str] | None = None,
-                 resume: int | None = None):
+                 resume: int | None = None, logs: Callable[[], dict[str, str]] = dict):
         self.store, self.board, self.models, self.vectors = store, board, list(models), vectors
+        self.logs = logs      # the board's logs (emulator output, device console), read at the end
         self.thresholds = thresholds or baseline.Thresholds()
         self.argv, self.resume = argv, resume
         self.run_id: int | None = None
@@ -60,7 +64,7 @@ class RunRecorder:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         logging.getLogger().removeHandler(self._log)
-        logs = dict(self.board.logs())
+        logs = dict(self.logs())
         if self._log.lines:
             logs["host"] = "\n".join(self._log.lines)
         if exc is not None:
@@ -96,7 +100,7 @@ class RunRecorder:
         if mr.name not in self._started:
             self.store.start_model(
                 self.run_id, mr.name, model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
-                task=mr.task, planned=self.vectors, counter=self.board.info.counter or "none",
+                task=mr.task, planned=self.vectors, counter=self.board.counter or "none",
                 layers=[dict(name=L["name"], type=L["op"], macs=L["macs"]) for L in mr.doc["layers"]],
                 classes=mr.doc.get("classes"))
             self._started.add(mr.name)
@@ -104,15 +108,15 @@ class RunRecorder:
         extra = {}
         if mr.task == "classification":      # for the device-vs-float confusion matrix
             extra["float_pred"] = int(np.argmax(mr.bundle.float_logits[i]))
-        self.store.record_vector(self.run_id, mr.name, record, counter=self.board.info.counter or "none",
+        self.store.record_vector(self.run_id, mr.name, record, counter=self.board.counter or "none",
                                  extra=extra)
 
-    def finish_model(self, model: str, doc: dict) -> dict:
+    def finish_model(self, model: str, result: ModelResult) -> dict:
         """Store the model's summary, compare it with its baseline; returns the verdict."""
         if model not in self._started:      # a resumed run whose model was already complete
             self._started.add(model)
-        self._stopped |= bool(doc.get("aborted"))      # the runner's "gave up" mark: resumable
-        self.store.finish_model(self.run_id, model, doc)
+        self._stopped |= bool(result.aborted)      # the runner's "gave up" mark: resumable
+        self.store.finish_model(self.run_id, model, result)
         self.verdicts[model] = baseline.judge(self.store, self.run_id, model, self.thresholds)
         return self.verdicts[model]
 

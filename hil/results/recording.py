@@ -78,17 +78,17 @@ def resume_models(args, store: Store, run_id: int, console) -> int:
     from hil.runner import run_model
     models = args.resume_models
     board = board_class(args.board)(BoardOptions(models=models, config=board_section(args.hil_config, args.board)))
-    docs = []
+    results = []
     with board, recording(store, board, models, args.vectors, args, run_id) as rec:
         for m in models:
-            docs.append(run_model(board, m, args.vectors, sink=rec.sink, done=rec.done(m)))
-            rec.finish_model(m, docs[-1])
+            results.append(run_model(board, m, args.vectors, sink=rec.sink, done=rec.done(m)))
+            rec.finish_model(m, results[-1])
     out = stdout_console()
-    out.print(run_table(docs))
+    out.print(run_table(results))
     console.print(f"run {run_id} finished in {store.path}")
     for line in rec.regression_lines():
         out.print(f"[red]{escape(line)}[/]", highlight=False)
-    return 1 if any(d["int_mismatches"] for d in docs) or any(v["regression"] for v in rec.verdicts.values()) else 0
+    return 1 if any(r.int_mismatches for r in results) or any(v["regression"] for v in rec.verdicts.values()) else 0
 
 
 class _NoRecorder:
@@ -133,5 +133,6 @@ def recording(store: Store | None, board, models: list[str], vectors: int | None
         yield _NoRecorder()
         return
     from hil.results.recorder import RunRecorder
-    with RunRecorder(store, board, models, vectors, thresholds(args), argv=sys.argv[1:], resume=resume) as rec:
+    with RunRecorder(store, board.identity(), models, vectors, thresholds(args), argv=sys.argv[1:], resume=resume,
+                     logs=board.logs) as rec:
         yield rec

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hil.errors import HilError
+from hil.errors import HilError, StoreError  # noqa: F401 - StoreError is defined in hil.errors
 
 DEFAULT_DB = "hil-results.db"
 STATUSES = ("incomplete", "complete", "aborted")
@@ -77,9 +77,6 @@ VECTOR_COLUMNS = ("index", "label", "device", "int_match", "count", "layer_count
 COUNT_KEYS = ("count", "instructions", "cycles", "modelled_cycles", "icount_ticks")
 LAYER_COUNT_KEYS = ("layer_counts", "layer_instructions", "layer_cycles")
 
-
-class StoreError(HilError):
-    """The results store cannot be opened or does not hold what was asked for."""
 
 
 def default_path(explicit: str | os.PathLike | None = None, config: dict | None = None) -> Path:
@@ -229,8 +226,10 @@ class Store:
                        _json(v["layer_counts"]) if v.get("layer_counts") else None, v.get("round_trip_s"),
                        v.get("first_bad_layer"), v.get("first_bad_index"), _json(rest), time.time()))
 
-    def finish_model(self, run_id: int, model: str, summary: dict, verdict: dict | None = None) -> None:
-        """The model's results document (without per-vector records) and its regression verdict."""
+    def finish_model(self, run_id: int, model: str, summary, verdict: dict | None = None) -> None:
+        """The model's results document (a ModelResult or its JSON; kept without per-vector records)
+        and its regression verdict."""
+        summary = summary.to_json() if hasattr(summary, "to_json") else summary
         summary = {k: v for k, v in summary.items() if k != "per_vector"}
         with self._tx() as c:
             c.execute("UPDATE run_models SET summary = ?, verdict = ? WHERE run_id = ? AND model = ?",
