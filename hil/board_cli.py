@@ -1,10 +1,6 @@
 """`hil boards`, `hil run`, `hil profile`: boards from the command line."""
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
-
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,20 +10,19 @@ from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
 from hil import cli_args
 from hil.cli_args import positive_int  # noqa: F401 - soak's --vectors
 from hil.golden_cli import add_artifacts_option
-from hil.lab_config import apply_artifacts_root, board_section
 from hil.report import layer_table, link_line, per_class_table, run_table, stdout_console
 from hil.results.recording import add_db_options
 
 
 def open_board(args, models: list[str]):
     from golden.registry import check_built
-    if hasattr(args, "artifacts"):
-        apply_artifacts_root(args.artifacts, args.hil_config)
+    from hil.settings import resolve
+    settings = resolve(board=args.board, artifacts=getattr(args, "artifacts", None), config=args.hil_config)
+    settings.apply_artifacts()
     for m in models:   # before any build: the error names the roots searched and what helps
         check_built(m)
-    cls = board_class(args.board)
-    return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board),
-                            inject=getattr(args, "inject", None)))
+    cls = board_class(settings.board)
+    return cls(BoardOptions(models=models, config=settings.board_config(), inject=getattr(args, "inject", None)))
 
 
 def progress_bar(console: Console) -> Progress:

@@ -9,12 +9,13 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from hil import bench_cli, board_cli, golden_cli, history_cli, soak
+from hil import bench_cli, board_cli, cli_args, golden_cli, history_cli, soak
 from hil.errors import HilError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hil", description="hardware-in-the-loop tests for tiny neural networks")
+    p = argparse.ArgumentParser(prog="hil", description="hardware-in-the-loop tests for tiny neural networks",
+                                parents=[cli_args.verbosity(top=True)])
     sub = p.add_subparsers(dest="cmd", required=True)
     golden_cli.add_parser(sub)
     board_cli.add_parsers(sub)
@@ -24,11 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def log_level(verbose: int, quiet: int) -> int:
+    """INFO by default; -v: DEBUG; -q: WARNING, -qq: ERROR."""
+    return min(max(logging.INFO + 10 * (quiet - verbose), logging.DEBUG), logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=True)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s",
                         handlers=[RichHandler(console=console, show_path=False)])
-    args = build_parser().parse_args(argv)
+    if args.verbose or args.quiet:
+        logging.getLogger().setLevel(log_level(args.verbose, args.quiet))
     try:
         return args.func(args, console) or 0
     except KeyboardInterrupt:

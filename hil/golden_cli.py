@@ -13,6 +13,7 @@ from golden import artifact, bundle, paths
 from golden.data.names import dataset_name, dataset_short
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
+from hil import cli_args
 from hil.errors import UsageError
 from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
@@ -142,9 +143,11 @@ def _metrics_text(m: dict) -> str:
 def cmd_show(args, console: Console) -> int:
     apply_artifacts_root(args.artifacts)
     recs = [summary(n) for n in _names(args.model)]
-    if args.json:
-        sys.stdout.write(json.dumps(recs, indent=2) + "\n")
-        return 0
+    cli_args.emit(args, recs, console, lambda _: stdout_console().print(show_table(recs)))
+    return 0
+
+
+def show_table(recs: list[dict]) -> Table:
     legend = {dataset_short(r["dataset"]): dataset_name(r["dataset"]) for r in recs}
     t = Table(title="golden references (figures on each data set's held-out test split)",
               caption="data sets: " + "; ".join(f"{k} = {v}" for k, v in legend.items()) + " (docs/data.md)")
@@ -163,8 +166,7 @@ def cmd_show(args, console: Console) -> int:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
         t.add_row(r["model"], dataset_short(r["dataset"]), r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
                   str(r["test_vectors"]), fl, it, ag, _arena_text(r), r["bundle_hash"][7:19])
-    stdout_console().print(t)
-    return 0
+    return t
 
 
 def _arena_text(r: dict) -> str:
@@ -176,8 +178,8 @@ def _arena_text(r: dict) -> str:
 def add_parser(sub) -> None:
     g = sub.add_parser("golden", help="golden references: build and show")
     gs = g.add_subparsers(dest="golden_cmd", required=True)
-    b = gs.add_parser("build", help="train if weights are missing, quantize, write bundles")
-    b.add_argument("--model", default="all", help="model name or 'all'")
+    b = gs.add_parser("build", help="train if weights are missing, quantize, write bundles",
+                      parents=[cli_args.model(default="all", help="model name or 'all'"), cli_args.verbosity()])
     b.add_argument("--retrain", action="store_true", help="train even if weights are committed")
     b.add_argument("--onnx", type=Path, help="a user's ONNX model to put through the pipeline")
     b.add_argument("--torch", metavar="FILE.py:CLASS",
@@ -187,11 +189,10 @@ def add_parser(sub) -> None:
     b.add_argument("--dataset", choices=["mnist", "kws", "sine", "colour_mnist"],
                    help="data set for --onnx/--torch")
     add_artifacts_option(b, "--out")
-    b.add_argument("-v", "--verbose", action="store_true")
     b.set_defaults(func=cmd_build)
-    s = gs.add_parser("show", help="summarise the committed golden bundles")
-    s.add_argument("--model", default="all")
-    s.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    s = gs.add_parser("show", help="summarise the committed golden bundles",
+                      parents=[cli_args.model(default="all", help="model name or 'all'"), cli_args.output(),
+                               cli_args.verbosity()])
     add_artifacts_option(s)
     s.set_defaults(func=cmd_show)
 

@@ -2,8 +2,6 @@
 from the command line (docs/nightly.md)."""
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
 
@@ -11,6 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hil import cli_args
+from hil.cli_args import positive_int
 from hil.report import stdout_console
 from hil.results.recorder import still_running
 from hil.results.recording import add_db_options, db_path
@@ -46,9 +46,12 @@ def history_rows(store: Store, board: str | None, model: str | None, limit: int 
 def cmd_history(args, console: Console) -> int:
     with Store.open(db_path(args), create=False) as store:
         rows = history_rows(store, args.board, args.model, args.limit)
-    if args.json:
-        sys.stdout.write(json.dumps(dict(format="hil-history", version=1, runs=rows), indent=1) + "\n")
-        return 0
+    cli_args.emit(args, dict(format="hil-history", version=1, runs=rows), console,
+                  lambda _: stdout_console().print(history_table(rows, console)))
+    return 0
+
+
+def history_table(rows: list[dict], console: Console) -> Table:
     t = Table(title=f"hil history ({len(rows)} rows)")
     for col in ("run", "started", "status", "board", "model", "vectors", "int mism.", "accuracy",
                 "count (median)", "counter", "cflags", "vs run", "verdict"):
@@ -65,8 +68,7 @@ def cmd_history(args, console: Console) -> int:
                   f"{r['vectors_done'] or 0}", "-" if r["int_mismatches"] is None else str(r["int_mismatches"]),
                   acc_s, "-" if r["total_count_median"] is None else f"{r['total_count_median']:,.0f}",
                   r["counter"] or "-", escape(_short_flags(r["cflags"])), str(r["baseline"] or "-"), verdict)
-    stdout_console().print(t)
-    return 0
+    return t
 
 
 def _short_flags(cflags: str | None) -> str:
@@ -94,7 +96,7 @@ def cmd_compare(args, console: Console) -> int:
             v = compare_model(store, b, model, a["id"], th)
             regressed |= v["regression"]
             docs.append(dict(model=model, **v))
-            if args.json:
+            if args.format == "json":
                 continue
             t = Table(title=f"{model}: run {a['id']} ({a['board']}, {_short_flags(a['cflags'])}) -> run {b['id']} "
                             f"({b['board']}, {_short_flags(b['cflags'])}), counter {v['counter']}")
@@ -118,9 +120,8 @@ def cmd_compare(args, console: Console) -> int:
             out.print(t)
             for line in describe(b["board"], model, v):
                 out.print(f"[red]{escape(line)}[/]", highlight=False)
-        if args.json:
-            sys.stdout.write(json.dumps(dict(format="hil-compare", version=1, run_a=a["id"], run_b=b["id"],
-                                             models=docs), indent=1) + "\n")
+        cli_args.emit(args, dict(format="hil-compare", version=1, run_a=a["id"], run_b=b["id"], models=docs),
+                      console)
     return 1 if regressed else 0
 
 
@@ -153,42 +154,41 @@ def cmd_nightly(args, console: Console) -> int:
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("history", help="runs in the results store (rich table, or --json)")
+    v = cli_args.verbosity()
+    p = sub.add_parser("history", help="runs in the results store (rich table, or --format json)",
+                       parents=[cli_args.board(None, help="only runs of this board"),
+                                cli_args.model(help="only runs of this model"), cli_args.output(), v])
     add_db_options(p, run=False)
-    p.add_argument("--board", default=None)
-    p.add_argument("--model", default=None)
-    p.add_argument("--limit", type=int, default=None, help="newest N runs")
-    p.add_argument("--json", action="store_true", help="JSON on stdout (format hil-history)")
+    p.add_argument("--limit", type=positive_int, default=None, help="newest N runs")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("compare", help="per-layer deltas between two runs (exit 1 on a regression)")
+    p = sub.add_parser("compare", help="per-layer deltas between two runs (exit 1 on a regression)",
+                       parents=[cli_args.hil_config(help="lab config with [thresholds]"), cli_args.output(), v])
     add_db_options(p, run=False)
     p.add_argument("run_a", type=int, help="the earlier (reference) run")
     p.add_argument("run_b", type=int, help="the later run")
-    p.add_argument("--hil-config", default=None, help="lab config with [thresholds]")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("baseline", help="pin a run as the baseline, or list pinned baselines")
     bs = p.add_subparsers(dest="action", required=True)
-    pin = bs.add_parser("pin", help="pin RUN as the baseline of its board, model(s) and counter kind")
+    pin = bs.add_parser("pin", help="pin RUN as the baseline of its board, model(s) and counter kind",
+                        parents=[cli_args.model(help="only this model of the run"), v])
     pin.add_argument("run", type=int)
-    pin.add_argument("--model", default=None, help="only this model of the run")
     add_db_options(pin, run=False)
-    ls = bs.add_parser("list", help="pinned baselines")
+    ls = bs.add_parser("list", help="pinned baselines", parents=[v])
     add_db_options(ls, run=False)
     p.set_defaults(func=cmd_baseline)
 
-    p = sub.add_parser("report", help="one self-contained HTML report of the results store")
+    p = sub.add_parser("report", help="one self-contained HTML report of the results store", parents=[v])
     add_db_options(p, run=False)
     p.add_argument("--out", default="hil-report.html")
-    p.add_argument("--limit", type=int, default=200, help="newest N runs in the report")
+    p.add_argument("--limit", type=positive_int, default=200, help="newest N runs in the report")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("nightly", help="every board and model of the lab config; history, report, "
-                                       "exit 1 on a regression")
+                                       "exit 1 on a regression",
+                       parents=[cli_args.hil_config(required=True, help="lab config (TOML) with a [nightly] table"),
+                                cli_args.vectors(help="vectors per model (default: the lab config's)"), v])
     add_db_options(p, run=False)
-    p.add_argument("--hil-config", required=True, help="lab config (TOML) with a [nightly] table")
     p.add_argument("--out", default=None, help="report path (default: the lab config's, else hil-report.html)")
-    p.add_argument("--vectors", type=int, default=None, help="vectors per model (default: the lab config's)")
     p.set_defaults(func=cmd_nightly)

@@ -45,6 +45,7 @@ What the nightly run tests (the schema of `hil nightly`, issue 9):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -115,6 +116,7 @@ class LabConfig:
     boards: dict[str, BoardConfig] = field(default_factory=dict)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
     artifacts: Path | None = None     # artifacts root (golden.paths), resolved against the file's folder
+    raw: dict = field(default_factory=dict)    # the parsed TOML (db, thresholds: read by hil/results)
 
     def board(self, name: str) -> BoardConfig:
         return self.boards.get(name, BoardConfig())
@@ -222,7 +224,7 @@ def parse(text: str, path: Path | None = None) -> LabConfig:
             raise ConfigError(f"lab config {name}: 'artifacts' must be a folder path (a string)")
         artifacts = (Path(path).parent if path else Path.cwd()) / artifacts
     return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
-                     nightly_config(data.get("nightly", {}), f"lab config {name}: nightly"), artifacts)
+                     nightly_config(data.get("nightly", {}), f"lab config {name}: nightly"), artifacts, data)
 
 
 def config_path(explicit: str | None) -> Path | None:
@@ -239,10 +241,21 @@ def config_path(explicit: str | None) -> Path | None:
 
 
 def load(explicit: str | None = None) -> LabConfig:
-    """The lab config from --hil-config, $HIL_CONFIG or ./hil-lab.toml; defaults when there is none."""
+    """The lab config from --hil-config, $HIL_CONFIG or ./hil-lab.toml; defaults when there is none.
+    A file is parsed once per process (again only if it changed on disk)."""
     p = config_path(explicit)
     if p is None:
         return LabConfig()
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise ConfigError(f"lab config {p}: cannot read: {exc.strerror}") from None
+    return _load(str(p), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load(path: str, mtime_ns: int, size: int) -> LabConfig:
+    p = Path(path)
     try:
         text = p.read_text()
     except OSError as exc:
@@ -255,13 +268,7 @@ def board_section(explicit: str | None, board: str) -> BoardConfig:
 
 
 def apply_artifacts_root(option: str | Path | None, config: str | None = None) -> Path:
-    """Settle the artifacts root: the option, else $HIL_ARTIFACTS, else the lab config's
-    `artifacts`, else the built-in folder; returns it (golden.paths.root())."""
-    from golden import paths
-    if option:
-        paths.set_root(option)
-    elif not os.environ.get(paths.ENV):
-        lab = load(config)
-        if lab.artifacts is not None:
-            paths.set_root(lab.artifacts)
-    return paths.root()
+    """Settle the artifacts root (hil.settings: the option, else $HIL_ARTIFACTS, else the lab
+    config's `artifacts`, else the built-in folder); returns it (golden.paths.root())."""
+    from hil.settings import resolve
+    return resolve(artifacts=option, config=config).apply_artifacts()

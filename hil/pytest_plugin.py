@@ -35,8 +35,8 @@ methods, and the fixtures reach it through `config.stash`.
 """
 from __future__ import annotations
 
+import argparse
 import json
-import os
 import statistics
 from pathlib import Path
 
@@ -112,17 +112,25 @@ def suite_args(board: str, vectors: int | None = None, models: list[str] | None 
 
 def pytest_configure(config):
     from hil.errors import HilError
-    from hil.lab_config import apply_artifacts_root
-    option = config.getoption("--hil-artifacts")
-    if not option and config.getini("hil_artifacts") and not os.environ.get("HIL_ARTIFACTS"):
-        option = Path(config.inipath).parent / config.getini("hil_artifacts")
+    from hil.settings import resolve
+    ini_vectors, ini_artifacts = config.getini("hil_vectors"), config.getini("hil_artifacts")
     try:
-        apply_artifacts_root(option, config.getoption("--hil-config"))
-    except HilError as exc:       # a bad lab config: one line, whatever the session runs
+        settings = resolve(
+            board=config.getoption("hil_board"), models=config.getoption("hil_model"),
+            vectors=config.getoption("hil_vectors"), artifacts=config.getoption("--hil-artifacts"),
+            db=config.getoption("--hil-db"), config=config.getoption("--hil-config"),
+            ini_board=config.getini("hil_board"), ini_models=config.getini("hil_models"),
+            ini_vectors=positive_int(ini_vectors) if ini_vectors else None,
+            ini_artifacts=Path(config.inipath).parent / ini_artifacts if ini_artifacts else None,
+            # the store as the session was started (--hil-db, else $HIL_DB then): fixtures that change
+            # the environment later (a suite's own tmp $HIL_DB for the CLI runs it starts) do not move it
+            db_from_lab=False, db_default=None)
+        settings.apply_artifacts()
+    except (HilError, ValueError, argparse.ArgumentTypeError) as exc:   # a bad lab config or ini value: one line
         raise pytest.UsageError(f"hil: {exc}") from None
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
     config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
-    session = HilSession(config)
+    session = HilSession(config, settings)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "hil-session")
 
@@ -135,11 +143,10 @@ def hil_session(config) -> "HilSession":
 class HilSession:
     """What one pytest session knows about its board and its results; its methods are hooks."""
 
-    def __init__(self, config):
+    def __init__(self, config, settings):
         self.config = config
-        # the store as the session was started (--hil-db, else $HIL_DB then): fixtures that change the
-        # environment later (a test suite's own tmp $HIL_DB for the CLI runs it starts) do not move it
-        self.db_path: str | None = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+        self.settings = settings                # hil.settings.Settings: board, models, vectors, db, lab config
+        self.db_path = settings.db
         self.board = None                       # the opened hil.boards.base.Board
         self.board_down: str | None = None      # why board tests are skipped from now on
         self.records: dict = {}                 # model -> [VectorVerdict]
@@ -163,25 +170,20 @@ class HilSession:
         return hasattr(self.config, "workerinput")
 
     def board_name(self) -> str:
-        return self.config.getoption("hil_board") or self.config.getini("hil_board") or DEFAULT_BOARD
+        return self.settings.board
 
     def vectors(self) -> int | None:
-        n = self.config.getoption("hil_vectors")
-        if n is None and self.config.getini("hil_vectors"):
-            n = int(self.config.getini("hil_vectors"))
-        return n
+        return self.settings.vectors
 
     def models(self) -> list[str]:
         from hil.errors import HilError
         from hil.runner import default_models
-        chosen = self.config.getoption("hil_model") or self.config.getini("hil_models")
-        if not chosen:
+        models = list(self.settings.models)
+        if not models:
             try:   # a board whose image holds other models (fpga-sim) declares them
                 models = list(board_class(self.board_name()).default_models or default_models())
             except HilError:      # an unknown board is reported by the hil_board fixture
                 models = default_models()
-        else:
-            models = [m for c in chosen for m in c.split(",") if m]
         return models + [m for m in self.marked if m not in models]
 
     # -- collection ------------------------------------------------------------------------------
@@ -222,13 +224,12 @@ class HilSession:
     def open_board(self):
         """Build, deploy and open the session's board; a problem fails this test in one line."""
         from hil.errors import HilError
-        from hil.lab_config import board_section
         from hil.workers import worker_count, worker_index
         name = self.board_name()
         board, problem = None, None
         try:
             cls = board_class(name)
-            section = board_section(self.config.getoption("--hil-config"), name).for_worker(
+            section = self.settings.board_config(name).for_worker(
                 worker_index(), worker_count(), name)     # pytest -n N: worker k takes unit k
             board = cls(BoardOptions(models=self.models(), config=section))
             board.open()
@@ -259,9 +260,7 @@ class HilSession:
         self.recorder = rec.__enter__()
 
     def thresholds(self):
-        from hil.results.baseline import Thresholds
-        from hil.results.recording import lab_doc
-        return Thresholds.from_config(lab_doc(self.config.getoption("--hil-config")).get("thresholds"))
+        return self.settings.thresholds
 
     def model_run(self, board, name: str):
         """The ModelRun of `name` on the session's board, prepared once."""
@@ -380,7 +379,7 @@ class HilSession:
         from hil.results.store import Store
         store = Store.open(self.db_path)
         try:
-            with RunRecorder(store, merged.identity, list(merged.runs), self.config.getoption("hil_vectors"),
+            with RunRecorder(store, merged.identity, list(merged.runs), self.settings.vectors,
                              self.thresholds(), argv=list(self.config.invocation_params.args),
                              logs=lambda: merged.logs) as rec:
                 for r in self.results:

@@ -13,7 +13,7 @@ def _hil(*args):
 
 
 def test_show_json_has_the_documented_keys():
-    r = _hil("golden", "show", "--model", "all", "--json")
+    r = _hil("golden", "show", "--model", "all", "--format", "json")
     assert r.returncode == 0, r.stderr
     recs = json.loads(r.stdout)
     assert [x["model"] for x in recs] == list(models.REGISTRY)
@@ -33,7 +33,7 @@ def test_show_table_and_unknown_model():
 
 
 def test_show_names_the_data_set_of_every_figure():
-    r = _hil("golden", "show", "--json")
+    r = _hil("golden", "show", "--format", "json")
     assert r.returncode == 0, r.stderr
     recs = {x["model"]: x for x in json.loads(r.stdout)}
     for name, rec in recs.items():

@@ -68,7 +68,7 @@ def test_history_json_and_compare_after_two_runs(tmp_path, capsys):
     db = tmp_path / "r.db"
     for _ in range(2):
         hil(capsys, "run", "--board", "sim", "--model", "sine_mlp", "--vectors", "20", "--db", str(db), check=0)
-    rows = json.loads(hil(capsys, "history", "--db", str(db), "--json", check=0).out)["runs"]
+    rows = json.loads(hil(capsys, "history", "--db", str(db), "--format", "json", check=0).out)["runs"]
     assert [r["id"] for r in rows] == [2, 1]
     assert rows[0]["baseline"] == 1 and rows[0]["regression"] is False and rows[0]["counter"] == "none"
     assert rows[0]["git_commit"] and rows[0]["status"] == "complete" and rows[0]["vectors_done"] == 20

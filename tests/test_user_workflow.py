@@ -48,12 +48,12 @@ def test_torch_module_into_own_root_listed_rebuilt_and_run(user_repo, capsys):
                                   bundle.read(paths.BUILTIN / "mnist_lenet").int_logits)
     assert not (paths.BUILTIN / "user_net").exists(), "a user model was written into the package"
 
-    names = [r["model"] for r in _json(capsys, ["golden", "show", "--json", "--artifacts", "art"])]
+    names = [r["model"] for r in _json(capsys, ["golden", "show", "--format", "json", "--artifacts", "art"])]
     assert names[-1] == "user_net" and "mnist_lenet" in names
     (user_repo / "hil-lab.toml").write_text('artifacts = "art"\n')      # the lab config key
     models.REGISTRY.pop("user_net", None)
     assert main(["golden", "build", "--model", "user_net"]) == 0       # by name, from source.json
-    assert _json(capsys, ["golden", "show", "--json", "--model", "user_net"])[0]["test_vectors"] == 999
+    assert _json(capsys, ["golden", "show", "--format", "json", "--model", "user_net"])[0]["test_vectors"] == 999
 
     assert main(["run", "--board", "sim", "--model", "user_net", "--vectors", "10", "--json", "r.json"]) == 0
     doc = json.loads((user_repo / "r.json").read_text())

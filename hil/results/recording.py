@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,23 +22,18 @@ def add_db_options(p, run: bool = True) -> None:
 
 def lab_doc(explicit: str | None) -> dict:
     """The whole lab config as a dict ({} without one), after the typed check of its boards."""
-    from hil.lab_config import ConfigError, config_path, load
-    p = config_path(explicit)
-    if p is None:
-        return {}
-    load(str(p))         # a bad lab config fails here, before a results store is created
-    try:
-        return tomllib.loads(Path(p).read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"lab config {p}: {exc}") from None
+    from hil.lab_config import load
+    return load(explicit).raw
 
 
 def db_path(args) -> Path:
-    return default_path(getattr(args, "db", None), lab_doc(getattr(args, "hil_config", None)))
+    from hil.settings import resolve
+    return resolve(db=getattr(args, "db", None), config=getattr(args, "hil_config", None)).db
 
 
 def thresholds(args) -> Thresholds:
-    return Thresholds.from_config(lab_doc(getattr(args, "hil_config", None)).get("thresholds"))
+    from hil.settings import resolve
+    return resolve(config=getattr(args, "hil_config", None)).thresholds
 
 
 def resolve_resume(args, store: Store) -> int | None:
