@@ -32,15 +32,18 @@ def _per_mac(instr, macs):
     return (instr / macs) if instr and macs else None
 
 
-def bench_kernels(board_name: str, models: list[str], repeats: int = 3) -> dict:
-    """Profile `models` with both kernel builds on `board_name` (an STM32 board)."""
+def bench_kernels(board_name: str, models: list[str], repeats: int = 3, config: BoardConfig | None = None) -> dict:
+    """Profile `models` with both kernel builds on `board_name` (an STM32 board); `config`: its table
+    of the lab config (the kernels key is set per build)."""
+    import dataclasses
     from hil.runner import profile_model
     cls = board_class(board_name)
     if not hasattr(cls, "target"):
         raise BoardError(f"{board_name}: `hil bench kernels` needs an STM32 board (stm32f4-qemu)")
     prof = {}
     for variant in VARIANTS:
-        with cls(BoardOptions(models=list(models), config=BoardConfig(kernels=variant))) as board:
+        cfg = dataclasses.replace(config or BoardConfig(), kernels=variant)
+        with cls(BoardOptions(models=list(models), config=cfg)) as board:
             for m in models:
                 prof[(variant, m)] = profile_model(board, m, repeats)
     unit = prof[(VARIANTS[0], models[0])].unit

@@ -11,7 +11,9 @@ from hil.report import stdout_console
 def cmd_kernels(args, console: Console) -> int:
     from hil.bench import bench_kernels, kernels_tables
     from hil.runner import default_models
-    doc = bench_kernels(args.board, args.model or default_models(), args.repeats)
+    from hil.lab_config import board_section
+    doc = bench_kernels(args.board, args.model or default_models(), args.repeats,
+                        board_section(args.hil_config, args.board))
     emit(args, doc, console, lambda d: [stdout_console().print(t) for t in kernels_tables(d)])
     return 0
 

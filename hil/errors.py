@@ -70,6 +70,10 @@ class UsageError(HilError):
     """A command was called with options that do not go together."""
 
 
+class MissingExtra(UsageError):
+    """A command needs packages of an optional extra that is not installed (pyproject.toml)."""
+
+
 class LinkError(HilError):
     """The port could not be opened or failed while in use."""
 

@@ -14,7 +14,7 @@ from golden.data.names import dataset_name, dataset_short
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
 from hil import cli_args
-from hil.errors import UsageError
+from hil.errors import MissingExtra, UsageError
 from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
 
@@ -111,7 +111,20 @@ def _register_new(args) -> None:
     args.model = args.name
 
 
+GOLDEN_EXTRA = ("torch", "onnx", "librosa", "soundfile", "scipy")    # pyproject.toml [golden]
+
+
 def cmd_build(args, console: Console) -> int:
+    try:
+        return _build(args, console)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in GOLDEN_EXTRA:
+            raise
+        raise MissingExtra(f"hil golden build needs the golden extra ({exc.name} is not installed): "
+                           f"pip install 'hil[golden]'") from None
+
+
+def _build(args, console: Console) -> int:
     from golden.build import build_model    # torch: only the build command needs it
     apply_artifacts_root(args.artifacts)
     if args.onnx or args.torch:

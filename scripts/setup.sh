@@ -29,8 +29,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     # torch pinned: 2.13.0 is the CPU build; an open range pulls a multi-GB CUDA build
     .venv/bin/python -m pip install -q "torch==2.13.0"
-    # [lab]: labgrid, whose pyserial-labgrid replaces pyserial's `serial` files (docs/lab-farm.md)
-    .venv/bin/python -m pip install -q -e ".[dev,lab]"
+    # [lab]: labgrid, whose pyserial-labgrid replaces pyserial's `serial` files (docs/lab-farm.md);
+    # [golden]: torch, onnx, librosa, scipy for `hil golden build` (the run path needs none of them)
+    .venv/bin/python -m pip install -q -e ".[dev,lab,golden]"
     touch "$stamp"
 fi
 
