@@ -149,7 +149,7 @@ def test_error_before_any_vector_aborts_the_run(tmp_path):
     from hil.results.recorder import RunRecorder
     with Store.open(tmp_path / "r.db") as s, board_class("sim")(BoardOptions(models=["sine_mlp"])) as b:
         with pytest.raises(RuntimeError):
-            with RunRecorder(s, b, ["sine_mlp"], 5) as rec:
+            with RunRecorder(s, b.identity(), ["sine_mlp"], 5, logs=b.logs) as rec:
                 raise RuntimeError("device died")
         assert s.run(rec.run_id)["status"] == "aborted"
         assert "device died" in s.logs(rec.run_id)["host"]
@@ -187,7 +187,7 @@ def test_resume_a_run_of_several_models(tmp_path, capsys):
     models = ["mnist_lenet", "sine_mlp"]
     with Store.open(db) as s, board_class("sim")(BoardOptions(models=models)) as b:
         with pytest.raises(KeyboardInterrupt):
-            with RunRecorder(s, b, models, 6) as rec:
+            with RunRecorder(s, b.identity(), models, 6, logs=b.logs) as rec:
                 run_model(b, "mnist_lenet", 6, sink=rec.sink)
                 run_model(b, "sine_mlp", 6, sink=rec.sink, progress=lambda i, n: _stop_at(i, 3))
         assert s.run(rec.run_id)["status"] == "incomplete" and s.vector_count(rec.run_id) == 9
