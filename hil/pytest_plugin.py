@@ -76,13 +76,14 @@ def pytest_addoption(parser):
 
 
 def add_aliases(parser) -> None:
-    """--board/--vectors/--model, each only if no plugin or conftest has the name."""
-    taken = {n for grp in parser._groups for opt in grp.options for n in opt.names()}
-    taken |= {n for opt in parser._anonymous.options for n in opt.names()}
+    """--board/--vectors/--model, each only if no plugin or conftest has the name: pytest (>= 9)
+    adds an option to argparse at once, which refuses a name that is taken."""
     g = parser.getgroup("hil")
     for alias, dest, kw in _ALIASES:
-        if alias not in taken:
+        try:
             g.addoption(alias, dest=dest, **kw)
+        except (argparse.ArgumentError, ValueError):     # taken: the repository's own option stays
+            pass
 
 
 @pytest.hookimpl(wrapper=True)
@@ -403,7 +404,7 @@ class HilSession:
         path = Path(config.getoption("--hil-json"))
         path.write_text(json.dumps(dict(format="hil-session", version=1, runs=[r.to_json() for r in self.results]),
                                    indent=1, default=float) + "\n")
-        results_table(self.results, terminalreporter._tw)
+        results_table(self.results, terminalreporter, config.get_terminal_writer().fullwidth)
         terminalreporter.write_line(f"hil: results written to {path}")
         if self.db:
             terminalreporter.write_line(f"hil: run recorded in {self.db}")

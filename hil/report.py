@@ -105,10 +105,10 @@ def memory_line(mem: dict) -> str:
             f"protocol buffers {app:,} B")
 
 
-def results_table(results: list[ModelResult], tw) -> None:
-    """Print the run table through pytest's terminal writer."""
+def results_table(results: list[ModelResult], reporter, width: int = 140) -> None:
+    """Print the run table through pytest's terminal reporter."""
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=tw.hasmarkup, width=max(140, tw.fullwidth))
+    console = Console(file=buf, force_terminal=reporter.hasmarkup, width=max(140, width))
     console.print(run_table(results))
     for r in results:
         if r.per_class:
@@ -121,4 +121,4 @@ def results_table(results: list[ModelResult], tw) -> None:
         buf.write(f"  link: {link_line(r)}\n")
         for x in r.restarts:
             buf.write(f"  restart: {r.model} vector {x.vector} during {x.request}: {x.message}\n")
-    tw.write(buf.getvalue())
+    reporter.write(buf.getvalue())
