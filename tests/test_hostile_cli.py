@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,43 +43,59 @@ def stores(tmp_path_factory) -> Path:
     """h.db with one complete run (2 vectors of mnist_lenet on sim) and an empty store, made once."""
     from hil.results.store import Store
     root = tmp_path_factory.mktemp("stores")
-    hil(["run", "--board", "sim", "--model", "mnist_lenet", "--vectors", "2", "--db", "h.db"], root, check=True)
+    r = hil(["run", "--board", "sim", "--model", "mnist_lenet", "--vectors", "2", "--db", "h.db"], root)
+    assert r.returncode == 0, r.stderr
     Store.open(root / "empty.db").close()
     return root
 
 
-def hil(argv: list[str], cwd: Path, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+def hil(argv: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     run_env = {**os.environ, "HIL_CONFIG": "", **(env or {})}
-    r = subprocess.run([sys.executable, "-m", "hil.cli", *argv], cwd=cwd, env=run_env, capture_output=True,
-                       text=True, timeout=120)
-    if check:
-        assert r.returncode == 0, r.stderr
-    return r
+    return subprocess.run([sys.executable, "-m", "hil.cli", *argv], cwd=cwd, env=run_env, capture_output=True,
+                          text=True, timeout=120)
 
 
-def last_line(stderr: str) -> str:
-    """stderr's last line that is not part of argparse's usage text."""
-    lines = [ln.rstrip() for ln in stderr.splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
-
-
-@pytest.mark.parametrize("case,expect", list(zip(CASES, EXPECT)), ids=[f"{i + 1:02d}" for i in range(len(CASES))])
-def test_hostile_invocation_is_one_clear_error(case, expect, tmp_path, stores):
+def run_case(case: str, folder: Path, stores: Path) -> subprocess.CompletedProcess:
+    """One line of cases.txt (`[VAR=value ...] hil ARGS`), run in `folder` with the files it names."""
     words = shlex.split(case)
     env = {}
     while "=" in words[0]:
         key, _, value = words.pop(0).partition("=")
         env[key] = value
     assert words.pop(0) == "hil"
+    folder.mkdir()
     for f in DATA.glob("*.toml"):
-        shutil.copy(f, tmp_path)
+        shutil.copy(f, folder)
     for db in ("h.db", "empty.db"):
-        shutil.copy(stores / db, tmp_path)
-    shutil.copy(ONNX, tmp_path / "any-model.onnx")
-    (tmp_path / "some-folder").mkdir()
-    r = hil(words, tmp_path, env)
-    line = last_line(r.stderr)
+        shutil.copy(stores / db, folder)
+    shutil.copy(ONNX, folder / "any-model.onnx")
+    (folder / "some-folder").mkdir()
+    return hil(words, folder, env)
+
+
+@pytest.fixture(scope="module")
+def outcomes(request, tmp_path_factory, stores) -> dict:
+    """The selected cases, run 4 at a time (each is mostly interpreter start-up): case -> CompletedProcess."""
+    selected = [item.callspec.params["case"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_hostile_invocation_is_one_clear_error"]
+    root = tmp_path_factory.mktemp("cases")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {case: pool.submit(run_case, case, root / f"case{CASES.index(case) + 1:02d}", stores)
+                   for case in selected}
+        return {case: f.result() for case, f in futures.items()}
+
+
+def error_lines(stderr: str) -> list[str]:
+    """stderr without argparse's usage text (a `usage:` line and its indented continuation lines)."""
+    return [ln.rstrip() for ln in stderr.splitlines() if ln.strip() and not ln.startswith(("usage:", " "))]
+
+
+@pytest.mark.parametrize("case,expect", list(zip(CASES, EXPECT)), ids=[f"{i + 1:02d}" for i in range(len(CASES))])
+def test_hostile_invocation_is_one_clear_error(case, expect, outcomes):
+    r = outcomes[case]
     assert "Traceback" not in r.stderr + r.stdout, r.stderr
     assert r.returncode == 2, f"exit {r.returncode}: {r.stderr[-2000:]}{r.stdout[-2000:]}"
-    assert line.startswith(("error:", "hil ")) and expect in line, r.stderr
-    assert "None" not in line, line      # "board None": a message about nothing
+    lines = error_lines(r.stderr)
+    assert len(lines) == 1, r.stderr                                  # one line, however long
+    assert lines[0].startswith(("error:", "hil ")) and expect in lines[0], r.stderr
+    assert "None" not in lines[0], lines[0]                           # "board None": a message about nothing
