@@ -135,7 +135,7 @@ def cmd_run(args, console: Console) -> int:
         doc["run_id"] = rec.run_id
     write_json(args.json, doc, console)
     if rec.run_id is not None:
-        console.print(f"run {rec.run_id} recorded in {store.path}")
+        console.print(f"run {rec.run_id} recorded in {escape(str(store.path))}")
     for line in rec.regression_lines():
         out.print(f"[red]{escape(line)}[/]", highlight=False)
     if doc["aborted"]:
