@@ -191,6 +191,7 @@ def add_parsers(sub) -> None:
                                        "exit 1 on a regression")
     add_db_options(p, run=False)
     p.add_argument("--hil-config", required=True, help="lab config (TOML) with a [nightly] table")
-    p.add_argument("--out", type=output_file, default=None, help="report path (default: the lab config's, else hil-report.html)")
+    p.add_argument("--out", type=output_file, default=None,
+                   help="report path (default: the lab config's, else hil-report.html)")
     p.add_argument("--vectors", type=int, default=None, help="vectors per model (default: the lab config's)")
     p.set_defaults(func=cmd_nightly)

@@ -63,7 +63,8 @@ def per_class_table(doc: dict) -> Table:
     for col in ("class", "vectors", "device", "float", "int"):
         t.add_column(col, justify="left" if col == "class" else "right")
     for row in doc.get("per_class") or []:
-        t.add_row(escape(str(row["cls"])), str(row["vectors"]), _pct(row["device"]), _pct(row["float"]), _pct(row["int"]))
+        t.add_row(escape(str(row["cls"])), str(row["vectors"]), _pct(row["device"]), _pct(row["float"]),
+                  _pct(row["int"]))
     return t
 
 
