@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hil.cli_args import output_file
+from hil.cli_args import output_file, positive_int
 from hil.report import stdout_console
 from hil.results.recorder import still_running
 from hil.results.recording import add_db_options, db_path
@@ -159,7 +159,7 @@ def add_parsers(sub) -> None:
     add_db_options(p, run=False)
     p.add_argument("--board", default=None)
     p.add_argument("--model", default=None)
-    p.add_argument("--limit", type=int, default=None, help="newest N runs")
+    p.add_argument("--limit", type=positive_int, default=None, help="newest N runs")
     p.add_argument("--json", action="store_true", help="JSON on stdout (format hil-history)")
     p.set_defaults(func=cmd_history)
 
@@ -193,5 +193,5 @@ def add_parsers(sub) -> None:
     p.add_argument("--hil-config", required=True, help="lab config (TOML) with a [nightly] table")
     p.add_argument("--out", type=output_file, default=None,
                    help="report path (default: the lab config's, else hil-report.html)")
-    p.add_argument("--vectors", type=int, default=None, help="vectors per model (default: the lab config's)")
+    p.add_argument("--vectors", type=positive_int, default=None, help="vectors per model (default: the lab config's)")
     p.set_defaults(func=cmd_nightly)
