@@ -60,12 +60,18 @@ def test_emulator_log_is_removed_when_the_board_closes(private_dir):
         return {p.name for p in Path(tempfile.gettempdir()).glob("hil-host-example-*.log")}
 
     before = tmp_logs()
+    dead = subprocess.Popen(["true"])
+    dead.wait()                                                       # its pid no longer exists
+    private_dir.mkdir(mode=0o700)
+    (private_dir / f"logs-{dead.pid}-stm32f4-qemu-x").mkdir()       # left by a SIGKILLed run
+    (private_dir / f"logs-{os.getpid()}-other-y").mkdir()            # a live process's (this one's)
     board = HostExampleBoard(BoardOptions(models=["sine_mlp"]))
     with board:
         log = Path(board.log.name)
         assert log.parent.parent == private_dir and log.exists()
         assert board.device.request("PING")["proto_version"] == 1
-    assert not log.parent.exists() and list(private_dir.iterdir()) == []
+    assert not log.parent.exists()
+    assert [p.name for p in private_dir.iterdir()] == [f"logs-{os.getpid()}-other-y"]   # the dead one swept
     assert "listening on" in board.logs()["emulator"]                # still there for the results store
     assert tmp_logs() <= before                                       # nothing new in /tmp
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -54,6 +55,15 @@ def _spawn(cmd: list[str], logfile) -> subprocess.Popen:
                             start_new_session=True, preexec_fn=preexec)
 
 
+def _sweep_dead_logs(base) -> None:
+    """Remove log folders (`logs-<pid>-...`) left by a host process that no longer exists (SIGKILL
+    skips close() and atexit)."""
+    for d in base.glob("logs-*-*"):
+        pid = d.name.split("-")[1]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -80,7 +90,8 @@ class LocalProcessBoard(Board):
             cmd = self.command(port)
             if self.log_dir is None:
                 self.closed_log = None
-                self.log_dir = tempfile.mkdtemp(prefix=f"{self.name}-", dir=runtime_dir())
+                _sweep_dead_logs(runtime_dir())
+                self.log_dir = tempfile.mkdtemp(prefix=f"logs-{os.getpid()}-{self.name}-", dir=runtime_dir())
                 atexit.register(self._remove_logs)
             self.log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", dir=self.log_dir, delete=False)
             self.proc = _spawn(cmd, self.log)
