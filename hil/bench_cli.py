@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from hil.boards import DEFAULT_BOARD
+from hil.cli_args import output_file
 from hil.report import stdout_console
 
 
@@ -44,12 +45,12 @@ def add_parsers(sub) -> None:
     k.add_argument("--board", default=DEFAULT_BOARD)
     k.add_argument("--model", action="append", help="model (repeatable; default: all built-in models)")
     k.add_argument("--repeats", type=int, default=3, help="vectors to take the median over")
-    k.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    k.add_argument("--json", type=output_file, default=None, help="write the figures as JSON here")
     k.set_defaults(func=cmd_kernels)
     n = bsub.add_parser("link", help="payload bytes per second and payload share of the link")
     n.add_argument("--board", default=DEFAULT_BOARD)
     n.add_argument("--model", action="append", help="model (repeatable; default: mnist_lenet and kws_dscnn)")
     n.add_argument("-n", type=int, default=50, help="exchanges per phase")
     n.add_argument("--hil-config", default=None, help="lab config file (TOML): which board, port, baud")
-    n.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    n.add_argument("--json", type=output_file, default=None, help="write the figures as JSON here")
     n.set_defaults(func=cmd_link)

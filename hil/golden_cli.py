@@ -13,6 +13,7 @@ from golden import artifact, bundle, paths
 from golden.data.names import dataset_name, dataset_short
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
+from hil.cli_args import existing_dir
 from hil.errors import UsageError
 from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
@@ -90,7 +91,6 @@ def arena_summary(name: str) -> dict:
 
 def _register_new(args) -> None:
     """--onnx / --torch: register the user's model and record its source in its artifact folder."""
-    from golden.user_models import register_onnx, register_torch, write_source
     what = "--onnx" if args.onnx else "--torch"
     if args.onnx and args.torch:
         raise UsageError("give --onnx or --torch, not both")
@@ -98,6 +98,7 @@ def _register_new(args) -> None:
         raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist)")
     if args.name in BUILTIN_MODELS:
         raise UsageError(f"--name {args.name} is a built-in model; pick another name")
+    from golden.user_models import register_onnx, register_torch, write_source   # torch: after the checks
     out = artifact_dir(args.name, paths.root())
     if args.onnx:
         register_onnx(args.name, args.onnx, args.dataset)
@@ -111,10 +112,10 @@ def _register_new(args) -> None:
 
 
 def cmd_build(args, console: Console) -> int:
-    from golden.build import build_model    # torch: only the build command needs it
     apply_artifacts_root(args.artifacts)
     if args.onnx or args.torch:
         _register_new(args)
+    from golden.build import build_model    # torch: only the build command needs it, after its checks
     names = _build_names(args.model)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} models"), TimeElapsedColumn(),
@@ -192,11 +193,12 @@ def add_parser(sub) -> None:
     s = gs.add_parser("show", help="summarise the committed golden bundles")
     s.add_argument("--model", default="all")
     s.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    add_artifacts_option(s)
+    add_artifacts_option(s, must_exist=True)
     s.set_defaults(func=cmd_show)
 
 
-def add_artifacts_option(p, *aliases: str) -> None:
-    p.add_argument("--artifacts", *aliases, dest="artifacts", type=Path, default=None,
+def add_artifacts_option(p, *aliases: str, must_exist: bool = False) -> None:
+    """--artifacts: where models are read from (must_exist) or built into (created if missing)."""
+    p.add_argument("--artifacts", *aliases, dest="artifacts", type=existing_dir if must_exist else Path, default=None,
                    help=f"artifacts root (default: ${paths.ENV}, the lab config's `artifacts`, "
                         f"else the built-in golden/artifacts)")

@@ -29,6 +29,7 @@ from golden.registry import DEFAULT_MODELS_HLS
 from hil import device_lib
 from hil.errors import BoardError
 from hil.targets import source_dir
+from hil.targets.build_output import build_failed
 
 
 
@@ -105,8 +106,7 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
                f"BUILD_DIR={img}", f"GEN_DIR={gen_dir}", f"COMMON_DIR={build_root / 'common'}"]
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-20:])
-        raise BoardError(f"{board}: HLS C simulation build failed ({' '.join(cmd[:3])} ...):\n{tail}")
+        raise build_failed(f"{board}: HLS C simulation build", cmd, r.stdout, r.stderr)
     return FpgaImage(list(models), img, gen_dir, img / "fpga_sim", img / "csim_tb")
 
 
