@@ -12,9 +12,10 @@ firmware_fpga_hls/build, so the figures are a user's first build):
 
 Each build runs in its own child process, which reports the peak resident set
 of its own children (make, g++, cc1plus, as), from getrusage(RUSAGE_CHILDREN)
-(ru_maxrss, the largest single process, in KiB): the compiler's peak RSS. Wall
-times are seconds on this machine and vary with load; compare ratios measured
-side by side.
+(ru_maxrss, the largest single process, in KiB): the compiler's peak RSS, and
+their CPU seconds (user + system), which do not depend on the machine's load
+the way wall times do (make runs two compiles at once). Wall times are seconds
+on this machine and vary with load; compare ratios measured side by side.
 
     python -m hil.targets.hls.bench_build [MODEL...] [--json out.json]
     hil bench fpga-build [--model M ...] [--json out.json]
@@ -45,6 +46,7 @@ class BuildFigure:
     phase: str
     wall_s: float              # seconds, wall clock of build_image()
     compiler_peak_kib: int     # peak RSS of the largest child process (make/g++/cc1plus), KiB
+    compiler_cpu_s: float      # user + system CPU seconds of all children: the load-independent figure
     tables_reused: bool        # the tables object came from the cache
 
     def to_json(self) -> dict:
@@ -61,7 +63,8 @@ def _child(model: str, root: Path) -> dict:
     build_image([model], board="bench", build_root=root)
     wall = time.perf_counter() - t0
     after = set(cache.glob("*.o"))
-    return dict(wall_s=round(wall, 3), compiler_peak_kib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return dict(wall_s=round(wall, 3), compiler_peak_kib=ru.ru_maxrss, compiler_cpu_s=round(ru.ru_utime + ru.ru_stime, 2),
                 tables_reused=bool(after) and after == before, compiler=compiler())
 
 
@@ -72,7 +75,7 @@ def _run_child(model: str, root: Path, phase: str) -> BuildFigure:
         last = (r.stderr.strip().splitlines() or ["no output"])[-1]
         raise BoardError(f"bench fpga-build: {model} ({phase}) failed: {last}")
     d = json.loads(r.stdout.strip().splitlines()[-1])
-    return BuildFigure(model, phase, d["wall_s"], d["compiler_peak_kib"], d["tables_reused"])
+    return BuildFigure(model, phase, d["wall_s"], d["compiler_peak_kib"], d["compiler_cpu_s"], d["tables_reused"])
 
 
 def bench_model(model: str) -> list[BuildFigure]:
@@ -92,15 +95,16 @@ def bench_model(model: str) -> list[BuildFigure]:
 
 def bench(models: list[str]) -> dict:
     figures = [f for m in models for f in bench_model(m)]
-    return dict(format=FORMAT, version=VERSION, unit_wall="s", unit_peak="KiB (ru_maxrss of children)",
+    return dict(format=FORMAT, version=VERSION, unit_wall="s", unit_cpu="s (children's user + system)",
+                unit_peak="KiB (ru_maxrss of children)",
                 figures=[f.to_json() for f in figures])
 
 
 def table_text(doc: dict) -> str:
-    rows = [f"{'model':<20} {'phase':<7} {'wall s':>7} {'compiler peak MiB':>18} {'tables':>8}"]
+    rows = [f"{'model':<20} {'phase':<7} {'wall s':>7} {'compiler CPU s':>15} {'compiler peak MiB':>18} {'tables':>7}"]
     for f in doc["figures"]:
-        rows.append(f"{f['model']:<20} {f['phase']:<7} {f['wall_s']:>7.1f} {f['compiler_peak_kib'] / 1024:>18.0f} "
-                    f"{'cached' if f['tables_reused'] else 'built':>8}")
+        rows.append(f"{f['model']:<20} {f['phase']:<7} {f['wall_s']:>7.1f} {f['compiler_cpu_s']:>15.1f} "
+                    f"{f['compiler_peak_kib'] / 1024:>18.0f} {'cached' if f['tables_reused'] else 'built':>7}")
     return "\n".join(rows)
 
 

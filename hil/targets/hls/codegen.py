@@ -15,7 +15,8 @@ per model (in `<models root>/<model>/`, shared by every image holding it):
                       copies the input, then chains hil::<op>_<dtype> kernels
                       through ping-pong buffers or FIFOs (graphs: graph_top.py)
   <model>_desc.cpp    shapes, hash and modelled cycles for the emulator and the
-                      testbench (not synthesised)
+                      testbench (not synthesised; no ap_int, so it compiles fast:
+                      its run() is at the end of <model>_top.cpp, outside synthesis)
 
 and per image (the model list, ids in list order): hil_models.cpp (the
 registry), models.mk (sources for the Makefile) and manifest.json (the plans).
@@ -45,7 +46,7 @@ from hil.targets.hls.design import ModelPlan, Stage, is_matvec, shape3
 from hil.protocol import spec
 
 GENERATOR = "hil/targets/hls/codegen.py"
-GEN_VERSION = 1
+GEN_VERSION = 2
 FW_VERSION = "hil-hls 0.1"
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 OP_MACROS = {n: f"HIL_OP_{n.upper()}" for n, _, _ in spec.OPS}
@@ -377,13 +378,9 @@ def gen_desc_cpp(doc: dict, plan: ModelPlan, codes: list[LayerCode]) -> str:
     digest = bytes.fromhex(doc["hash"].split(":", 1)[1])
     i, o = doc["input"], doc["output"]
     return (stamp(doc, f"{ns}_desc.cpp: what the emulator and testbench know about {doc['model']} (not synthesised).")
-            + f"#include \"{ns}.h\"\n#include \"hil_hls/model.h\"\n#include \"hil_protocol.h\"\n\n"
+            + "#include \"hil_hls/model.h\"\n#include \"hil_protocol.h\"\n\n"
             f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n\n"
-            f"static void run(const int8_t *in, int32_t *out)\n{{\n"
-            f"    static hil::s8_t x[{n_in}];\n    static {_out_c_type(doc)} y[{n_out}];\n"
-            f"    for (int k = 0; k < {n_in}; k++) {{\n        x[k] = in[k];\n    }}\n"
-            f"    ::{ns}_top(x, y);\n"
-            f"    for (int k = 0; k < {n_out}; k++) {{\n        out[k] = (int32_t)y[k].to_int();\n    }}\n}}\n\n"
+            f"void run(const int8_t *in, int32_t *out);  /* {ns}_top.cpp (C simulation only) */\n\n"
             f"static const hil::LayerDesc layers[] = {{\n" + "\n".join(layers) + "\n};\n\n"
             f"extern const hil::ModelDesc desc;\nconst hil::ModelDesc desc = {{\n"
             f"    \"{doc['model']}\", \"{doc['hash']}\",\n"
@@ -393,6 +390,21 @@ def gen_desc_cpp(doc: dict, plan: ModelPlan, codes: list[LayerCode]) -> str:
             f"    {doc['macs']}u, {len(codes)}, layers,\n"
             f"    {plan.load.count}u, {plan.total}u, {plan.interval}u, run,\n}};\n\n"
             f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n")
+
+
+def gen_csim_run(doc: dict) -> str:
+    """The plain-int entry of the top for the emulator and the testbench, appended to
+    <model>_top.cpp outside synthesis: <model>_desc.cpp then needs no ap_int header."""
+    ns = cfg_ident(doc["model"])
+    n_in, n_out = math.prod(doc["input"]["shape"]), math.prod(doc["output"]["shape"])
+    return (f"\n#ifndef __SYNTHESIS__\n/* C simulation only: one inference from plain ints (ModelDesc::run). */\n"
+            f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n\n"
+            f"void run(const int8_t *in, int32_t *out)\n{{\n"
+            f"    static hil::s8_t x[{n_in}];\n    static {_out_c_type(doc)} y[{n_out}];\n"
+            f"    for (int k = 0; k < {n_in}; k++) {{\n        x[k] = in[k];\n    }}\n"
+            f"    ::{ns}_top(x, y);\n"
+            f"    for (int k = 0; k < {n_out}; k++) {{\n        out[k] = (int32_t)y[k].to_int();\n    }}\n}}\n\n"
+            f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n#endif\n")
 
 
 def gen_registry(docs: list[dict], build_hash: str) -> str:
@@ -432,7 +444,8 @@ def model_files(doc: dict, calibration: dict | None = None) -> tuple[dict[str, s
     codes = layer_codes(doc, plan)
     files = {f"{ns}_tables.h": gen_tables_h(doc, codes), f"{ns}_tables.cpp": gen_tables_cpp(doc, codes),
              f"{ns}.h": gen_model_h(doc, plan),
-             f"{ns}_top.cpp": (graph_top.gen_top_cpp if design.is_graph(doc) else gen_top_cpp)(doc, plan, codes),
+             f"{ns}_top.cpp": (graph_top.gen_top_cpp if design.is_graph(doc) else gen_top_cpp)(doc, plan, codes)
+             + gen_csim_run(doc),
              f"{ns}_desc.cpp": gen_desc_cpp(doc, plan, codes)}
     entry = dict(cycles.plan_dict(plan), ident=ns, widths={lc.L["name"]: lc.out_bits for lc in codes})
     return files, entry
