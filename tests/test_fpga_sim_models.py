@@ -4,11 +4,15 @@ per-model-hash cache), a few class-stratified golden vectors per model through
 the real wire protocol, 0 integer mismatches against the integer simulator,
 per-layer tensors equal on one vector, and the modelled cycle counts of
 hil/targets/hls/cycles.py."""
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from golden import artifact
+from golden.build import qmodel_path
 from golden.registry import BUILTIN_MODELS
 from hil.boards import BoardOptions, board_class
 from hil.runner import prepare, run_model
@@ -46,3 +50,13 @@ def test_builtin_model_bit_exact_on_fpga_sim(board, name):
     assert len(deep.layer_tensors) == len(want) == len(mr.doc["layers"])
     for k, (got, exp) in enumerate(zip(deep.layer_tensors, want)):
         assert np.array_equal(got.reshape(-1), exp.reshape(-1)), f"{name}: layer {mr.doc['layers'][k]['name']}"
+
+
+def test_docs_table_of_modelled_cycles_is_the_cycle_model():
+    """docs/models.md "On fpga-sim": each row's modelled cycles are hil/targets/hls/cycles.py's total."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text()
+    section = text.split("### On fpga-sim", 1)[1]
+    rows = dict(re.findall(r"^\| (\w+) \| [^|]+ \| \d+ \| 0 \| ([\d,]+) \|$", section, re.M))
+    assert sorted(rows) == sorted(BUILTIN_MODELS)
+    for name, cycles in rows.items():
+        assert int(cycles.replace(",", "")) == hls_design.plan_model(artifact.load(qmodel_path(name))).total, name
