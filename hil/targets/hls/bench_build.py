@@ -72,7 +72,7 @@ def _run_child(model: str, root: Path, phase: str) -> BuildFigure:
     r = subprocess.run([sys.executable, "-m", "hil.targets.hls.bench_build", "--child", model,
                         "--build-root", str(root)], capture_output=True, text=True)
     if r.returncode != 0:
-        last = (r.stderr.strip().splitlines() or ["no output"])[-1]
+        last = (r.stderr.strip().splitlines() or ["no output"])[-1].removeprefix("error: ")
         raise BoardError(f"bench fpga-build: {model} ({phase}) failed: {last}")
     d = json.loads(r.stdout.strip().splitlines()[-1])
     return BuildFigure(model, phase, d["wall_s"], d["compiler_peak_kib"], d["compiler_cpu_s"], d["tables_reused"])
