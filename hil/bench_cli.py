@@ -1,4 +1,4 @@
-"""`hil bench kernels|link`: benchmark commands (figures, not pass/fail tests)."""
+"""`hil bench kernels|link|fpga-build`: benchmark commands (figures, not pass/fail tests)."""
 from __future__ import annotations
 
 import json
@@ -38,6 +38,15 @@ def cmd_link(args, console: Console) -> int:
     return 0
 
 
+def cmd_fpga_build(args, console: Console) -> int:
+    from golden.registry import BUILTIN_MODELS
+    from hil.targets.hls.bench_build import bench, table_text
+    doc = bench(args.model or list(BUILTIN_MODELS))
+    stdout_console().print(table_text(doc), markup=False, highlight=False)
+    _write_json(args.json, doc, console)
+    return 0
+
+
 def add_parsers(sub) -> None:
     b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput")
     bsub = b.add_subparsers(dest="bench", required=True)
@@ -54,3 +63,7 @@ def add_parsers(sub) -> None:
     n.add_argument("--hil-config", default=None, help="lab config file (TOML): which board, port, baud")
     n.add_argument("--json", type=output_file, default=None, help="write the figures as JSON here")
     n.set_defaults(func=cmd_link)
+    f = bsub.add_parser("fpga-build", help="fpga-sim build per model: wall time, compiler CPU time and peak RSS")
+    f.add_argument("--model", action="append", help="model (repeatable; default: all built-in models)")
+    f.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    f.set_defaults(func=cmd_fpga_build)

@@ -6,14 +6,17 @@ per model (in `<models root>/<model>/`, shared by every image holding it):
 
   <model>_tables.h    layer config structs (shapes, shifts, zero points, ap_int
                       widths) + extern declarations of the constant tables
-  <model>_tables.cpp  the tables: weights as ap_int<6> (shift) / ap_int<8>
-                      (int8), int32 biases, Q31 multipliers and shifts
+  <model>_tables.cpp  the tables as plain integer arrays (int8_t weights,
+                      int32_t biases and Q31 multipliers, int8_t shifts; the
+                      kernels read them as ap_int); compiled once per model
+                      hash (tables_cache.py)
   <model>.h           the synthesis top's prototype + modelled cycle constants
   <model>_top.cpp     the synthesis top `<model>_top`: a DATAFLOW region that
                       copies the input, then chains hil::<op>_<dtype> kernels
                       through ping-pong buffers or FIFOs (graphs: graph_top.py)
   <model>_desc.cpp    shapes, hash and modelled cycles for the emulator and the
-                      testbench (not synthesised)
+                      testbench (not synthesised; no ap_int, so it compiles fast:
+                      its run() is at the end of <model>_top.cpp, outside synthesis)
 
 and per image (the model list, ids in list order): hil_models.cpp (the
 registry), models.mk (sources for the Makefile) and manifest.json (the plans).
@@ -43,7 +46,7 @@ from hil.targets.hls.design import ModelPlan, Stage, is_matvec, shape3
 from hil.protocol import spec
 
 GENERATOR = "hil/targets/hls/codegen.py"
-GEN_VERSION = 1
+GEN_VERSION = 2
 FW_VERSION = "hil-hls 0.1"
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 OP_MACROS = {n: f"HIL_OP_{n.upper()}" for n, _, _ in spec.OPS}
@@ -206,36 +209,49 @@ def _cfg_struct(doc: dict, lc: LayerCode, index: int) -> str:
     return "\n".join(lines)
 
 
-def _tables(doc: dict, lc: LayerCode) -> list[tuple[str, str, list[int], object]]:
-    """(C declarator, element type, shape, values) of a layer's constant tables."""
+@dataclass(frozen=True)
+class Table:
+    """One constant table of a layer: a plain C integer array (hil_hls/types.h says why)."""
+    name: str
+    ctype: str                   # int8_t or int32_t: the storage type, never ap_int
+    shape: list[int]
+    values: object
+    lo: int                      # the range the kernel's ap_int view of an element holds
+    hi: int
+
+    def declarator(self) -> str:
+        return f"{self.ctype} {self.name}{''.join(f'[{d}]' for d in self.shape)}"
+
+
+def _tables(doc: dict, lc: LayerCode) -> list[Table]:
+    """A layer's constant tables: weights int8_t (read as CFG::w_t), biases and Q31
+    multipliers int32_t (read as acc_t), shifts int8_t."""
     L, ident = lc.L, lc.ident
     if "weights" not in L:       # add: its scalars are config constants
         return []
+    if lc.w_bits > 8:
+        raise CodegenError(f"{L['name']}: weights need {lc.w_bits} bits; the HLS tables hold at most 8")
     w = _weights(L)
     if is_matvec(L):
         shape = [w.shape[0], int(np.prod(w.shape[1:]))]
     else:
         shape = list(w.shape)
-    out = [(f"{ident}_w", f"{ident}_cfg::w_t", shape, w.reshape(shape))]
+    wlo, whi = -(1 << (lc.w_bits - 1)), (1 << (lc.w_bits - 1)) - 1
+    out = [Table(f"{ident}_w", "int8_t", shape, w.reshape(shape), wlo, whi)]
     bias = L.get("bias")
-    out.append((f"{ident}_b", "hil::acc_t", [len(bias) if bias is not None else 1], bias if bias is not None else [0]))
+    out.append(Table(f"{ident}_b", "int32_t", [len(bias) if bias is not None else 1],
+                     bias if bias is not None else [0], INT32_MIN, INT32_MAX))
     if doc["scheme"] == "int8":
-        out.append((f"{ident}_mult", "hil::acc_t", [len(L["multiplier"])], L["multiplier"]))
-        out.append((f"{ident}_shift", "ap_int<8>", [len(L["shift"])], L["shift"]))
+        out.append(Table(f"{ident}_mult", "int32_t", [len(L["multiplier"])], L["multiplier"], INT32_MIN, INT32_MAX))
+        out.append(Table(f"{ident}_shift", "int8_t", [len(L["shift"])], L["shift"], -128, 127))
     return out
 
 
-def _check_tables(lc: LayerCode, tables) -> None:
-    for name, ctype, _, values in tables:
-        v = np.asarray(values, np.int64)
-        if ctype.endswith("w_t"):
-            lo, hi = -(1 << (lc.w_bits - 1)), (1 << (lc.w_bits - 1)) - 1
-        elif ctype == "ap_int<8>":
-            lo, hi = -128, 127
-        else:
-            lo, hi = INT32_MIN, INT32_MAX
-        if v.size and (v.min() < lo or v.max() > hi):
-            raise CodegenError(f"{lc.L['name']}: {name} has values outside {ctype} [{lo}, {hi}]")
+def _check_tables(lc: LayerCode, tables: list[Table]) -> None:
+    for tb in tables:
+        v = np.asarray(tb.values, np.int64)
+        if v.size and (v.min() < tb.lo or v.max() > tb.hi):
+            raise CodegenError(f"{lc.L['name']}: {tb.name} has values outside [{tb.lo}, {tb.hi}]")
 
 
 def gen_tables_h(doc: dict, codes: list[LayerCode]) -> str:
@@ -246,23 +262,26 @@ def gen_tables_h(doc: dict, codes: list[LayerCode]) -> str:
              f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n"]
     for i, lc in enumerate(codes):
         parts.append(_cfg_struct(doc, lc, i))
-        for name, ctype, shape, _ in _tables(doc, lc):
-            parts.append(f"extern const {ctype} {name}{''.join(f'[{d}]' for d in shape)};")
+        for tb in _tables(doc, lc):
+            parts.append(f"extern const {tb.declarator()};")
         parts.append("")
     parts.append(f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n\n#endif /* {guard} */\n")
     return "\n".join(parts)
 
 
 def gen_tables_cpp(doc: dict, codes: list[LayerCode]) -> str:
+    """The tables as plain integer arrays; self-contained (only <stdint.h>), so it compiles in
+    a fraction of a second and its object is cached per model hash (hil/targets/hls/tables_cache.py)."""
     ns = cfg_ident(doc["model"])
-    parts = [stamp(doc, f"{ns}_tables.cpp: the constant tables of {doc['model']}."),
-             f"#include \"{ns}_tables.h\"\n", f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n"]
+    parts = [stamp(doc, f"{ns}_tables.cpp: the constant tables of {doc['model']}, plain integer arrays "
+                        f"(declared with their configs in {ns}_tables.h)."),
+             "#include <stdint.h>\n", f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n"]
     for lc in codes:
         tables = _tables(doc, lc)
         _check_tables(lc, tables)
-        for name, ctype, shape, values in tables:
-            parts.append(f"const {ctype} {name}{''.join(f'[{d}]' for d in shape)} = "
-                         f"{c_array(values, shape)};\n")
+        for tb in tables:
+            parts.append(f"extern const {tb.declarator()};\n"
+                         f"const {tb.declarator()} = {c_array(tb.values, tb.shape)};\n")
     parts.append(f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n")
     return "\n".join(parts)
 
@@ -359,13 +378,9 @@ def gen_desc_cpp(doc: dict, plan: ModelPlan, codes: list[LayerCode]) -> str:
     digest = bytes.fromhex(doc["hash"].split(":", 1)[1])
     i, o = doc["input"], doc["output"]
     return (stamp(doc, f"{ns}_desc.cpp: what the emulator and testbench know about {doc['model']} (not synthesised).")
-            + f"#include \"{ns}.h\"\n#include \"hil_hls/model.h\"\n#include \"hil_protocol.h\"\n\n"
+            + "#include \"hil_hls/model.h\"\n#include \"hil_protocol.h\"\n\n"
             f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n\n"
-            f"static void run(const int8_t *in, int32_t *out)\n{{\n"
-            f"    static hil::s8_t x[{n_in}];\n    static {_out_c_type(doc)} y[{n_out}];\n"
-            f"    for (int k = 0; k < {n_in}; k++) {{\n        x[k] = in[k];\n    }}\n"
-            f"    ::{ns}_top(x, y);\n"
-            f"    for (int k = 0; k < {n_out}; k++) {{\n        out[k] = (int32_t)y[k].to_int();\n    }}\n}}\n\n"
+            f"void run(const int8_t *in, int32_t *out);  /* {ns}_top.cpp (C simulation only) */\n\n"
             f"static const hil::LayerDesc layers[] = {{\n" + "\n".join(layers) + "\n};\n\n"
             f"extern const hil::ModelDesc desc;\nconst hil::ModelDesc desc = {{\n"
             f"    \"{doc['model']}\", \"{doc['hash']}\",\n"
@@ -375,6 +390,21 @@ def gen_desc_cpp(doc: dict, plan: ModelPlan, codes: list[LayerCode]) -> str:
             f"    {doc['macs']}u, {len(codes)}, layers,\n"
             f"    {plan.load.count}u, {plan.total}u, {plan.interval}u, run,\n}};\n\n"
             f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n")
+
+
+def gen_csim_run(doc: dict) -> str:
+    """The plain-int entry of the top for the emulator and the testbench, appended to
+    <model>_top.cpp outside synthesis: <model>_desc.cpp then needs no ap_int header."""
+    ns = cfg_ident(doc["model"])
+    n_in, n_out = math.prod(doc["input"]["shape"]), math.prod(doc["output"]["shape"])
+    return (f"\n#ifndef __SYNTHESIS__\n/* C simulation only: one inference from plain ints (ModelDesc::run). */\n"
+            f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n\n"
+            f"void run(const int8_t *in, int32_t *out)\n{{\n"
+            f"    static hil::s8_t x[{n_in}];\n    static {_out_c_type(doc)} y[{n_out}];\n"
+            f"    for (int k = 0; k < {n_in}; k++) {{\n        x[k] = in[k];\n    }}\n"
+            f"    ::{ns}_top(x, y);\n"
+            f"    for (int k = 0; k < {n_out}; k++) {{\n        out[k] = (int32_t)y[k].to_int();\n    }}\n}}\n\n"
+            f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n#endif\n")
 
 
 def gen_registry(docs: list[dict], build_hash: str) -> str:
@@ -414,7 +444,8 @@ def model_files(doc: dict, calibration: dict | None = None) -> tuple[dict[str, s
     codes = layer_codes(doc, plan)
     files = {f"{ns}_tables.h": gen_tables_h(doc, codes), f"{ns}_tables.cpp": gen_tables_cpp(doc, codes),
              f"{ns}.h": gen_model_h(doc, plan),
-             f"{ns}_top.cpp": (graph_top.gen_top_cpp if design.is_graph(doc) else gen_top_cpp)(doc, plan, codes),
+             f"{ns}_top.cpp": (graph_top.gen_top_cpp if design.is_graph(doc) else gen_top_cpp)(doc, plan, codes)
+             + gen_csim_run(doc),
              f"{ns}_desc.cpp": gen_desc_cpp(doc, plan, codes)}
     entry = dict(cycles.plan_dict(plan), ident=ns, widths={lc.L["name"]: lc.out_bits for lc in codes})
     return files, entry
@@ -460,18 +491,20 @@ def generate(models: list[str], gen_dir: Path, models_root: Path | None = None,
     if len({d["model"] for d in docs}) != len(docs):
         raise CodegenError(f"a model is listed twice: {models}")
     repo = Path(__file__).resolve().parents[1]
-    changed, srcs = [], []
+    changed, srcs, tables = [], [], []
     manifest = dict(generator=GENERATOR, version=GEN_VERSION, cycle_model=cycles.MODEL_VERSION, models=[])
     for doc in docs:
         files, entry = model_files(doc, (calibrations or {}).get(doc["model"]))
         mdir = models_root / entry["ident"]
         changed += [str(mdir / f) for f in write_files(files, mdir)]
-        srcs += [str(mdir / f) for f in sorted(files) if f.endswith(".cpp")]
-        manifest["models"].append(dict(entry, dir=str(mdir)))
+        srcs += [str(mdir / f) for f in sorted(files) if f.endswith(".cpp") and not f.endswith("_tables.cpp")]
+        tables.append(str(mdir / f"{entry['ident']}_tables.cpp"))
+        manifest["models"].append(dict(entry, dir=str(mdir), tables=tables[-1]))
     registry = gen_dir / "hil_models.cpp"
     set_files = {"hil_models.cpp": gen_registry(docs, build_hash or git_build_hash(repo)),
                  "models.mk": "# GENERATED by hil/targets/hls/codegen.py: the model sources of this image.\n"
-                              "MODEL_SRCS := " + " ".join(srcs + [str(registry)]) + "\n",
+                              "MODEL_SRCS := " + " ".join(srcs + [str(registry)]) + "\n"
+                              "MODEL_TABLES := " + " ".join(tables) + "\n",
                  "manifest.json": json.dumps(manifest, indent=1) + "\n"}
     changed += [str(gen_dir / f) for f in write_files(set_files, gen_dir)]
     return changed
