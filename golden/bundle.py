@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def read(path_dir: Path) -> Bundle:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as exc:   # zip, npy header or pickled object arrays
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:   # zip, npy header, pickled objects
         raise BundleError(f"{npath}: not a readable npz of plain arrays ({exc})") from None
     doc = artifact.load(path_dir / f"{manifest['model']}.qmodel.json")
     try:

@@ -83,6 +83,10 @@ def _hand_edit(doc):
     layer(doc, "fc1")["weights"][0] = 1 - layer(doc, "fc1")["weights"][0]   # hash left as it was
 
 
+def _act(doc):
+    layer(doc, "fc1").update(act_min=100, act_max=50)
+
+
 def _output_shape(doc):
     doc["output"]["shape"] = [11]
 
@@ -100,7 +104,7 @@ QMODEL_VARIANTS = [
     ("zero multiplier", _set("conv1", "multiplier", [0, 1, 1, 1]), True, ["conv1", "multiplier", "Q31"]),
     ("multiplier 2^31", _set("conv1", "multiplier", [1 << 31] * 4), True, ["conv1", "multiplier"]),
     ("shift out of range", _set("conv1", "shift", [40] * 4), True, ["conv1", "shift"]),
-    ("act_min > act_max", _set("fc1", "act_min", 100), True, ["fc1", "act_min"]),
+    ("act_min > act_max", _act, True, ["fc1", "act_min 100 > act_max 50"]),
     ("zero point out of int8", _set("conv1", "input_zp", 300), True, ["conv1", "input_zp"]),
     ("stride vs shapes", _set("conv1", "stride", [3, 3]), True, ["conv1", "out_shape"]),
     ("missing field", _missing_field, True, ["conv1", "kernel"]),

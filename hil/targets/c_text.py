@@ -17,8 +17,9 @@ import string
 # characters kept as they are in a comment: no '*' or '/' (comment ends and
 # starts), no '\\' (line splices), no '?' (trigraphs), no control characters
 _COMMENT_SAFE = set(string.ascii_letters + string.digits + " _-.,:;=+()[]{}<>#@!%&|^~'\"$`")
-# characters kept as they are inside "...": no '"', '\\', '?' (trigraphs, `??/` is a backslash)
-_STRING_SAFE = set(string.ascii_letters + string.digits + " _-.,:;=+()[]{}<>#@!%&|^~'$`*/")
+# characters kept as they are inside "...": no '"', '\\', '?' (trigraphs, `??/` is a backslash), and
+# no '*' or '/' either, so a literal never holds a comment delimiter even if quoted in a comment
+_STRING_SAFE = set(string.ascii_letters + string.digits + " _-.,:;=+()[]{}<>#@!%&|^~'$`")
 _IDENT_OK = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # C11 and C++14 keywords (and alternative tokens): a model named `int` must not become `namespace int`
 KEYWORDS = frozenset("""
