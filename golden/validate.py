@@ -196,6 +196,10 @@ def _elementwise(L: dict, ins: list) -> None:
 
 def _per_input(L: dict, keys=("input_zps", "input_multipliers", "input_shifts")) -> None:
     for k in keys:
+        if k not in L and L.get("identity"):        # concat with identity: true needs no requantization
+            continue
+        if k not in L:
+            raise Invalid(f"{k} is missing (one value per input, or identity: true)")
         if len(L[k]) != len(L["inputs"]):
             raise Invalid(f"{k} has {len(L[k])} values for {len(L['inputs'])} inputs")
 
@@ -279,9 +283,9 @@ OPS: dict[str, OpRule] = {
     "avgpool2d": OpRule(_WINDOW, {}, None, _pool_shape, {"padding": _padding, "global": _bool}),
     "add": OpRule({"input_zps": LIST_I8, "input_multipliers": LIST_Q31, "input_shifts": LIST_SHIFT,
                    "left_shift": _int_in(0, 30, "left_shift")}, _REQUANT, None, _add_shape),
-    "concat": OpRule({"input_zps": LIST_I8, "input_multipliers": LIST_Q31, "input_shifts": LIST_SHIFT,
-                      "output_zp": I8}, {}, None, _concat_shape,
-                     {"act_min": I8, "act_max": I8, "identity": _bool}),
+    "concat": OpRule({"input_zps": LIST_I8, "output_zp": I8}, {}, None, _concat_shape,
+                     {"input_multipliers": LIST_Q31, "input_shifts": LIST_SHIFT, "act_min": I8, "act_max": I8,
+                      "identity": _bool}),
     "channel_shuffle": OpRule({"groups": POS}, {}, None, _shuffle_shape),
     "channel_slice": OpRule({"start": NONNEG, "length": POS}, {}, None, _slice_shape),
     # tflite-arith's ops (docs/tflite-contract): the fields their kernels read

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from golden import artifact
 from golden.paths import qmodel_path
 from hil.errors import BoardError, CodegenError
 from hil.targets import source_dir
@@ -42,6 +43,7 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     for m, p in zip(models, paths):
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
+        artifact.load(Path(p))      # a broken artifact: its one line now, not inside make's output
     firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
     # artifact paths reach make as data: a list file the make fragment hands to the generator
