@@ -119,6 +119,13 @@ def test_lab_config_names(toml, what):
     assert what in str(exc.value) and names.PATTERN in str(exc.value) and "\n" not in str(exc.value)
 
 
+def test_subprocesses_never_take_a_shell_string():
+    """Commands are argument lists: no shell=True, os.system or os.popen anywhere in hil or golden."""
+    bad = [f"{p.relative_to(ROOT)}: {w}" for d in ("hil", "golden", "scripts") for p in (ROOT / d).rglob("*.py")
+           for w in ("shell=True", "os.system(", "os.popen(") if w in p.read_text()]
+    assert bad == []
+
+
 # ---- text into C and C++ ---------------------------------------------------------------------
 
 def test_c_text_output_is_plain_ascii():
