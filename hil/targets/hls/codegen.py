@@ -467,6 +467,9 @@ def generate(models: list[str], gen_dir: Path, models_root: Path | None = None,
     docs = load_docs(models)
     if len({d["model"] for d in docs}) != len(docs):
         raise CodegenError(f"a model is listed twice: {models}")
+    if len({cfg_ident(d["model"]) for d in docs}) != len(docs):     # `a-b` and `a_b` share a namespace
+        raise CodegenError(f"two models of {[d['model'] for d in docs]} differ only in '-' vs '_'; "
+                           f"build them into separate images or rename one")
     repo = Path(__file__).resolve().parents[1]
     changed, srcs = [], []
     manifest = dict(generator=GENERATOR, version=GEN_VERSION, cycle_model=cycles.MODEL_VERSION, models=[])
