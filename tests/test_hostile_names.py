@@ -226,3 +226,44 @@ def test_hostile_root_and_layer_names_build_and_run(tmp_path, capsys, board):
     run = doc["runs"][0] if "runs" in doc else doc
     assert run["model"] == "hostile_sine" and run["vectors"] == 5 and run["int_mismatches"] == 0
     assert no_pwned(tmp_path, ROOT / "firmware_stm32", ROOT / "firmware_fpga_hls", Path.cwd())
+
+
+TORCH_NET = '''
+from torch import nn
+
+
+class Net(nn.Sequential):
+    def __init__(self):
+        super().__init__()
+        self.add_module("*/ #error X", nn.Linear(1, 16))
+        self.add_module("relu", nn.ReLU())
+        self.add_module("??/ caf\\u00e9", nn.Linear(16, 1))
+'''
+
+
+def test_torch_layer_names_arrive_escaped(tmp_path, capsys):
+    """The way such names arrive: `hil golden build --torch` keeps them as layer names (torch
+    allows any attribute name without '.'), the artifact holds them, the generated tables escape
+    them, and the model runs on `sim` (the twins: test_hostile_root_and_layer_names_build_and_run)."""
+    import torch
+    (tmp_path / "net.py").write_text(TORCH_NET)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import importlib
+        net = importlib.import_module("net").Net()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("net", None)
+    torch.save(net.state_dict(), tmp_path / "w.pt")
+    root = tmp_path / "A"
+    code, text = run_cli(capsys, "golden", "build", "--torch", f"{tmp_path / 'net.py'}:Net", "--weights",
+                         tmp_path / "w.pt", "--name", "torch_hostile", "--dataset", "sine", "--artifacts", root)
+    assert code == 0, text
+    doc = json.loads((root / "torch_hostile" / "torch_hostile.qmodel.json").read_text())
+    assert [L["name"] for L in doc["layers"]] == ["*/ #error X", "??/ caf\u00e9"]
+    from hil.targets.stm32 import codegen
+    codegen.generate([str(root / "torch_hostile" / "torch_hostile.qmodel.json")], tmp_path / "gen")
+    assert "/* 0: __ #error X */" in (tmp_path / "gen" / "hil_models.c").read_text()
+    code, text = run_cli(capsys, "run", "--board", "sim", "--model", "torch_hostile", "--artifacts", root,
+                         "--vectors", "5", "--no-db")
+    assert code == 0, text
