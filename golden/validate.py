@@ -327,7 +327,7 @@ def check_layer(path, i: int, L, scheme: str, shapes: dict) -> None:
     if not isinstance(L, dict):
         raise ArtifactError(f"{path}: layer {i}: expected an object, got {type(L).__name__}")
     where = f"{path}: layer {i} {L.get('name')!r} ({L.get('op')})"
-    rule = OPS.get(L.get("op"))
+    rule = OPS.get(L.get("op")) if isinstance(L.get("op"), str) else None
     if rule is None:
         raise ArtifactError(f"{where}: unknown op {L.get('op')!r}; known: {', '.join(OPS)}")
     if rule.shift is None and scheme != "int8":
