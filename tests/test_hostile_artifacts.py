@@ -276,3 +276,33 @@ def test_a_good_clone_still_runs(tmp_path, capsys):
     code, text = run_cli(capsys, "run", "--board", "sim", "--model", "fine", "--artifacts", tmp_path,
                          "--vectors", "3", "--no-db", "--json", out)
     assert code == 0, text
+
+
+def test_random_field_mutations_are_refused_or_run():
+    """300 seeded mutations (1-3 fields of the model or a layer set to junk): each is refused with one
+    ArtifactError line, or it is a document the integer simulator runs without an exception."""
+    import copy
+    import random
+    from golden.intsim.run import IntegerSimulator
+    from golden.validate import check_model
+    base, _, _ = source(SRC)
+    base["layers"] = artifact.chain_inputs(base["layers"])
+    rng = random.Random(17)
+    junk = [None, "x", [], {}, -1, 0, 1e9, [1, 2], [1, 2, 3, 4], True, 2 ** 40, -129, 0.5, [[1]]]
+    refused = 0
+    for _ in range(300):
+        d = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 3)):
+            if rng.random() < 0.2:
+                d[rng.choice(["input", "output", "classes", "scheme", "model", "layers"])] = rng.choice(junk)
+            elif isinstance(d.get("layers"), list) and d["layers"] and isinstance(d["layers"][0], dict):
+                L = rng.choice(d["layers"])
+                L[rng.choice(sorted(L))] = rng.choice(junk)
+        try:
+            check_model(d, "f")
+        except ArtifactError as exc:
+            refused += 1
+            assert "\n" not in str(exc)
+            continue
+        IntegerSimulator(d).run_one(np.zeros(d["input"]["shape"], np.int8))
+    assert refused > 200
