@@ -95,6 +95,14 @@ def test_run_model_name_refused_before_any_build(tmp_path, capsys, board, bad):
     assert no_pwned(tmp_path, ROOT / "firmware_stm32", Path.cwd())
 
 
+def test_pytest_model_option_refused_as_a_usage_error(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", str(ROOT / "tests" / "board"), "--board=sim",
+                        f"--model={PWNED_NAME}", "-p", "no:cacheprovider", f"--hil-json={tmp_path / 'r.json'}"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 4 and names.PATTERN in r.stderr and "Traceback" not in r.stdout + r.stderr
+    assert no_pwned(tmp_path, ROOT / "firmware_stm32")
+
+
 def test_root_scan_skips_a_folder_with_a_bad_name(tmp_path, capsys, caplog):
     clone(tmp_path, "good_one")
     bad = tmp_path / "bad name"
