@@ -87,6 +87,10 @@ NN_GEN_MK      := $(NN_GEN_DIR)/hil_models.mk
 nn_sh = '$(subst ','\'',$(1))'
 nn_hash := \#
 nn_mk = $(subst $(nn_hash),\$(nn_hash),$(subst $$,$$$$,$(1)))
+# artifacts make can name as prerequisites (';', '#', ':', '%' would be parsed); a change to any
+# other one is not seen (the tables follow MODELS only): MODELS_LIST has no such limit
+nn_unsafe = $(findstring ;,$(1))$(findstring $(nn_hash),$(1))$(findstring :,$(1))$(findstring %,$(1))
+NN_MODEL_DEPS := $(foreach f,$(NN_MODEL_FILES),$(if $(call nn_unsafe,$(f)),,$(f)))
 
 # `make clean` alone does not generate anything.
 ifneq ($(if $(MAKECMDGOALS),$(filter-out clean,$(MAKECMDGOALS)),all),)
@@ -101,12 +105,12 @@ ifneq ($(words $(wildcard $(NN_GEN))),2)
   NN_GEN_FORCE := nn-gen-force
 endif
 # a missing artifact: let the generator say what to do about it
-ifneq ($(words $(wildcard $(NN_MODEL_FILES))),$(words $(NN_MODEL_FILES)))
+ifneq ($(words $(wildcard $(NN_MODEL_DEPS))),$(words $(NN_MODEL_DEPS)))
   NN_GEN_FORCE := nn-gen-force
 endif
 
 # (wildcard: a wheel install builds from a cache copy without the hil/ sources beside it)
-$(NN_GEN_MK): $(wildcard $(NN_MODEL_FILES) $(NN_ROOT)/hil/targets/stm32/codegen.py \
+$(NN_GEN_MK): $(wildcard $(NN_MODEL_DEPS) $(NN_ROOT)/hil/targets/stm32/codegen.py \
                           $(NN_ROOT)/hil/targets/stm32/memory_plan.py) $(NN_GEN_FORCE)
 	@mkdir -p $(@D)
 	@echo "  GEN     $(NN_GEN_DIR)/hil_models.c: $(call nn_sh,$(or $(MODELS_LIST),$(MODELS),no models))"

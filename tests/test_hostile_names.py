@@ -214,6 +214,19 @@ def test_hls_code_with_hostile_layer_names_compiles(tmp_path):
         assert r.returncode == 0, cpp.name + ": " + r.stderr[-2000:]
 
 
+def test_nn_mk_models_words_are_quoted(tmp_path):
+    """`make MODELS=PATH` (nn.mk by hand): a path with a quote, ';' and '#' generates the tables, runs
+    nothing, and a second make has nothing to do (no restart loop)."""
+    q = clone(tmp_path / "q'x;y#z", "qsine")
+    (tmp_path / "Makefile").write_text(f"include {ROOT / 'firmware_stm32' / 'nn.mk'}\nall: $(NN_GEN)\n")
+    cmd = ["make", "-C", str(tmp_path), f"MODELS={q}", "NN_GEN_DIR=gen", f"PYTHON={sys.executable}"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "HIL_MODEL_ID_QSINE 0u" in (tmp_path / "gen" / "hil_models.h").read_text()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "GEN" not in r.stdout and no_pwned(tmp_path)
+
+
 # ---- end to end: a hostile artifacts root and layer names on both twins -----------------------
 
 HOSTILE_ROOT = "a b;$(touch PWNED)'q\"`touch PWNED`"
