@@ -11,6 +11,7 @@ from rich.table import Table
 
 from golden import artifact, bundle, paths
 from golden.data.names import dataset_name, dataset_short
+from golden.names import check as check_name
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
 from hil.cli_args import existing_dir
@@ -96,6 +97,7 @@ def _register_new(args) -> None:
         raise UsageError("give --onnx or --torch, not both")
     if not args.name or not args.dataset:
         raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist)")
+    check_name(args.name)      # before anything is registered, built or written
     if args.name in BUILTIN_MODELS:
         raise UsageError(f"--name {args.name} is a built-in model; pick another name")
     from golden.user_models import register_onnx, register_torch, write_source   # torch: after the checks

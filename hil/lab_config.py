@@ -183,10 +183,20 @@ def _nested(key: str, value, where: str):
     if key == "places":
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected [boards.<name>.places.<place>] tables, got {value!r}")
-        return {p: PlaceConfig(**_record(PlaceConfig, t, f"{where}.{p}")) for p, t in value.items()}
+        return {_name(p, "place", where): PlaceConfig(**_record(PlaceConfig, t, f"{where}.{p}"))
+                for p, t in value.items()}
     if not isinstance(value, list):        # units
         raise ConfigError(f"{where}: expected [[boards.<name>.units]] tables, got {value!r}")
     return tuple(_record(BoardConfig, t, f"{where}[{i}]", skip=_NESTED) for i, t in enumerate(value))
+
+
+def _name(name: str, what: str, where: str) -> str:
+    """A board, place or model name under the one name rule (golden.names), else a ConfigError."""
+    from golden.names import BadName, check
+    try:
+        return check(name, what)
+    except BadName as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def board_config(table: dict, where: str) -> BoardConfig:
@@ -213,6 +223,8 @@ def nightly_config(table, where: str) -> NightlyConfig:
                               + (f"; unknown key(s) {', '.join(odd)}" if odd else ""))
         r = _record(NightlyRun, t, f"{where}.run[{i}]")
         _check_board_name(r["board"], f"{where}.run[{i}].board")
+        for m in r.get("models") or ():
+            _name(m, "model", f"{where}.run[{i}].models")
         bad = [m for m in r.get("models") or () if m not in known]
         if bad:
             raise ConfigError(f"{where}.run[{i}].models: no quantized artifact for {', '.join(bad)}; built: "
@@ -241,7 +253,8 @@ def parse(text: str, path: Path | None = None) -> LabConfig:
         if not isinstance(artifacts, str):
             raise ConfigError(f"lab config {name}: 'artifacts' must be a folder path (a string)")
         artifacts = (Path(path).parent if path else Path.cwd()) / artifacts
-    return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
+    return LabConfig(path, {_name(b, "board", f"lab config {name}: boards"):
+                            board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
                      nightly_config(data.get("nightly", {}), f"lab config {name}: nightly"), artifacts)
 
 

@@ -144,6 +144,12 @@ def pytest_configure(config):
         apply_artifacts_root(option, config.getoption("--hil-config"))
     except Exception:  # noqa: BLE001 - a bad lab config is reported by the hil_board fixture
         pass
+    from golden.names import BadName, check as check_name
+    for m in [m for c in (config.getoption("hil_model") or []) for m in c.split(",") if m]:
+        try:
+            check_name(m)
+        except BadName as exc:
+            raise pytest.UsageError(f"--hil-model: {exc}") from None
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
     config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
     if config.pluginmanager.hasplugin("xdist"):

@@ -25,6 +25,11 @@ OP_IDS = {n: i for n, i, _ in spec.OPS}
 SPECIAL = {n: i for n, i, _ in spec.SPECIAL_TENSORS}
 
 
+def _wire_name(name: str) -> str:
+    """A layer name as the 16-byte ASCII field carries it (layer names may hold anything: issue 17)."""
+    return name.encode("ascii", "replace")[:16].decode("ascii")
+
+
 class _Reject(Exception):
     def __init__(self, code: str, detail: int = 0):
         self.code, self.detail = ERR[code], detail
@@ -93,7 +98,7 @@ class SimDevice:
             raise _Reject("BAD_LAYER", len(d["layers"]))
         L = d["layers"][layer]
         dt = "int8" if d["scheme"] == "int8" else "int32"
-        return dict(model_id=model_id, layer=layer, op=OP_IDS.get(L["op"], 0), name=L["name"][:16],
+        return dict(model_id=model_id, layer=layer, op=OP_IDS.get(L["op"], 0), name=_wire_name(L["name"]),
                     out_dtype=DTYPE_IDS[dt], out_ndim=len(L["out_shape"]), out_dims=L["out_shape"],
                     out_bytes=int(np.prod(L["out_shape"])) * np.dtype(dt).itemsize, macs=L["macs"])
 
