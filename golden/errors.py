@@ -45,3 +45,7 @@ class UnsupportedLayer(GoldenError):
 
 class BundleError(GoldenError):
     """A golden bundle is missing, stale or corrupted."""
+
+
+class BadName(GoldenError):
+    """A model, board or place name outside the name rule (golden/names.py)."""

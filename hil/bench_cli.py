@@ -1,4 +1,4 @@
-"""`hil bench kernels|link`: benchmark commands (figures, not pass/fail tests)."""
+"""`hil bench kernels|link|fpga-build`: benchmark commands (figures, not pass/fail tests)."""
 from __future__ import annotations
 
 from rich.console import Console
@@ -27,6 +27,14 @@ def cmd_link(args, console: Console) -> int:
     return 0
 
 
+def cmd_fpga_build(args, console: Console) -> int:
+    from golden.registry import BUILTIN_MODELS
+    from hil.targets.hls.bench_build import bench, table_text
+    doc = bench(args.model or list(BUILTIN_MODELS))
+    emit(args, doc, console, lambda d: stdout_console().print(table_text(d), markup=False, highlight=False))
+    return 0
+
+
 def add_parsers(sub) -> None:
     b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput")
     bsub = b.add_subparsers(dest="bench", required=True)
@@ -42,3 +50,7 @@ def add_parsers(sub) -> None:
                                                                             "mnist_lenet and kws_dscnn)")])
     n.add_argument("-n", type=positive_int, default=50, help="exchanges per phase")
     n.set_defaults(func=cmd_link)
+    f = bsub.add_parser("fpga-build", help="fpga-sim build per model: wall time, compiler CPU time and peak RSS",
+                        parents=[cli_args.model(repeat=True, help="model (repeatable; default: all built-in models)"),
+                                 cli_args.output(), cli_args.verbosity()])
+    f.set_defaults(func=cmd_fpga_build)

@@ -1,6 +1,8 @@
 """`hil boards`, `hil run`, `hil profile`: boards from the command line."""
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -9,19 +11,41 @@ from rich.table import Table
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
 from hil import cli_args
 from hil.cli_args import positive_int  # noqa: F401 - soak's --vectors
+from hil.errors import InputError
 from hil.golden_cli import add_artifacts_option
 from hil.report import layer_table, link_line, per_class_table, run_table, stdout_console
 from hil.results.recording import add_db_options
 
 
-def open_board(args, models: list[str]):
+def bundle_size(model: str) -> int | None:
+    """Test vectors in a model's golden bundle, from its manifest (None if it has none yet)."""
+    from golden.paths import artifact_dir
+    try:
+        return int(json.loads((artifact_dir(model) / "bundle.json").read_text())["test_vectors"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None     # a missing or damaged bundle is reported when it is loaded
+
+
+def check_vectors(models: list[str], vectors: int | None) -> None:
+    """--vectors above a bundle's size is an error naming the size (not a quiet run of fewer)."""
+    for m in models:
+        n = bundle_size(m) if vectors is not None else None
+        if n is not None and vectors > n:
+            raise InputError(f"--vectors {vectors}: the golden bundle of {m} has {n} test vectors; "
+                             f"give --vectors {n} or fewer (or leave it out for all)")
+
+
+def open_board(args, models: list[str], vectors: int | None = None):
+    """The board of --board for `models`, every check that needs no build done first; `vectors`
+    (run, profile: a subset of the bundle) must not exceed a bundle (soak goes round robin)."""
     from golden.registry import check_built
     from hil.settings import resolve
+    cls = board_class(args.board)     # an unknown board first: nothing else matters then
     settings = resolve(board=args.board, artifacts=getattr(args, "artifacts", None), config=args.hil_config)
     settings.apply_artifacts()
     for m in models:   # before any build: the error names the roots searched and what helps
         check_built(m)
-    cls = board_class(settings.board)
+    check_vectors(models, vectors)
     return cls(BoardOptions(models=models, config=settings.board_config(), inject=getattr(args, "inject", None)))
 
 
@@ -65,10 +89,10 @@ def cmd_run(args, console: Console) -> int:
         resume = resolve_resume(args, store) if store is not None else None
         if resume is not None and len(args.resume_models) > 1:      # a nightly or pytest run
             return resume_models(args, store, resume, console)
-        with open_board(args, [args.model]) as board, \
+        with open_board(args, [args.model], args.vectors) as board, \
                 recording(store, board, [args.model], args.vectors, args, resume) as rec:
             with progress_bar(console) as prog:
-                task = prog.add_task(f"{args.model} on {args.board}", total=None)
+                task = prog.add_task(escape(f"{args.model} on {args.board}"), total=None)
                 result = run_model(board, args.model, args.vectors,
                                    progress=lambda i, n: prog.update(task, completed=i, total=n),
                                    sink=rec.sink, done=rec.done(args.model))
@@ -76,7 +100,7 @@ def cmd_run(args, console: Console) -> int:
     result.run_id = rec.run_id
     cli_args.emit(args, result.to_json(), console, lambda _: print_run(result))
     if rec.run_id is not None:
-        console.print(f"run {rec.run_id} recorded in {store.path}")
+        console.print(f"run {rec.run_id} recorded in {escape(str(store.path))}")
     for line in rec.regression_lines():
         console.print(f"[red]{escape(line)}[/]", highlight=False)
     if result.aborted:
@@ -89,7 +113,7 @@ def cmd_run(args, console: Console) -> int:
 
 def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
-    with open_board(args, [args.model]) as board:
+    with open_board(args, [args.model], args.vectors) as board:
         result = profile_model(board, args.model, args.vectors)
     cli_args.emit(args, result.to_json(), console, lambda _: stdout_console().print(layer_table(result)))
     return 0
@@ -119,11 +143,11 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("run", help="run golden vectors on a board and compare",
                        parents=board_parents(model_required=False, board_default=None)
                        + [cli_args.vectors(help=f"number of vectors (default all): {subset_help}")])
-    add_artifacts_option(p)
+    add_artifacts_option(p, must_exist=True)
     add_db_options(p)
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("profile", help="per-layer counts of a model on a board",
                        parents=board_parents() + [cli_args.vectors(
                            5, f"vectors to take the median over: {subset_help}", aliases=("--repeats",))])
-    add_artifacts_option(p)
+    add_artifacts_option(p, must_exist=True)
     p.set_defaults(func=cmd_profile)

@@ -55,7 +55,8 @@ def hil_config(required: bool = False, help: str = "lab config file (TOML)") -> 
 def output() -> argparse.ArgumentParser:
     """--json FILE (write the command's JSON document there) and --format table|json (stdout)."""
     p = _parent()
-    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON to FILE")
+    p.add_argument("--json", type=output_file, default=None, metavar="FILE",
+                   help="also write the results as JSON to FILE")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="what to print on stdout: rich tables (default) or the JSON document")
     return p
@@ -114,3 +115,21 @@ def write_json(path: Path | None, doc, console) -> None:
         from rich.markup import escape
         Path(path).write_text(json.dumps(doc, indent=1, default=float) + "\n")
         console.print(f"results written to {escape(str(path))}")
+
+
+def output_file(text: str) -> Path:
+    """A file to write (e.g. --json): its folder must exist, checked before any work is done."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: give a file path")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: folder {path.parent} does not exist")
+    return path
+
+
+def existing_dir(text: str) -> Path:
+    """A folder that must already exist (e.g. --artifacts to read models from)."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {'not a folder' if path.exists() else 'no such folder'}")
+    return path

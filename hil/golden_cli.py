@@ -11,9 +11,11 @@ from rich.table import Table
 
 from golden import artifact, bundle, paths
 from golden.data.names import dataset_name, dataset_short
+from golden.names import check as check_name
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
 from hil import cli_args
+from hil.cli_args import existing_dir
 from hil.errors import MissingExtra, UsageError
 from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
@@ -91,14 +93,15 @@ def arena_summary(name: str) -> dict:
 
 def _register_new(args) -> None:
     """--onnx / --torch: register the user's model and record its source in its artifact folder."""
-    from golden.user_models import register_onnx, register_torch, write_source
     what = "--onnx" if args.onnx else "--torch"
     if args.onnx and args.torch:
         raise UsageError("give --onnx or --torch, not both")
     if not args.name or not args.dataset:
         raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist)")
+    check_name(args.name)      # before anything is registered, built or written
     if args.name in BUILTIN_MODELS:
         raise UsageError(f"--name {args.name} is a built-in model; pick another name")
+    from golden.user_models import register_onnx, register_torch, write_source   # torch: after the checks
     out = artifact_dir(args.name, paths.root())
     if args.onnx:
         register_onnx(args.name, args.onnx, args.dataset)
@@ -125,10 +128,10 @@ def cmd_build(args, console: Console) -> int:
 
 
 def _build(args, console: Console) -> int:
-    from golden.build import build_model    # torch: only the build command needs it
     apply_artifacts_root(args.artifacts)
     if args.onnx or args.torch:
         _register_new(args)
+    from golden.build import build_model    # torch: only the build command needs it, after its checks
     names = _build_names(args.model)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} models"), TimeElapsedColumn(),
@@ -206,11 +209,12 @@ def add_parser(sub) -> None:
     s = gs.add_parser("show", help="summarise the committed golden bundles",
                       parents=[cli_args.model(default="all", help="model name or 'all'"), cli_args.output(),
                                cli_args.verbosity()])
-    add_artifacts_option(s)
+    add_artifacts_option(s, must_exist=True)
     s.set_defaults(func=cmd_show)
 
 
-def add_artifacts_option(p, *aliases: str) -> None:
-    p.add_argument("--artifacts", *aliases, dest="artifacts", type=Path, default=None,
+def add_artifacts_option(p, *aliases: str, must_exist: bool = False) -> None:
+    """--artifacts: where models are read from (must_exist) or built into (created if missing)."""
+    p.add_argument("--artifacts", *aliases, dest="artifacts", type=existing_dir if must_exist else Path, default=None,
                    help=f"artifacts root (default: ${paths.ENV}, the lab config's `artifacts`, "
                         f"else the built-in golden/artifacts)")

@@ -129,6 +129,12 @@ def pytest_configure(config):
         settings.apply_artifacts()
     except (HilError, ValueError, argparse.ArgumentTypeError) as exc:   # a bad lab config or ini value: one line
         raise pytest.UsageError(f"hil: {exc}") from None
+    from golden.names import BadName, check as check_name
+    for m in settings.models:
+        try:
+            check_name(m)
+        except BadName as exc:
+            raise pytest.UsageError(f"--hil-model: {exc}") from None
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
     config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
     session = HilSession(config, settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hil.results.model_result import ModelResult, ProfileResult
@@ -24,7 +25,8 @@ def _num(v):
 
 
 def run_table(results: list[ModelResult]) -> Table:
-    t = Table(title=f"hil results on {results[0].board} ({results[0].counter_note})" if results else "hil results")
+    t = Table(title=escape(f"hil results on {results[0].board} ({results[0].counter_note})") if results
+              else "hil results")
     for col in ("model", "vectors", "int mismatches", "device", "float", "int", "agreement",
                 "per inference (median)", "device ms", "round trip ms"):
         t.add_column(col, justify="left" if col == "model" else "right")
@@ -36,7 +38,7 @@ def run_table(results: list[ModelResult]) -> Table:
         else:
             dev, fl, it, agree = _pct(acc.device), _pct(acc.float), _pct(acc.int), _pct(r.vs_float.agreement)
         lat = r.latency_ms
-        t.add_row(r.model, str(r.vectors),
+        t.add_row(escape(r.model), str(r.vectors),
                   ("[green]0[/]" if r.int_mismatches == 0 else f"[red]{r.int_mismatches}[/]"),
                   dev, fl, it, agree, f"{_num(tc.median)} {_unit_label(r.unit)}" if tc else "-",
                   "-" if lat.device is None else f"{lat.device:.3f}",
@@ -58,11 +60,11 @@ def link_line(result: ModelResult) -> str:
 
 def per_class_table(result: ModelResult) -> Table:
     """Accuracy per class of one classification run (device, float model, integer model)."""
-    t = Table(title=f"{result.model} on {result.board}: accuracy per class")
+    t = Table(title=escape(f"{result.model} on {result.board}: accuracy per class"))
     for col in ("class", "vectors", "device", "float", "int"):
         t.add_column(col, justify="left" if col == "class" else "right")
     for row in result.per_class:
-        t.add_row(row.cls, str(row.vectors), _pct(row.device), _pct(row.float), _pct(row.int))
+        t.add_row(escape(str(row.cls)), str(row.vectors), _pct(row.device), _pct(row.float), _pct(row.int))
     return t
 
 
@@ -74,13 +76,13 @@ def layer_table(result: ModelResult | ProfileResult) -> Table:
     """Per-layer figures in the result's unit (instructions, cycles, ...)."""
     one = result.singular
     label = _unit_label(result.unit)
-    t = Table(title=f"{result.model} on {result.board}: {label} per layer ({result.counter_note})")
+    t = Table(title=escape(f"{result.model} on {result.board}: {label} per layer ({result.counter_note})"))
     per = {"instruction": "instr", "cycle": "cycle"}.get(one, one.replace("_", " "))
     for col in ("layer", "type", "MACs", label, "share", f"MACs/{per}", f"{per}/MAC"):
         t.add_column(col, justify="left" if col in ("layer", "type") else "right")
     for L in result.layers:
         mpu = L.macs_per
-        t.add_row(L.name, L.type, f"{L.macs:,}", _num(L.figure),
+        t.add_row(escape(L.name), escape(L.type), f"{L.macs:,}", _num(L.figure),
                   "-" if L.share is None else f"{L.share:.1%}",
                   "-" if mpu is None else f"{mpu:.3f}",
                   "-" if not mpu else f"{1 / mpu:.2f}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hil import cli
-from hil.cli_args import positive_int
+from hil.cli_args import output_file, positive_int
 
 HIL = Path(cli.__file__).parent
 
@@ -39,7 +39,7 @@ def test_every_json_option_takes_a_path():
         a = option(p, "--json")
         if a is None:
             continue
-        assert a.nargs is None and a.type is Path and a.metavar == "FILE", words
+        assert a.nargs is None and a.type is output_file and a.metavar == "FILE", words
         fmt = option(p, "--format")
         assert fmt is not None and set(fmt.choices) == {"table", "json"}, words
 

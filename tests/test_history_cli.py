@@ -167,12 +167,12 @@ def test_nightly_on_the_sim_board(tmp_path, capsys, monkeypatch):
         assert [r["status"] for r in runs] == ["complete", "complete"]
         assert [m["verdict"]["baseline"] for m in runs[0]["models"]] == [runs[1]["id"]] * 2
     assert (tmp_path / "n.html").stat().st_size > 1_000_000          # plotly.js embedded
-    # a board that cannot come up: reported, exit 2, the other board still recorded
+    # a board name that is no board: a lab config error before anything runs (as an unknown model is)
     lab.write_text(lab.read_text() + '[[nightly.run]]\nboard = "nosuch"\n')
     out = hil(capsys, "nightly", "--hil-config", lab, check=2)
-    assert "unknown board 'nosuch'" in out.out + out.err
+    assert "nightly.run[1].board: unknown board 'nosuch'" in out.out + out.err
     with Store.open(tmp_path / "n.db") as s:
-        assert len(s.runs()) == 3
+        assert len(s.runs()) == 2
     lab.write_text(lab.read_text().replace('board = "nosuch"', 'bord = "x"'))
     out = hil(capsys, "nightly", "--hil-config", lab, check=2)
     assert "needs board" in out.err

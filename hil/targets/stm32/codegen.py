@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from golden import artifact
 from golden.paths import qmodel_path
 from hil.errors import CodegenError, HilError
 from hil.targets import source_dir
+from hil.targets.c_text import c_comment, c_identifier, c_string
 from hil.targets.stm32.memory_plan import plan
 
 DEFAULT_OUT = Path("firmware_stm32") / "build" / "gen"   # relative: resolved by _out_dir()
@@ -220,14 +220,6 @@ def table_size(doc: dict) -> TableSize:
 
 # ---- rendering ---------------------------------------------------------------
 
-def _c_ident(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", text)
-
-
-def _c_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _c_int(v: int) -> str:
     return "(-2147483647 - 1)" if v == -(1 << 31) else str(int(v))
 
@@ -284,8 +276,8 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
     padding = (L.get("padding") or (0, 0)) if L["op"] in CONV_OPS else (0, 0)
     zp = {k: L.get(k, 0) for k in ("input_zp", "output_zp")}
     act = (L.get("act_min", -128), L.get("act_max", 127))
-    init = (f"    {{ /* {i}: {L['name']} */\n"
-            f"        {OPS[L['op']]}, {_c_str(L['name'])},\n"
+    init = (f"    {{ /* {i}: {c_comment(L['name'])} */\n"
+            f"        {OPS[L['op']]}, {c_string(L['name'])},\n"
             f"        {_shape(L['in_shape'])}, {_shape(L['out_shape'])},\n"
             f"        {_dims(L['in_shape'])}, {_dims(L['out_shape'])},\n"
             f"        {_prod(L['in_shape'])}u, {_prod(L['out_shape'])}u,\n"
@@ -301,8 +293,8 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
 
 
 def _model_c(idx: int, doc: dict) -> list[str]:
-    prefix = f"m{idx}_{_c_ident(doc['model'])}"
-    lines = ["", f"/* ---- model {idx}: {doc['model']} {doc['hash']} ---- */"]
+    prefix = f"m{idx}_{c_identifier(doc['model'])}"
+    lines = ["", f"/* ---- model {idx}: {c_comment(doc['model'])} {c_comment(doc['hash'])} ---- */"]
     inits = []
     ids = {artifact.INPUT: 0} | {L["name"]: i + 1 for i, L in enumerate(doc["layers"])}
     shapes = artifact.tensor_shapes(doc)
@@ -318,12 +310,12 @@ def _model_c(idx: int, doc: dict) -> list[str]:
     macs = sum(int(L.get("macs", 0)) for L in doc["layers"])
     lines += [
         f"static const hil_model_t {prefix} = {{",
-        f"    {idx}u, {_c_str(doc['model'])},",
+        f"    {idx}u, {c_string(doc['model'])},",
         f"    {_shape(inp['shape'])}, {_shape(out['shape'])},",
         f"    {_prod(inp['shape'])}u, {_prod(out['shape'])}u,",
         f"    {_float(inp['scale'])}, {inp['zero_point']}, {_float(out['scale'])}, {out['zero_point']},",
         f"    {len(inits)}u, {prefix}_layers, {macs}u,",
-        f"    {_c_str(doc['hash'])},",
+        f"    {c_string(doc['hash'])},",
         "    {" + ", ".join(f"0x{b:02x}u" for b in digest) + "},",
         f"    {p.peak}u,",
         "};",
@@ -339,7 +331,7 @@ def set_hash(docs: list[dict]) -> str:
 
 def _stamp_lines(docs: list[dict]) -> list[str]:
     lines = [f" * {STAMP}.", f" * model set {set_hash(docs)}"]
-    lines += [f" *   id {i}: {d['model']} {d['hash']}" for i, d in enumerate(docs)]
+    lines += [f" *   id {i}: {c_comment(d['model'])} {c_comment(d['hash'])}" for i, d in enumerate(docs)]
     return lines
 
 
@@ -358,7 +350,7 @@ def render_header(docs: list[dict]) -> str:
              *_stamp_lines(docs), " * activation arena per model (tools/check_size.py prints these):"]
     for d in docs:
         p = plan(d)
-        lines.append(f" *   arena {d['model']}: planned {p.peak} B, naive sum {p.naive} B, "
+        lines.append(f" *   arena {c_comment(d['model'])}: planned {p.peak} B, naive sum {p.naive} B, "
                      f"largest tensor {tensor_max(d)} B")
     lines += [" */",
              "#ifndef HIL_MODELS_H", "#define HIL_MODELS_H", "",
@@ -368,8 +360,8 @@ def render_header(docs: list[dict]) -> str:
              f"#define HIL_NN_ARENA_SIZE {arena_size(docs)}u",
              "/* the largest single tensor (input, output or layer) of any model */",
              f"#define HIL_NN_TENSOR_MAX {tensor_buffer_size(docs)}u",
-             f'#define HIL_MODELS_SET_HASH "{set_hash(docs)}"']
-    lines += [f"#define HIL_MODEL_ID_{_c_ident(d['model']).upper()} {i}u" for i, d in enumerate(docs)]
+             f'#define HIL_MODELS_SET_HASH {c_string(set_hash(docs))}']
+    lines += [f"#define HIL_MODEL_ID_{c_identifier(d['model']).upper()} {i}u" for i, d in enumerate(docs)]
     lines += ["", "/* hil_models[id] for id in [0, hil_model_count) */",
               "extern const hil_model_t *const hil_models[];",
               "extern const uint32_t hil_model_count;", "", "#endif /* HIL_MODELS_H */", ""]
@@ -387,7 +379,7 @@ def render_source(docs: list[dict]) -> str:
              "const uint32_t hil_nn_arena_size = HIL_NN_ARENA_SIZE;"]
     for idx, doc in enumerate(docs):
         lines += _model_c(idx, doc)
-    refs = ", ".join(f"&m{i}_{_c_ident(d['model'])}" for i, d in enumerate(docs)) or "0"
+    refs = ", ".join(f"&m{i}_{c_identifier(d['model'])}" for i, d in enumerate(docs)) or "0"
     lines += ["", f"const hil_model_t *const hil_models[{max(1, len(docs))}] = {{{refs}}};",
               "const uint32_t hil_model_count = HIL_MODEL_COUNT;", ""]
     return "\n".join(lines)
@@ -407,6 +399,27 @@ def load_models(args: list[str]) -> list[dict]:
     if dup:
         raise CodegenError(f"model(s) given twice: {', '.join(dup)}")
     return docs
+
+
+def read_models_list(path: Path) -> list[str]:
+    """The qmodel paths of a models list file (firmware_stm32/nn.mk MODELS_LIST): paths stay data."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CodegenError(f"models list {path}: cannot read it ({exc})") from None
+    return [ln for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def write_models_list(path: Path, qmodels: list[Path]) -> bool:
+    """Write a models list (one absolute path a line, each with its file's sha256 in a comment, so
+    a changed artifact changes the list and make regenerates the tables); only when the text changes."""
+    lines = ["# models for hil.targets.stm32.codegen --models-list: one qmodel path a line, ids in order"]
+    for q in qmodels:
+        q = Path(q).resolve()
+        if "\n" in str(q) or "\r" in str(q):
+            raise CodegenError(f"artifact path {str(q)!r} holds a line break; move the artifacts root")
+        lines += [f"# sha256 {hashlib.sha256(q.read_bytes()).hexdigest()}", str(q)]
+    return _write_if_changed(Path(path), "\n".join(lines) + "\n")
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -436,12 +449,14 @@ def generate(args: list[str], out_dir: Path = DEFAULT_OUT) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hil.targets.stm32.codegen", description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", help="qmodel.json paths or model names; ids in this order")
+    parser.add_argument("--models-list", type=Path, default=None,
+                        help="a file with one qmodel.json path a line ('#' lines are comments), after MODELS")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory ({DEFAULT_OUT})")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     ns = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if ns.quiet else logging.INFO, format="codegen_c: %(message)s")
     try:
-        generate(ns.models, ns.out)
+        generate(ns.models + (read_models_list(ns.models_list) if ns.models_list else []), ns.out)
     except HilError as e:
         log.error("%s", e)
         return 1
