@@ -53,6 +53,19 @@ class VectorVerdict:
             out.update(first_bad_layer=self.first_bad_layer, first_bad_index=self.first_bad_index)
         return out
 
+    def to_wire(self) -> dict:
+        """`to_json()` plus the per-layer counts: what an xdist worker sends (hil/xdist.py)."""
+        return dict(self.to_json(), layer_counts=self.layer_counts)
+
+    @classmethod
+    def from_wire(cls, j: dict, golden_int: np.ndarray) -> "VectorVerdict":
+        """A `to_wire()` record (or a results-store vector row) back, judged against the golden
+        integer outputs `golden_int` (the bundle's, indexed by the record's index)."""
+        return cls(index=j["index"], label=j["label"], device=np.asarray(j["device"]),
+                   expected=golden_int[j["index"]].reshape(-1), count=j["count"],
+                   layer_counts=j.get("layer_counts"), round_trip_s=j["round_trip_s"] or 0.0,
+                   first_bad_layer=j.get("first_bad_layer"), first_bad_index=j.get("first_bad_index"))
+
 
 def first_differing_layer(device_layers: list[np.ndarray], sim_layers: list[np.ndarray],
                           names: list[str]) -> tuple[str, int] | None:

@@ -12,6 +12,7 @@ bounded smoke version.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 
 import numpy as np
 from rich.console import Console
@@ -20,11 +21,56 @@ from rich.table import Table
 
 from hil import recovery
 from hil.boards.base import Board
+from hil.results.model_result import LinkReport, Restart
 
 SOAK_FORMAT, SOAK_VERSION = "hil-soak", 1
 
 
-def soak(board: Board, model: str, vectors: int, progress=None) -> dict:
+@dataclass
+class SoakResult:
+    """What `hil soak` found (`format: hil-soak`); `to_json()` is the only code that knows its keys."""
+    board: str
+    model: str
+    vectors: int
+    link: LinkReport
+    wrong_results: list[int] = field(default_factory=list)     # run numbers whose outputs differ from golden
+    failed_vectors: list[int] = field(default_factory=list)    # bundle indices that left the device dead twice
+    restarts: list[Restart] = field(default_factory=list)
+
+    @property
+    def injected(self) -> int:
+        inj = self.link.injected or {}
+        return sum(inj.get(k, 0) for k in ("corrupt", "drop", "dup", "stall"))
+
+    @property
+    def detected(self) -> int:
+        return self.link.naks + self.link.corrupt_frames + self.link.timeouts
+
+    @property
+    def undetected(self) -> int:
+        return len(self.wrong_results)
+
+    @property
+    def vectors_per_s(self) -> float | None:
+        return self.vectors / self.link.seconds if self.link.seconds else None
+
+    @property
+    def payload_bytes_per_s(self) -> float | None:
+        return self.link.payload_bytes / self.link.seconds if self.link.seconds else None
+
+    def to_json(self) -> dict:
+        link = self.link
+        return dict(
+            format=SOAK_FORMAT, version=SOAK_VERSION, board=self.board, model=self.model, vectors=self.vectors,
+            inject=link.inject_spec, requests=link.requests, retries=link.retries, injected=self.injected,
+            frames_damaged=(link.injected or {}).get("frames_damaged", 0), detected=self.detected,
+            undetected=self.undetected, wrong_results=list(self.wrong_results),
+            failed_vectors=list(self.failed_vectors), restarts=[r.to_json() for r in self.restarts],
+            seconds=link.seconds, vectors_per_s=self.vectors_per_s, payload_bytes_per_s=self.payload_bytes_per_s,
+            link=link.to_json())
+
+
+def soak(board: Board, model: str, vectors: int, progress=None) -> SoakResult:
     from hil.runner import link_mark, link_report, prepare, restarts_of
     mr = prepare(board, model)
     mark = link_mark(board)
@@ -41,43 +87,32 @@ def soak(board: Board, model: str, vectors: int, progress=None) -> dict:
                 wrong.append(k)
         if progress:
             progress(k + 1, vectors)
-    link = link_report(board, mark)
-    inj = link.injected or {}
-    return dict(
-        format=SOAK_FORMAT, version=SOAK_VERSION, board=board.name, model=model, vectors=vectors,
-        inject=link.inject_spec, requests=link.requests, retries=link.retries,
-        injected=inj.get("corrupt", 0) + inj.get("drop", 0) + inj.get("dup", 0) + inj.get("stall", 0),
-        frames_damaged=inj.get("frames_damaged", 0),
-        detected=link.naks + link.corrupt_frames + link.timeouts,
-        undetected=len(wrong), wrong_results=wrong, failed_vectors=failed,
-        restarts=[r.to_json() for r in restarts_of(board, model)],
-        seconds=link.seconds, vectors_per_s=vectors / link.seconds if link.seconds else None,
-        payload_bytes_per_s=link.payload_bytes / link.seconds if link.seconds else None,
-        link=link.to_json())
+    return SoakResult(board.name, model, vectors, link_report(board, mark), wrong, failed, restarts_of(board, model))
 
 
-def soak_table(doc: dict) -> Table:
-    t = Table(title=escape(f"soak: {doc['model']} on {doc['board']}, inject {doc['inject'] or 'nothing'}"))
+def soak_table(r: SoakResult) -> Table:
+    link = r.link
+    t = Table(title=escape(f"soak: {r.model} on {r.board}, inject {link.inject_spec or 'nothing'}"))
     t.add_column("what")
     t.add_column("value", justify="right")
-    inj = doc["link"].get("injected", {})
+    inj = link.injected or {}
     rows = [
-        ("vectors", f"{doc['vectors']:,}"),
-        ("requests", f"{doc['requests']:,}"),
+        ("vectors", f"{r.vectors:,}"),
+        ("requests", f"{link.requests:,}"),
         ("injected faults (corrupt/drop/dup/stall)",
-         f"{doc['injected']:,} ({inj.get('corrupt', 0)}/{inj.get('drop', 0)}/{inj.get('dup', 0)}/"
+         f"{r.injected:,} ({inj.get('corrupt', 0)}/{inj.get('drop', 0)}/{inj.get('dup', 0)}/"
          f"{inj.get('stall', 0)})"),
-        ("frames damaged", f"{doc['frames_damaged']:,}"),
+        ("frames damaged", f"{inj.get('frames_damaged', 0):,}"),
         ("detected (NAKs + corrupt answers + timeouts)",
-         f"{doc['detected']:,} ({doc['link']['naks']}/{doc['link']['corrupt_frames']}/{doc['link']['timeouts']})"),
-        ("retried (retransmissions)", f"{doc['retries']:,}"),
-        ("restarts", str(len(doc["restarts"]))),
-        ("failed vectors (device dead twice)", str(len(doc["failed_vectors"]))),
+         f"{r.detected:,} ({link.naks}/{link.corrupt_frames}/{link.timeouts})"),
+        ("retried (retransmissions)", f"{link.retries:,}"),
+        ("restarts", str(len(r.restarts))),
+        ("failed vectors (device dead twice)", str(len(r.failed_vectors))),
         ("undetected (results differing from golden)",
-         f"[green]0[/]" if doc["undetected"] == 0 else f"[red]{doc['undetected']}[/]"),
-        ("throughput", f"{doc['vectors_per_s']:.1f} vectors/s, {doc['payload_bytes_per_s'] / 1e3:.1f} kB/s payload"
-         if doc["vectors_per_s"] else "-"),
-        ("time", f"{doc['seconds']:.1f} s (host wall clock)"),
+         "[green]0[/]" if r.undetected == 0 else f"[red]{r.undetected}[/]"),
+        ("throughput", f"{r.vectors_per_s:.1f} vectors/s, {r.payload_bytes_per_s / 1e3:.1f} kB/s payload"
+         if r.vectors_per_s else "-"),
+        ("time", f"{link.seconds:.1f} s (host wall clock)"),
     ]
     for what, value in rows:
         t.add_row(what, value)
@@ -90,9 +125,9 @@ def cmd_soak(args, console: Console) -> int:
     from hil.report import stdout_console
     with open_board(args, [args.model]) as board, progress_bar(console) as prog:
         task = prog.add_task(escape(f"soak {args.model} on {args.board}"), total=args.vectors)
-        doc = soak(board, args.model, args.vectors, progress=lambda i, n: prog.update(task, completed=i))
-    emit(args, doc, console, lambda d: stdout_console().print(soak_table(d)))
-    return 1 if doc["undetected"] or doc["failed_vectors"] else 0
+        result = soak(board, args.model, args.vectors, progress=lambda i, n: prog.update(task, completed=i))
+    emit(args, result.to_json(), console, lambda _: stdout_console().print(soak_table(result)))
+    return 1 if result.undetected or result.failed_vectors else 0
 
 
 def add_parser(sub) -> None:

@@ -36,16 +36,44 @@ def _plain(o):
     return o.item() if hasattr(o, "item") else float(o)
 
 
+@dataclass
+class WorkerModel:
+    """One model's share of a worker: its verdicts (VectorVerdict.to_wire), link and restarts."""
+    records: list[dict]
+    link: LinkReport
+    restarts: list[Restart] = field(default_factory=list)
+
+
+@dataclass
+class WorkerPayload:
+    """What a worker sends the controller (xdist's `workeroutput`, as JSON text)."""
+    worker: str | None
+    identity: BoardIdentity
+    logs: dict[str, str] = field(default_factory=dict)
+    models: dict[str, WorkerModel] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        models = {name: dict(records=m.records, link=m.link.to_json(), restarts=[r.to_json() for r in m.restarts])
+                  for name, m in self.models.items()}
+        return json.dumps(dict(worker=self.worker, identity=self.identity.to_json(), logs=self.logs,
+                               models=models), default=_plain)
+
+    @classmethod
+    def from_json(cls, text: str) -> "WorkerPayload":
+        j = json.loads(text)
+        models = {name: WorkerModel(m["records"], LinkReport.from_json(m["link"]),
+                                    [Restart.from_json(r) for r in m.get("restarts", [])])
+                  for name, m in j["models"].items()}
+        return cls(j.get("worker"), BoardIdentity.from_json(j["identity"]), j.get("logs", {}), models)
+
+
 def worker_payload(board, records: dict, link0: dict) -> str:
     """What a worker sends the controller: its board's identity, records, links, restarts, as JSON."""
     from hil.runner import link_report, restarts_of
-    models = {}
-    for name, recs in records.items():
-        models[name] = dict(records=[dict(v.to_json(), layer_counts=v.layer_counts) for v in recs],
-                            link=link_report(board, link0[name]).to_json(),
-                            restarts=[r.to_json() for r in restarts_of(board, name)])
-    return json.dumps(dict(worker=worker_id(), identity=board.identity().to_json(), logs=board.logs(),
-                           models=models), default=_plain)
+    models = {name: WorkerModel([v.to_wire() for v in recs], link_report(board, link0[name]),
+                                restarts_of(board, name))
+              for name, recs in records.items()}
+    return WorkerPayload(worker_id(), board.identity(), board.logs(), models).to_json()
 
 
 # -- controller side --------------------------------------------------------
@@ -68,30 +96,20 @@ def merge(payloads: list[str]) -> Merged:
     """
     from golden import artifact, bundle
     from golden.paths import artifact_dir, qmodel_path
+    from hil.compare import VectorVerdict
     from hil.runner import ModelRun, assemble
 
-    parts = [json.loads(p) for p in payloads]
-    ids = [BoardIdentity.from_json(p["identity"]) for p in parts]
-    out = Merged(ids[0], logs={f"{p['worker']} {k}": v for p in parts for k, v in p.get("logs", {}).items()})
-    builds = {(i.build_hash, i.fw_version) for i in ids}
+    parts = [WorkerPayload.from_json(p) for p in payloads]
+    out = Merged(parts[0].identity, logs={f"{p.worker} {k}": v for p in parts for k, v in p.logs.items()})
+    builds = {(p.identity.build_hash, p.identity.fw_version) for p in parts}
     if len(builds) > 1:
         out.warnings.append(f"the workers' boards ran different firmware builds: {sorted(builds)}")
-    names = list(dict.fromkeys(n for p in parts for n in p["models"]))
-    for name in names:
-        mine = [(p, i) for p, i in zip(parts, ids) if name in p["models"]]
+    for name in dict.fromkeys(n for p in parts for n in p.models):
+        mine = [p for p in parts if name in p.models]
         mr = ModelRun(name, bundle.read(artifact_dir(name)), artifact.load(qmodel_path(name)), None)
-        records = [_verdict(r, mr) for p, _ in mine for r in p["models"][name]["records"]]
-        link = sum(LinkReport.from_json(p["models"][name]["link"]) for p, _ in mine)
-        restarts = [Restart.from_json(r) for p, _ in mine for r in p["models"][name].get("restarts", [])]
+        records = [VectorVerdict.from_wire(r, mr.bundle.int_logits) for p in mine for r in p.models[name].records]
+        link = sum(p.models[name].link for p in mine)
+        restarts = [r for p in mine for r in p.models[name].restarts]
         out.runs[name] = (mr, records)
-        out.results.append(assemble(mine[0][1], mr, records, link, restarts=restarts, boards=len(mine)))
+        out.results.append(assemble(mine[0].identity, mr, records, link, restarts=restarts, boards=len(mine)))
     return out
-
-
-def _verdict(r: dict, mr):
-    """A worker's per-vector entry back as a VectorVerdict, judged against the bundle here."""
-    from hil.compare import VectorVerdict
-    return VectorVerdict(index=r["index"], label=r["label"], device=np.asarray(r["device"]),
-                         expected=mr.bundle.int_logits[r["index"]].reshape(-1), count=r["count"],
-                         layer_counts=r["layer_counts"], round_trip_s=r["round_trip_s"],
-                         first_bad_layer=r.get("first_bad_layer"), first_bad_index=r.get("first_bad_index"))

@@ -83,7 +83,7 @@ def test_soak_smoke_reports_zero_undetected():
     board = board_class("sim")(BoardOptions(models=["sine_mlp"],
                                             inject=FaultSpec.parse("corrupt=0.01,drop=0.002,dup=0.002,seed=9")))
     with board:
-        doc = soak(board, "sine_mlp", 80)
+        doc = soak(board, "sine_mlp", 80).to_json()
     assert doc["vectors"] == 80 and doc["undetected"] == 0 and doc["failed_vectors"] == []
     assert doc["injected"] > 0 and doc["detected"] > 0 and doc["retries"] > 0 and doc["requests"] >= 160
     assert doc["vectors_per_s"] > 0

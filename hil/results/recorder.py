@@ -89,10 +89,7 @@ class RunRecorder:
         if row is not None and row["bundle_hash"] not in (None, b.manifest["hash"]):
             raise HilError(f"run {self.run_id} cannot be resumed: the golden bundle of {model} changed since "
                            f"(was {row['bundle_hash'][:19]}, now {b.manifest['hash'][:19]}); start a new run")
-        return [VectorVerdict(index=v["index"], label=v["label"], device=np.asarray(v["device"]),
-                              expected=b.int_logits[v["index"]].reshape(-1), count=v["count"],
-                              layer_counts=v["layer_counts"], round_trip_s=v["round_trip_s"] or 0.0,
-                              first_bad_layer=v.get("first_bad_layer"), first_bad_index=v.get("first_bad_index"))
+        return [VectorVerdict.from_wire(v, b.int_logits)
                 for v in self.store.vectors(self.run_id, model)]
 
     def sink(self, mr, record) -> None:
