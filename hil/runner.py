@@ -81,7 +81,25 @@ class ModelRun:
 
     @property
     def task(self) -> str:
-        return "regression" if self.doc.get("classes") is None else "classification"
+        return "regression" if self.classes is None else "classification"
+
+    # the qmodel artifact's fields the run reads (golden/artifact.py defines the format)
+    @property
+    def model_hash(self) -> str:
+        return self.doc["hash"]
+
+    @property
+    def macs(self) -> int:
+        return self.doc["macs"]
+
+    @property
+    def classes(self) -> list[str] | None:
+        return self.doc.get("classes")
+
+    @property
+    def layers(self) -> list[LayerFigure]:
+        """Each layer's name, op and MACs (no figures)."""
+        return [LayerFigure(L["name"], L["op"], L["macs"]) for L in self.doc["layers"]]
 
 
 def prepare(board: Board, name: str) -> ModelRun:
@@ -93,10 +111,11 @@ def prepare(board: Board, name: str) -> ModelRun:
         dm = board.info.model(name)
     except ModelNotOnDevice as exc:
         raise ModelNotOnDevice(f"{board.name}: {exc}; rebuild the firmware with this model") from None
-    if dm.model_hash != doc["hash"]:
+    mr = ModelRun(name, b, doc, dm)
+    if dm.model_hash != mr.model_hash:
         raise BoardError(f"{board.name}: model '{name}' on the device was built from {dm.model_hash[:19]}, "
-                         f"the golden artifact is {doc['hash'][:19]}: rebuild/redeploy the firmware")
-    return ModelRun(name, b, doc, dm)
+                         f"the golden artifact is {mr.model_hash[:19]}: rebuild/redeploy the firmware")
+    return mr
 
 
 def _layer_mode(board: Board, mr: ModelRun, i: int) -> str:
@@ -121,7 +140,7 @@ def run_vector_once(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
     if not v.int_match and Capability.LAYER_TENSORS in board.capabilities:
         deep = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_TENSORS")
         _, sim_layers = mr.sim.run_one(mr.bundle.inputs[i], keep_layers=True)
-        where = first_differing_layer(deep.layer_tensors, sim_layers, [L["name"] for L in mr.doc["layers"]])
+        where = first_differing_layer(deep.layer_tensors, sim_layers, [L.name for L in mr.layers])
         if where:
             v.first_bad_layer, v.first_bad_index = where
     return v
@@ -185,7 +204,7 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
     idx = np.array([v.index for v in per_vector], dtype=np.int64)
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
+                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.classes)
     # Whole-inference figures from the vectors that did not read per-layer
     # figures when there are any: the per-layer hook adds its own instructions.
     plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
@@ -193,12 +212,12 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
     clock, counter = board.clock_hz, board.counter
     total = Total(statistics.median(counts), min(counts), max(counts)) if counts else None
     unit = unit_of(counter)
-    figure, macs_per = _figures(counter, total.median if total else None, mr.doc["macs"])
+    figure, macs_per = _figures(counter, total.median if total else None, mr.macs)
     rtts = [v.round_trip_s for v in per_vector]
     return ModelResult(
         board=board.name, device_board=board.device_board, firmware=board.fw_version,
         build_hash=board.build_hash, clock_hz=clock, model=mr.name,
-        model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
+        model_hash=mr.model_hash, bundle_hash=mr.bundle.manifest["hash"],
         vectors=n, int_mismatches=rep.int_mismatches,
         mismatched_vectors=[int(idx[k]) for k in rep.mismatched_vectors],
         mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v.int_match][:20],
@@ -206,7 +225,7 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
         vs_float=VsFloat.from_json(rep.vs_float),
         counter=counter, counter_note=counter_note(counter), unit=unit[0] if unit else None,
         total=total, figure=figure, macs_per=macs_per,
-        layers=layer_table(mr.doc, [v.layer_counts for v in per_vector if v.layer_counts], counter),
+        layers=layer_table(mr.layers, [v.layer_counts for v in per_vector if v.layer_counts], counter),
         latency_ms=LatencyMs(device=(total.median / clock * 1e3) if total and clock else None,
                              round_trip=statistics.median(rtts) * 1e3 if rtts else None),
         link=link,
@@ -249,15 +268,15 @@ def counter_note(counter: str) -> str:
     }.get(counter, counter)
 
 
-def layer_table(doc: dict, layer_counts: list[list[int]], counter: str) -> list[LayerFigure]:
+def layer_table(layers: list[LayerFigure], layer_counts: list[list[int]], counter: str) -> list[LayerFigure]:
     """Per layer: name, type, MACs, and with a counter the median figure in its unit,
     its share of the summed layers and MACs per unit."""
-    med = ([statistics.median(c[i] for c in layer_counts) for i in range(len(doc["layers"]))]
-           if layer_counts else [None] * len(doc["layers"]))
+    med = ([statistics.median(c[i] for c in layer_counts) for i in range(len(layers))]
+           if layer_counts else [None] * len(layers))
     total = sum(m for m in med if m) or None
-    return [LayerFigure(L["name"], L["op"], L["macs"], (c / total) if (c is not None and total) else None,
-                        *_figures(counter, c, L["macs"]))
-            for L, c in zip(doc["layers"], med)]
+    return [LayerFigure(L.name, L.type, L.macs, (c / total) if (c is not None and total) else None,
+                        *_figures(counter, c, L.macs))
+            for L, c in zip(layers, med)]
 
 
 def profile_model(board: Board, name: str, repeats: int = 5) -> ProfileResult:
@@ -276,9 +295,9 @@ def profile_model(board: Board, name: str, repeats: int = 5) -> ProfileResult:
     total = Total(statistics.median(totals), min(totals), max(totals))
     return ProfileResult(board=board.name, model=name, build_hash=board.info.build_hash,
                          counter=counter, counter_note=counter_note(counter), unit=unit_of(counter)[0],
-                         clock_hz=board.info.clock_hz, macs=mr.doc["macs"], total=total,
-                         figure=total.median, macs_per=_figures(counter, total.median, mr.doc["macs"])[1],
-                         layers=layer_table(mr.doc, counts, counter), memory=_model_memory(board, name))
+                         clock_hz=board.info.clock_hz, macs=mr.macs, total=total,
+                         figure=total.median, macs_per=_figures(counter, total.median, mr.macs)[1],
+                         layers=layer_table(mr.layers, counts, counter), memory=_model_memory(board, name))
 
 
 def _model_memory(board: Board, name: str) -> dict | None:

@@ -96,10 +96,10 @@ class RunRecorder:
         """Commit one finished vector (runner callback)."""
         if mr.name not in self._started:
             self.store.start_model(
-                self.run_id, mr.name, model_hash=mr.doc["hash"], bundle_hash=mr.bundle.manifest["hash"],
+                self.run_id, mr.name, model_hash=mr.model_hash, bundle_hash=mr.bundle.manifest["hash"],
                 task=mr.task, planned=self.vectors, counter=self.board.counter or "none",
-                layers=[dict(name=L["name"], type=L["op"], macs=L["macs"]) for L in mr.doc["layers"]],
-                classes=mr.doc.get("classes"))
+                layers=[dict(name=L.name, type=L.type, macs=L.macs) for L in mr.layers],
+                classes=mr.classes)
             self._started.add(mr.name)
         i = int(record.index)
         extra = {}
