@@ -297,7 +297,7 @@ class LabgridPlaceBoard(Board):
     def flash_command(self, remote_elf: str) -> list[str]:
         """pyOCD on the exporter host, the probe chosen by unique ID."""
         uid = self.options.config.place_config(self.lock.place).probe_uid or self.options.config.probe_uid
-        target = getattr(type(self.inner), "pyocd_target", None)
+        target = type(self.inner).pyocd_target
         if not uid or not target:
             raise BoardError(f"{self.name}: flashing {self.inner.name} on place '{self.lock.place}' needs its "
                              f"probe_uid in [boards.{self.name}.places.{self.lock.place}] and a pyOCD target "
@@ -306,7 +306,7 @@ class LabgridPlaceBoard(Board):
 
     def flash(self, debugger) -> None:
         from labgrid.util.managedfile import ManagedFile
-        elf = getattr(self.inner, "elf", None)
+        elf = self.inner.elf
         if elf is None:
             raise BoardError(f"{self.name}: board {self.inner.name} produced no ELF to flash")
         try:

@@ -40,7 +40,7 @@ class Stm32Disc1Board(Board):
         return self.options.config.baud
 
     def locate(self, address: int) -> str | None:
-        return locate(getattr(self, "elf", None), address)
+        return locate(self.elf, address)
 
     def open(self):
         self._choose_probe()     # no probe, or not the configured one: say so before a firmware build
@@ -55,7 +55,7 @@ class Stm32Disc1Board(Board):
         return elf_memory(self.elf, self.options.models) if self.elf else None
 
     def build_info(self) -> dict:
-        return image_info(self.elf) if getattr(self, "elf", None) else {}
+        return image_info(self.elf) if self.elf else {}
 
     def _choose_probe(self):
         probes = _probes()

@@ -54,7 +54,7 @@ class Stm32QemuBoard(LocalProcessBoard):
         self.elf = None
 
     def locate(self, address: int) -> str | None:
-        return locate(getattr(self, "elf", None), address)
+        return locate(self.elf, address)
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, board=self.name,
