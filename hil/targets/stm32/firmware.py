@@ -41,6 +41,7 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     for m, p in zip(models, paths):
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
+        _check_scheme(board, m, p)
     firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
     cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
@@ -53,6 +54,18 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
         tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
         raise BoardError(f"{board}: firmware build failed ({' '.join(cmd[:4])} ...):\n{tail}")
     return firmware_dir / build_dir / "hil_fw.elf"
+
+
+def _check_scheme(board: str, model: str, path: str) -> None:
+    """One line, before make, for an artifact the int8 engine cannot run (codegen would say it in a build log)."""
+    from golden import artifact
+    try:
+        scheme = artifact.load(path)["scheme"]
+    except (artifact.ArtifactError, KeyError) as exc:
+        raise BoardError(f"{board}: model '{model}': {exc}") from None
+    if scheme != "int8":
+        raise BoardError(f"{board}: model '{model}' is a '{scheme}' scheme artifact (the FPGA flow); the STM32 "
+                         f"engine runs int8 artifacts only: run it on fpga-sim")
 
 
 def _python() -> str:
