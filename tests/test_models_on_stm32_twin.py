@@ -8,6 +8,7 @@ went unseen (docs/models.md, "On the STM32 twin"). The shift-scheme model is ref
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from golden import artifact
@@ -15,7 +16,7 @@ from golden.paths import qmodel_path
 from golden.registry import BUILTIN_MODELS
 from hil.boards import BoardOptions, board_class
 from hil.cli import main
-from hil.runner import run_model
+from hil.runner import prepare, run_model
 from hil.targets.stm32.memory import elf_memory
 from hil.targets.stm32.memory_plan import plan
 
@@ -25,6 +26,9 @@ needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shuti
 INT8_MODELS = [m for m in BUILTIN_MODELS if artifact.load(qmodel_path(m))["scheme"] == "int8"]
 VECTORS_ALONE = 5       # per model in its own image
 VECTORS_TOGETHER = 2    # per model in the image with all of them
+# whose every layer tensor is read in that image: a graph model with residual adds (tests/board
+# reads the default models' layers; all of shufflenetv2_mini's 285 KB took half a minute more)
+LAYERS_MODEL = "resnet8"
 
 
 def mobilenet_v1_025_96_shapes() -> dict:
@@ -67,7 +71,8 @@ def test_model_alone_is_bit_exact_on_the_twin(model, tmp_path):
 
 @needs_qemu
 def test_all_int8_models_in_one_image_fit_and_run():
-    """The biggest multi-model image: every int8 model in one firmware, each still bit-exact."""
+    """The biggest multi-model image: every int8 model in one firmware, each still bit-exact,
+    outputs and every layer's tensor."""
     with board_class("stm32f4-qemu")(BoardOptions(models=list(INT8_MODELS))) as board:
         mem = elf_memory(board.elf, INT8_MODELS)
         for region, r in mem["regions"].items():
@@ -81,6 +86,17 @@ def test_all_int8_models_in_one_image_fit_and_run():
         for model in INT8_MODELS:
             doc = run_model(board, model, vectors=VECTORS_TOGETHER)
             assert doc["vectors"] == VECTORS_TOGETHER and doc["int_mismatches"] == 0, (model, doc)
+            if model != LAYERS_MODEL:
+                continue
+            # every layer's tensor, re-run from the input slot and sent straight from the arena
+            mr = prepare(board, model)
+            x = mr.bundle.inputs[0]
+            deep = board.device.run(mr.device_model, x, "LAYER_TENSORS")
+            _, sim_layers = mr.sim.run_one(x, keep_layers=True)
+            assert len(deep.layer_tensors) == len(sim_layers)
+            for i, (got, want) in enumerate(zip(deep.layer_tensors, sim_layers)):
+                assert np.array_equal(np.asarray(got).ravel(), np.asarray(want).ravel()), \
+                    f"{model} layer {i} '{mr.doc['layers'][i]['name']}'"
 
 
 def test_shift_scheme_model_is_refused_in_one_line(capsys):

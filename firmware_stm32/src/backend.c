@@ -39,8 +39,8 @@
 /* No input or layer buffers of its own: LOAD_INPUT writes into the arena's
  * input slot (hil_nn_arena, [0, in_size) of every model's plan, never
  * overwritten by a layer), and a layer read-out points into the arena.
- * The protocol buffers live in CCM (HIL_CCM, memory_regions.h): their owners set
- * them before use (hil_device_init(), run(), INFER), so CCM needs no zeroing. */
+ * The protocol buffers live in CCM (HIL_CCM, memory_regions.h), leaving SRAM
+ * to the arena. */
 static uint8_t s_output[OUTPUT_MAX] HIL_CCM;
 static uint8_t s_counts[HIL_DEV_COUNTS_BYTES(MAX_LAYERS)] HIL_CCM;
 static int s_tensor_model = -1, s_tensor_layer = -1;   /* which layer's tensor the arena holds */

@@ -5,8 +5,8 @@
  * ld/stm32f4_sections.ld): core-coupled RAM at 0x10000000 on the F405/F429,
  * data only (no DMA, no code). The QEMU twin maps no CCM, so its linker
  * script places the same 64 KiB just past the real 128 KiB of SRAM, which
- * QEMU maps (ld/stm32f405_qemu.ld). The section is NOLOAD and not zeroed at
- * reset: only buffers their owner initialises before use go there.
+ * QEMU maps (ld/stm32f405_qemu.ld). The section is NOLOAD and zeroed at
+ * reset like .bss (startup_stm32f4.c); no initialised data goes there.
  */
 #ifndef HIL_MEMORY_REGIONS_H
 #define HIL_MEMORY_REGIONS_H
