@@ -108,9 +108,19 @@ int hil_model_run_until(const hil_model_t *model, const int8_t *input, uint32_t 
             hook(ctx, i, layer, y);
         }
     }
-    const hil_layer_t *last = &model->layers[last_layer];
-    memcpy(out, hil_nn_arena + last->out_offset, last->out_size);
+    if (out != 0) {
+        const hil_layer_t *last = &model->layers[last_layer];
+        memcpy(out, hil_nn_arena + last->out_offset, last->out_size);
+    }
     return HIL_NN_OK;
+}
+
+const int8_t *hil_model_layer_tensor(const hil_model_t *model, uint32_t layer)
+{
+    if (layer >= model->layer_count) {
+        return 0;
+    }
+    return hil_nn_arena + model->layers[layer].out_offset;
 }
 
 int hil_model_run(const hil_model_t *model, const int8_t *input, int8_t *output,

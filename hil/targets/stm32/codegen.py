@@ -8,8 +8,9 @@ golden/artifacts/<name>/<name>.qmodel.json). Model ids are 0..n-1 in argument
 order. The output is read by the int8 engine in firmware_stm32/src/nn
 (include/nn/hil_model.h): const weight, bias, multiplier and shift arrays
 (flash), one `hil_model_t` per model with its qmodel hash, the `hil_models[]`
-table and the executor's arena: each layer's output at an offset planned from
-tensor lifetimes (hil/targets/stm32/memory_plan.py), the arena sized for the largest plan.
+table and the executor's arena: the input in the slot at offset 0, each layer's
+output at an offset planned from tensor lifetimes (hil/targets/stm32/memory_plan.py),
+the arena sized for the largest plan.
 Files are only rewritten when their text changes, so make rebuilds nothing
 needlessly.
 """
@@ -299,7 +300,7 @@ def _model_c(idx: int, doc: dict) -> list[str]:
     ids = {artifact.INPUT: 0} | {L["name"]: i + 1 for i, L in enumerate(doc["layers"])}
     shapes = artifact.tensor_shapes(doc)
     p = plan(doc)
-    lines.append(f"/* arena plan: peak {p.peak} B, naive sum {p.naive} B */")
+    lines.append(f"/* arena plan: peak {p.peak} B (input slot {p.input_bytes} B at 0), naive sum {p.naive} B */")
     for i, L in enumerate(doc["layers"]):
         arrays, init = _layer_c(prefix, i, L, ids, shapes, p.offsets[i])
         lines += arrays
@@ -336,9 +337,10 @@ def _stamp_lines(docs: list[dict]) -> list[str]:
 
 
 def arena_size(docs: list[dict]) -> int:
-    """The largest planned peak; never below one tensor, since dispatchers size their
-    one-tensor buffers (input, layer copy) with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX."""
-    return max([1] + [max(arena_need(d), tensor_max(d)) for d in docs])
+    """The largest planned peak. Every tensor, the input slot included, lies inside its
+    model's plan, so this also bounds one tensor (dispatchers that keep their own input or
+    layer buffers may size them with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX)."""
+    return max([1] + [arena_need(d) for d in docs])
 
 
 def tensor_buffer_size(docs: list[dict]) -> int:
@@ -351,12 +353,13 @@ def render_header(docs: list[dict]) -> str:
     for d in docs:
         p = plan(d)
         lines.append(f" *   arena {c_comment(d['model'])}: planned {p.peak} B, naive sum {p.naive} B, "
-                     f"largest tensor {tensor_max(d)} B")
+                     f"input slot {p.input_bytes} B, largest tensor {tensor_max(d)} B")
     lines += [" */",
              "#ifndef HIL_MODELS_H", "#define HIL_MODELS_H", "",
              '#include "nn/hil_model.h"', "",
              f"#define HIL_MODEL_COUNT {len(docs)}u",
-             "/* the activation arena: the largest planned peak of any model */",
+             "/* the activation arena: the largest planned peak of any model; its first bytes",
+             " * are every model's input slot (hil_nn_arena itself may be the run's input) */",
              f"#define HIL_NN_ARENA_SIZE {arena_size(docs)}u",
              "/* the largest single tensor (input, output or layer) of any model */",
              f"#define HIL_NN_TENSOR_MAX {tensor_buffer_size(docs)}u",
