@@ -124,11 +124,13 @@ def avgpool2d_s8(x, L: dict) -> np.ndarray:
 
 
 def softmax_s8(x, L: dict) -> np.ndarray:
-    """TFLM int8 SOFTMAX over the last axis (the classes); out scale 1/256, zero point -128."""
+    """TFLM int8 SOFTMAX over the classes: the last axis of a vector, the channels of a
+    CHW tensor (TFLite's last, NHWC, axis); out scale 1/256, zero point -128."""
     x = np.asarray(x, np.int64)
-    rows = x.reshape(-1, x.shape[-1])
-    out = [softmax_row(r, L["input_multiplier"], L["input_left_shift"], L["diff_min"]) for r in rows]
-    return np.stack(out).reshape(x.shape)
+    rows = x.reshape(x.shape[0], -1).T if x.ndim == 3 else x.reshape(-1, x.shape[-1])
+    out = np.stack([softmax_row(r, L["input_multiplier"], L["input_left_shift"], L["diff_min"])
+                    for r in rows])
+    return out.T.reshape(x.shape) if x.ndim == 3 else out.reshape(x.shape)
 
 
 def mean_s8(x, L: dict) -> np.ndarray:
