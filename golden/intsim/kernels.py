@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arith import (INT8_MIN, INT8_MAX, avgpool_round, check_int32, floor_shift, mean_requant_params,
+from .arith import (avgpool_round, check_int32, floor_shift, mean_requant_params,
                     requantize, requantize_to_int8, softmax_row)
 from .padding import pad4
 
@@ -118,9 +118,7 @@ def avgpool2d_s8(x, L: dict) -> np.ndarray:
     """TFLM int8 average pooling: the sum of the unpadded cells of each window divided
     (rounded half away from zero) by their count."""
     win, valid = _pool_windows(np.asarray(x, np.int64), L)
-    count = valid.sum(axis=(1, 2))
-    out = avgpool_round(win.sum(axis=(1, 2)), count)
-    return np.clip(out, L.get("act_min", INT8_MIN), L.get("act_max", INT8_MAX))
+    return avgpool_round(win.sum(axis=(1, 2)), valid.sum(axis=(1, 2)))
 
 
 def softmax_s8(x, L: dict) -> np.ndarray:
