@@ -158,7 +158,7 @@ def is_matvec(L: dict) -> bool:
         return True
     if L["op"] == "conv2d":
         _, h, w = shape3(L["in_shape"])
-        return (h, w) == (1, 1) and list(L["kernel"]) == [1, 1] and list(L.get("padding", [0, 0])) == [0, 0]
+        return (h, w) == (1, 1) and list(L["kernel"]) == [1, 1] and not any(L.get("padding", [0, 0]))
     return False
 
 
