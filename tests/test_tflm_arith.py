@@ -168,3 +168,13 @@ def test_exported_builtin_model_runs_in_tflm_bit_identical_to_intsim(name):
     want = IntegerSimulator(e.view).run(xs).outputs
     bad = np.flatnonzero((got.reshape(len(xs), -1) != want.reshape(len(xs), -1)).any(axis=1))
     assert bad.size == 0, f"{name}: vectors {idx[bad][:8].tolist()} differ between TFLM and golden/intsim"
+
+
+def test_malformed_tflm_layers_are_named_on_load():
+    from golden.intsim.run import IntegerSimulator
+    base = dict(name="sm", op="softmax", in_shape=[10], out_shape=[10], input_zp=0)
+    with pytest.raises(GoldenError, match="'sm': op softmax needs input_multiplier"):
+        IntegerSimulator(_doc(base, (10,)))
+    pad = dict(name="p", op="pad", pads=[1, -1, 0, 0], output_zp=0, in_shape=[1, 2, 2], out_shape=[1, 2, 2])
+    with pytest.raises(GoldenError, match="'p': pads"):
+        IntegerSimulator(_doc(pad, (1, 2, 2)))

@@ -245,3 +245,8 @@ KERNELS = {
 
 # kernels that take the list of their input tensors (the others take one tensor)
 MULTI_INPUT = ("add", "concat")
+
+# fields the TFLM ops read, checked when an artifact is loaded into the simulator
+REQUIRED_FIELDS = {"softmax": ("input_multiplier", "input_left_shift", "diff_min"),
+                   "mean": ("input_zp", "output_zp", "multiplier", "shift"),
+                   "pad": ("pads", "output_zp")}
