@@ -3,6 +3,22 @@
 
 #include "nn/hil_requantize.h"
 
+/* a / d for a < 2^63, d in [1, 2^23], by shift-and-subtract: no libgcc 64-bit division
+ * on the Cortex-M4 (the result fits 32 bits: a = multiplier << k with 2^k <= d). */
+static uint32_t div_u64_u32(uint64_t a, uint32_t d)
+{
+    uint64_t rem = 0, q = 0;
+    for (int i = 63; i >= 0; i--) {
+        rem = (rem << 1) | ((a >> i) & 1u);
+        q <<= 1;
+        if (rem >= d) {
+            rem -= d;
+            q |= 1u;
+        }
+    }
+    return (uint32_t)q;
+}
+
 int hil_mean_s8(const hil_dims_t *in_dims, int32_t input_zp, int32_t output_zp, int32_t multiplier,
                 int32_t shift, const int8_t *in, int8_t *out)
 {
@@ -16,7 +32,10 @@ int hil_mean_s8(const hil_dims_t *in_dims, int32_t input_zp, int32_t output_zp, 
         k++;
     }
     k = k < 31 + shift ? k : 31 + shift;
-    const int32_t mult = (int32_t)(((int64_t)multiplier << k) / n);
+    if (multiplier < 0) {
+        return HIL_NN_ERR_ARG;
+    }
+    const int32_t mult = (int32_t)div_u64_u32((uint64_t)multiplier << k, (uint32_t)n);
     const int32_t sh = shift - k;
     for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {
         int32_t sum = 0;
