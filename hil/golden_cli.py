@@ -176,6 +176,31 @@ def _arena_text(r: dict) -> str:
     return f"{r['arena_planned_bytes']:,} / {r['arena_naive_bytes']:,}"
 
 
+def cmd_export(args, console: Console) -> int:
+    """`hil golden export --tflite`: each model as <out>/<model>.tflite for TFLite Micro."""
+    from golden.tflite_export import ExportError, export
+    if not args.tflite:
+        raise UsageError("give the format to export: --tflite")
+    apply_artifacts_root(args.artifacts)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in _names(args.model):
+        try:
+            e = export(artifact.load(qmodel_path(name)))
+        except ExportError as exc:
+            if args.model != "all":
+                raise
+            console.print(f"{name}: skipped: {exc}", markup=False, highlight=False, soft_wrap=True)
+            continue
+        path = args.out / f"{name}.tflite"
+        path.write_bytes(e.data)
+        sc = e.scales
+        console.print(f"{name}: {path} ({len(e.data):,} bytes, {len(e.operators)} operators); "
+                      f"{sc.exact} of {sc.multipliers} requantization multipliers exactly hil's, "
+                      f"{len(sc.layers_adjusted)} layers with a nearest float32 scale "
+                      f"(at most {sc.max_steps} Q31 steps away)", markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
 def add_parser(sub) -> None:
     g = sub.add_parser("golden", help="golden references: build and show")
     gs = g.add_subparsers(dest="golden_cmd", required=True)
@@ -197,6 +222,12 @@ def add_parser(sub) -> None:
     s.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     add_artifacts_option(s, must_exist=True)
     s.set_defaults(func=cmd_show)
+    e = gs.add_parser("export", help="write int8 models as .tflite files TFLite Micro runs")
+    e.add_argument("--tflite", action="store_true", help="export as a TFLite flatbuffer (the only format)")
+    e.add_argument("--model", default="all", help="model name or 'all'")
+    e.add_argument("--out", type=Path, default=Path("."), help="output folder (default: the current one)")
+    add_artifacts_option(e)
+    e.set_defaults(func=cmd_export)
 
 
 def add_artifacts_option(p, *aliases: str, must_exist: bool = False) -> None:

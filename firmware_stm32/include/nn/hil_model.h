@@ -56,7 +56,7 @@ typedef struct {
     uint32_t out_size;
     hil_hw_t kernel;           /* conv and pool layers */
     hil_hw_t stride;
-    hil_hw_t padding;          /* conv layers; 0 for pools */
+    hil_pad_t padding;         /* conv and pool layers; pad: the pads */
     uint8_t global_pool;       /* maxpool2d over all of H x W */
     int32_t input_zp;          /* conv and fully connected layers: [-128, 127] */
     int32_t output_zp;
@@ -64,7 +64,7 @@ typedef struct {
     int32_t act_max;
     const int8_t *weights;     /* conv [Cout, Cin, KH, KW], depthwise [C, 1, KH, KW], FC [Out, In] */
     const int32_t *bias;       /* per output channel, or NULL */
-    const int32_t *multiplier; /* per output channel */
+    const int32_t *multiplier; /* per output channel; mean, softmax: one value */
     const int32_t *shift;      /* per output channel */
     uint32_t macs;
     /* graph (qmodel v2) */
@@ -78,6 +78,7 @@ typedef struct {
     const int32_t *in_zps;     /* add, concat: one per input */
     const int32_t *in_multipliers;
     const int32_t *in_shifts;
+    int32_t diff_min;          /* softmax (multiplier[0], shift[0]: input_multiplier, input_left_shift) */
 } hil_layer_t;
 
 typedef struct {
