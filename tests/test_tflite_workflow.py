@@ -1,0 +1,82 @@
+"""A lab's path with its own `.tflite`: a folder holding only the model, its test data and a test
+file; `hil golden build --tflite` into the folder's artifacts root, `hil run` and `pytest --board=sim`
+through the installed plugin, both judged against TFLite Micro (docs/tflite.md)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hil.cli import main
+
+DATA = Path(__file__).parent / "data" / "tflite"
+MODEL = "ad_autoencoder_tfl"          # runs on today's engines; the others need tflite-arith's kernels
+
+TEST_FILE = '''
+from hil.runner import run_vector
+
+
+def test_bit_exact(hil_board, hil_model, golden_vector, hil_record):
+    verdict = run_vector(hil_board, hil_model, golden_vector[1])
+    hil_record(verdict)
+    assert verdict.int_match, verdict.describe()
+'''
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch):
+    monkeypatch.setenv("HIL_ARTIFACTS", "")
+    monkeypatch.delenv("HIL_ARTIFACTS")
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(DATA / f"{MODEL}.tflite", tmp_path / "model.tflite")
+    shutil.copy(DATA / f"{MODEL}.npz", tmp_path / "test.npz")
+    (tmp_path / "test_model.py").write_text(TEST_FILE)
+    return tmp_path
+
+
+def test_import_show_rebuild_and_run_against_tflm(lab, capsys):
+    assert main(["golden", "build", "--tflite", "model.tflite", "--name", "lab_ad", "--data", "test.npz",
+                 "--artifacts", "art"]) == 0
+    out = lab / "art" / "lab_ad"
+    assert (out / "lab_ad.tflite").is_file() and (out / "lab_ad.qmodel.json").is_file()
+    capsys.readouterr()
+    assert main(["golden", "show", "--json", "--artifacts", "art", "--model", "lab_ad"]) == 0
+    rec = json.loads(capsys.readouterr().out)[0]
+    assert rec["tflm_mismatches"] == 0 and rec["test_vectors"] == 50 and "float_accuracy" not in rec
+    assert main(["golden", "build", "--model", "lab_ad", "--artifacts", "art"]) == 0     # by name
+    assert main(["run", "--board", "sim", "--model", "lab_ad", "--artifacts", "art", "--vectors", "5",
+                 "--json", "r.json", "--no-db"]) == 0
+    doc = json.loads((lab / "r.json").read_text())
+    assert doc["tflm"]["device_mismatches"] == 0 and doc["tflm"]["intsim_mismatches"] == 0
+    assert doc["tflm"]["vectors"] == 5 and all(v["tflm_match"] for v in doc["per_vector"])
+    assert doc["accuracy"]["float"] is None and doc["vs_float"] == {}      # no float model: no float column
+
+
+def test_cli_errors_are_one_line(lab, capsys):
+    assert main(["golden", "build", "--tflite", "model.tflite", "--name", "x", "--artifacts", "art"]) == 2
+    assert "--data" in capsys.readouterr().err
+    (lab / "bad.npz").write_bytes(b"not a zip")
+    assert main(["golden", "build", "--tflite", "model.tflite", "--name", "x", "--data", "bad.npz",
+                 "--artifacts", "art"]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable .npz" in err and "Traceback" not in err
+    assert main(["golden", "build", "--tflite", str(DATA / "unsupported_tanh_tfl.tflite"), "--name", "x",
+                 "--data", "test.npz", "--artifacts", "art"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "TANH" in err and "operator 1" in err and "Traceback" not in err
+
+
+def test_user_folder_passes_pytest_on_sim_through_the_plugin(lab):
+    assert main(["golden", "build", "--tflite", "model.tflite", "--name", "lab_ad", "--data", "test.npz",
+                 "--artifacts", "art"]) == 0
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_model.py",
+                        "--hil-board=sim", "--hil-artifacts=art", "--hil-model=lab_ad", "--hil-vectors=8",
+                        "--hil-json=res.json"], cwd=lab, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "against TFLite Micro" in r.stdout and "device 8/8 bit-exact" in r.stdout
+    run = json.loads((lab / "res.json").read_text())["runs"][0]
+    assert run["tflm"]["device_mismatches"] == 0 and run["vectors"] == 8
