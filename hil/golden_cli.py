@@ -94,8 +94,13 @@ def _register_new(args) -> None:
     what = "--onnx" if args.onnx else "--torch"
     if args.onnx and args.torch:
         raise UsageError("give --onnx or --torch, not both")
-    if not args.name or not args.dataset:
-        raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist)")
+    if not args.name or not (args.dataset or args.data):
+        raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist) or --data FILE.npz")
+    if args.dataset and args.data:
+        raise UsageError("give --dataset or --data, not both")
+    if args.data:          # the user's own test vectors instead of a built-in data set
+        from golden.user_models import DataFile
+        args.dataset = DataFile(args.data, args.layout)
     if args.name in BUILTIN_MODELS:
         raise UsageError(f"--name {args.name} is a built-in model; pick another name")
     out = artifact_dir(args.name, paths.root())
@@ -226,7 +231,8 @@ def add_parser(sub) -> None:
     b.add_argument("--tflite", type=Path, help="a lab's int8 .tflite model, imported with its own quantization "
                    "and checked against TFLite Micro (docs/tflite.md); needs --name and --data")
     b.add_argument("--data", type=Path, metavar="FILE.npz",
-                   help="test data for --tflite: x (float, or int8 already quantized), optional y")
+                   help="your own test data (instead of --dataset): x (float; for --tflite also int8 already "
+                        "quantized), y labels or targets (optional for --tflite)")
     b.add_argument("--layout", choices=["nhwc", "nchw"], default="nhwc", help="layout of x in --data")
     b.add_argument("--float-model", type=Path, metavar="F.tflite",
                    help="the float .tflite of a --tflite model: the float column (LiteRT); without it none")

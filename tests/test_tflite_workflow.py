@@ -80,3 +80,22 @@ def test_user_folder_passes_pytest_on_sim_through_the_plugin(lab):
     assert "against TFLite Micro" in r.stdout and "device 8/8 bit-exact" in r.stdout
     run = json.loads((lab / "res.json").read_text())["runs"][0]
     assert run["tflm"]["device_mismatches"] == 0 and run["vectors"] == 8
+
+
+def test_onnx_with_own_data_file(lab, capsys):
+    """--data for --onnx: the user's vectors (NCHW here) calibrate and test; labels checked."""
+    from golden import bundle, paths
+    b = bundle.read(paths.BUILTIN / "mnist_lenet")
+    import numpy as np
+    x = ((b.inputs[:60].astype(np.float32) + 128) / 255.0)            # [N, 1, 28, 28] pixels / 255
+    np.savez(lab / "digits.npz", x=x, y=b.labels[:60])
+    onnx = paths.BUILTIN / "mnist_lenet" / "mnist_lenet.onnx"
+    assert main(["golden", "build", "--onnx", str(onnx), "--name", "lab_lenet", "--data", "digits.npz",
+                 "--layout", "nchw", "--artifacts", "art"]) == 0
+    got = bundle.read(lab / "art" / "lab_lenet")
+    assert len(got) == 60 and got.manifest["classes"] == [str(i) for i in range(10)]
+    assert got.manifest["metrics"]["int_accuracy"] > 0.8
+    np.savez(lab / "bad.npz", x=x, y=b.labels[:60] + 10)
+    assert main(["golden", "build", "--onnx", str(onnx), "--name", "lab_bad", "--data", "bad.npz",
+                 "--layout", "nchw", "--artifacts", "art"]) == 2
+    assert "labels out of range" in " ".join(capsys.readouterr().err.split())
