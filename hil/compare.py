@@ -120,6 +120,8 @@ def summarize(device_int: np.ndarray, sim_int: np.ndarray, to_real, float_out: n
         acc = dict(metric="accuracy", device=float((d == y).mean()), float=float((f == y).mean()),
                    int=float((s == y).mean()))
         per_class = per_class_accuracy(y, d, f, s, classes)
+        if len(y) and (y < 0).all():     # a user's data without labels (docs/tflite.md): no accuracy
+            acc, per_class = dict(metric="accuracy", device=None, float=None, int=None), []
     else:   # regression: the same keys hold the mean absolute error against the labels
         y = np.asarray(labels, np.float64).reshape(len(labels), -1)
         sim = np.asarray(to_real(sim_int), np.float64)
