@@ -99,3 +99,31 @@ def test_onnx_with_own_data_file(lab, capsys):
     assert main(["golden", "build", "--onnx", str(onnx), "--name", "lab_bad", "--data", "bad.npz",
                  "--layout", "nchw", "--artifacts", "art"]) == 2
     assert "labels out of range" in " ".join(capsys.readouterr().err.split())
+
+
+def test_tflm_mismatch_names_the_first_differing_layer(lab, monkeypatch):
+    """An artifact whose 4th layer no longer computes what the .tflite does: every vector differs from
+    TFLM, and the detail names that layer from TFLM's preserved tensors."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from golden import artifact, bundle
+    from golden.intsim.run import IntegerSimulator
+    from hil import tflm_check
+    assert main(["golden", "build", "--tflite", "model.tflite", "--name", "lab_ad", "--data", "test.npz",
+                 "--artifacts", "art"]) == 0
+    monkeypatch.setenv("HIL_ARTIFACTS", str(lab / "art"))
+    path = lab / "art" / "lab_ad" / "lab_ad.qmodel.json"
+    doc = artifact.load(path)
+    doc["layers"][3]["multiplier"] = [m * 9 // 10 for m in doc["layers"][3]["multiplier"]]
+    doc = artifact.finalize({k: v for k, v in doc.items() if k != "hash"})
+    artifact.save(doc, path)
+    b = bundle.read(lab / "art" / "lab_ad")
+    sim = IntegerSimulator(doc)
+    b.arrays["int_logits"] = sim.run(b.inputs).outputs
+    idx = np.arange(4)
+    fig = tflm_check.figures(SimpleNamespace(doc=doc, bundle=b, sim=sim),
+                             [SimpleNamespace(first_bad_layer=None)] * 4, idx, b.int_logits[idx])
+    assert fig.device_mismatches == 4 and fig.intsim_mismatches == 4 and fig.mismatched_vectors == [0, 1, 2, 3]
+    assert "first layer where the integer simulator differs from TFLM: fully_connected_3" in fig.details[0]
