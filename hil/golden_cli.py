@@ -139,8 +139,8 @@ def cmd_build(args, console: Console) -> int:
     apply_artifacts_root(args.artifacts)
     if getattr(args, "tflite", None):
         return _import_tflite(args, console)
+    from golden.tflite.importer import rebuild      # a .tflite import is rebuilt by name without torch
     if args.model != "all" and args.model not in BUILTIN_MODELS:
-        from golden.tflite.importer import rebuild      # a .tflite import rebuilt by name: no torch
         manifest = rebuild(args.model, paths.root())
         if manifest is not None:
             _say_built(console, args.model, manifest)
@@ -158,7 +158,11 @@ def cmd_build(args, console: Console) -> int:
                 progress.update(task, description=msg)
                 if args.verbose:
                     progress.console.log(msg)
-            manifest = build_model(name, retrain=args.retrain, say=say, root=paths.root())
+            manifest = None if name in BUILTIN_MODELS else rebuild(name, paths.root())    # a .tflite import
+            if manifest is None:
+                if name not in BUILTIN_MODELS:
+                    _register_recorded(name)
+                manifest = build_model(name, retrain=args.retrain, say=say, root=paths.root())
             _say_built(progress.console, name, manifest)
             progress.advance(task)
     return 0
