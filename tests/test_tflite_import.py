@@ -120,6 +120,9 @@ def test_kws_fixture_is_the_mlperf_shape():
     assert first["padding"] == [4, 5, 1, 1] and first["out_shape"] == [64, 25, 5]
     assert doc["input"]["shape"] == [1, 49, 10] and doc["output"]["shape"] == [6]
     assert doc["layers"][-1]["op"] == "softmax" and doc["layers"][-1]["output_zp"] == -128
+    # Keras 3's Flatten: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE, all folded; 12 layers remain
+    assert {"SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"} <= set(ops) and len(doc["layers"]) == 12
+    assert doc["layers"][-2]["op"] == "fully_connected" and doc["layers"][-2]["in_shape"] == [64, 1, 1]
 
 
 def test_multipliers_come_from_the_files_scales():

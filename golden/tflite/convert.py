@@ -2,7 +2,8 @@
 
 NHWC in the file becomes CHW: weights are permuted, a fully connected layer reading a flattened
 NHWC tensor gets its columns permuted to CHW order, SAME padding becomes explicit
-`[top, bottom, left, right]`. RESHAPE and QUANTIZE/DEQUANTIZE at the model's edges are folded.
+`[top, bottom, left, right]`. RESHAPE (with the int32 shape arithmetic feeding it) and QUANTIZE/DEQUANTIZE at the model's edges
+are folded.
 Every layer records `tflite_op` (operator index) and `tflite_tensor` (its output tensor index),
 which is how the TFLM reference maps its preserved tensors to hil's layers.
 """
@@ -332,10 +333,37 @@ def _edges(g: Graph) -> list[Operator]:
     return ops
 
 
+# int32 shape arithmetic Keras 3 emits for a Flatten with a dynamic batch (SHAPE -> STRIDED_SLICE -> PACK
+# -> RESHAPE's shape input): folded with the RESHAPE it feeds, whose output shape the file states
+SHAPE_OPS = ("SHAPE", "STRIDED_SLICE", "PACK", "CONCATENATION", "GATHER", "SLICE", "CAST")
+
+
+def _shape_only(model: TfliteModel, ops: list[Operator]) -> set[int]:
+    """Operators whose int32 outputs feed only RESHAPE shape inputs (directly or through each other)."""
+    consumers: dict[int, list[tuple[Operator, int]]] = {}
+    for op in ops:
+        for pos, t in enumerate(op.inputs):
+            consumers.setdefault(t, []).append((op, pos))
+    found: set[int] = set()
+    for op in reversed(ops):
+        if op.op not in SHAPE_OPS or not op.outputs:
+            continue
+        if any(model.tensor(t).type != "int32" or t in model.outputs for t in op.outputs):
+            continue
+        uses = [c for t in op.outputs for c in consumers.get(t, [])]
+        if uses and all((c.op == "RESHAPE" and pos == 1) or c.index in found for c, pos in uses):
+            found.add(op.index)
+    return found
+
+
 def convert(model: TfliteModel) -> Graph:
     """Every operator of the file as hil layers, in the file's (topological) order."""
     g = Graph(model)
-    for op in _edges(g):
+    ops = _edges(g)
+    skip = _shape_only(model, ops)
+    for op in ops:
+        if op.index in skip:
+            continue
         if op.op == "RESHAPE":
             _reshape(g, op)
             continue
