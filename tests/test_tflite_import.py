@@ -122,7 +122,7 @@ def test_kws_fixture_is_the_mlperf_shape():
     assert doc["layers"][-1]["op"] == "softmax" and doc["layers"][-1]["output_zp"] == -128
     # Keras 3's Flatten: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE, all folded; 12 layers remain
     assert {"SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"} <= set(ops) and len(doc["layers"]) == 12
-    assert doc["layers"][-2]["op"] == "fully_connected" and doc["layers"][-2]["in_shape"] == [64, 1, 1]
+    assert doc["layers"][-2]["op"] == "fully_connected" and doc["layers"][-2]["in_shape"] == [64]
 
 
 def test_multipliers_come_from_the_files_scales():
