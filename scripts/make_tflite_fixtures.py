@@ -148,10 +148,14 @@ def sha256(b: bytes) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True, help="folder with kws.npz and colour_mnist.npz")
+    ap.add_argument("--data", type=Path, help="folder with kws.npz and colour_mnist.npz")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--merge", nargs="*", type=Path, default=None,
+                    help="only merge these folders' MANIFEST.json into --out's (fixtures made in parallel runs)")
     args = ap.parse_args()
+    if args.merge is not None:
+        return merge(args.out, args.merge)
     args.out.mkdir(parents=True, exist_ok=True)
     manifest_path = args.out / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
@@ -217,6 +221,18 @@ def main() -> None:
             data="seeded uniform(-1, 1) 16x16x3 inputs, random labels (accuracy is not the point)",
             training="none (Keras' seeded initial weights)", test="40 vectors")
 
+    def flatten_fixture():
+        seed_all()
+        inp = L.Input((8, 8, 3))
+        x = L.Conv2D(4, 3, strides=2, activation="relu")(inp)                     # 3x3x4, VALID
+        m = tf.keras.Model(inp, L.Dense(5)(L.Flatten()(x)), name="flatten_fc_tfl")
+        rng = np.random.default_rng(SEED + 3)
+        x = rng.uniform(-1, 1, (130, 8, 8, 3)).astype(np.float32)
+        return m, x[:100], x[100:], rng.integers(0, 5, 30), True, dict(
+            data="seeded uniform(-1, 1) 8x8x3 inputs, random labels",
+            training="none (Keras' seeded initial weights)",
+            test="30 vectors: a FULLY_CONNECTED reading a flattened 3x3x4 NHWC tensor (column order)")
+
     def tanh_fixture():
         seed_all()
         inp = L.Input((8,))
@@ -229,7 +245,8 @@ def main() -> None:
 
     makers = {"kws_dscnn_tfl": kws_fixture, "resnet8_tfl": resnet_fixture,
               "mobilenet_v1_025_tfl": mobilenet_fixture, "ad_autoencoder_tfl": ad_fixture,
-              "ops_mix_tfl": ops_fixture, "unsupported_tanh_tfl": tanh_fixture}
+              "ops_mix_tfl": ops_fixture, "flatten_fc_tfl": flatten_fixture,
+              "unsupported_tanh_tfl": tanh_fixture}
     for name, make in makers.items():
         if args.only and name not in args.only:
             continue
@@ -253,15 +270,29 @@ def main() -> None:
         manifest[name] = rec
         print(name, {k: v for k, v in rec.items() if k in ("params", "float_test_accuracy")}, flush=True)
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    write_readme(args.out, manifest)
+
+
+def write_readme(out: Path, manifest: dict) -> None:
     readme = ["# tests/data/tflite: int8 `.tflite` fixtures", "",
               "Made by `scripts/make_tflite_fixtures.py` (TensorFlow, in its own venv; see its docstring).",
               "`MANIFEST.json` records what made each file. Per fixture: `<name>.tflite` (int8 in, int8 out),",
               "`<name>.npz` (`x` float NHWC, `y` labels or targets), and `<name>.float.tflite` where small.", "",
               "| fixture | params | data | training | test set | float accuracy |", "|---|---|---|---|---|---|"]
-    for n, r in manifest.items():
+    for n, r in sorted(manifest.items()):
         acc = f"{r['float_test_accuracy']:.1%}" if "float_test_accuracy" in r else "-"
         readme.append(f"| `{n}` | {r['params']:,} | {r['data']} | {r['training']} | {r['test']} | {acc} |")
-    (args.out / "README.md").write_text("\n".join(readme) + "\n")
+    (out / "README.md").write_text("\n".join(readme) + "\n")
+
+
+def merge(out: Path, parts: list[Path]) -> None:
+    """Merge the manifests of fixtures made in separate runs (--out folders) into out's."""
+    path = out / "MANIFEST.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {}
+    for p in parts:
+        manifest.update(json.loads((p / "MANIFEST.json").read_text()))
+    path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    write_readme(out, manifest)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from golden.tflite.errors import TfliteError, UnsupportedOp
 from golden.tflite.importer import artifact_doc, device_inputs, import_tflite
 
 DATA = Path(__file__).parent / "data" / "tflite"
-FIXTURES = ("kws_dscnn_tfl", "resnet8_tfl", "mobilenet_v1_025_tfl", "ad_autoencoder_tfl", "ops_mix_tfl")
+FIXTURES = ("kws_dscnn_tfl", "resnet8_tfl", "mobilenet_v1_025_tfl", "ad_autoencoder_tfl", "ops_mix_tfl",
+            "flatten_fc_tfl")
 NEEDS_ARITH = "needs tflite-arith (SOFTMAX, MEAN, PAD, asymmetric padding, depth multiplier > 1 in golden/intsim)"
 
 
@@ -140,17 +141,16 @@ def test_multipliers_come_from_the_files_scales():
 
 
 def test_fc_columns_follow_chw_flatten_order():
-    """A FULLY_CONNECTED after a flatten of H x W x C > 1 data gets its columns permuted to CHW order:
-    checked by running the one layer on TFLM's own input (mobilenet: 3x3x256 avg-pooled to 1x1, so
-    use ops_mix / resnet8 where the pool leaves 1x1 too) - here on a crafted tensor."""
-    m, doc, xs = imported("ad_autoencoder_tfl")
-    assert all(L["op"] == "fully_connected" for L in doc["layers"]) and len(doc["layers"]) == 10
-    g = convert.Graph(m)
-    g.nhwc[0] = (2, 3, 4)
-    wt = np.arange(5 * 24).reshape(5, 24)
-    permuted = wt.reshape(5, 2, 3, 4).transpose(0, 3, 1, 2).reshape(5, 24)
-    x_nhwc = np.arange(24).reshape(2, 3, 4)
-    assert np.array_equal(wt @ x_nhwc.reshape(-1), permuted @ x_nhwc.transpose(2, 0, 1).reshape(-1))
+    """A FULLY_CONNECTED after a Flatten of 3x3x4 NHWC data: its columns are permuted to hil's CHW order
+    (the whole-model test of flatten_fc_tfl holds it to TFLM; without the permutation all 30 vectors
+    differ). The layer reads the 36 values of the conv as one vector."""
+    m, doc, _ = imported("flatten_fc_tfl")
+    conv, fc = doc["layers"]
+    assert conv["out_shape"] == [4, 3, 3] and fc["in_shape"] == [36] and fc["weights_shape"] == [5, 36]
+    w_file = next(t for t in m.tensors if t.data is not None and t.shape == (5, 36)).data
+    w_hil = np.asarray(fc["weights"]).reshape(5, 36)
+    assert np.array_equal(w_hil, w_file.reshape(5, 3, 3, 4).transpose(0, 3, 1, 2).reshape(5, 36))
+    assert not np.array_equal(w_hil, w_file)
 
 
 def test_import_writes_artifact_bundle_and_copy(tmp_path):
