@@ -18,11 +18,6 @@ from .errors import TfliteError
 def schema():
     """The flatbuffer schema module (from the tflite-micro wheel)."""
     try:
-        from tflite_micro.tensorflow.lite.python import schema_py_generated as s   # noqa: F401
-        return s
-    except ImportError:
-        pass
-    try:
         from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s  # noqa: F401
         return s
     except ImportError:
