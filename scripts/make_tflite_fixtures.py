@@ -36,8 +36,13 @@ def seed_all(seed: int = SEED) -> None:
     tf.keras.utils.set_random_seed(seed)
 
 
-def bn_relu(x):
-    return L.ReLU()(L.BatchNormalization()(x))
+def bn_relu(x, momentum: float = 0.99):
+    return L.ReLU()(L.BatchNormalization(momentum=momentum)(x))
+
+
+# Brief training (a few hundred steps): Keras' default moving-average momentum 0.99 would leave the
+# inference-time statistics near their initial values, so the short recipes use 0.9.
+SHORT_BN = 0.9
 
 
 def kws_dscnn(classes: int) -> tf.keras.Model:
@@ -55,10 +60,10 @@ def kws_dscnn(classes: int) -> tf.keras.Model:
 def resnet8(classes: int) -> tf.keras.Model:
     """MLPerf Tiny's ResNet-8 (16/32/64 filters) on 32x32x3."""
     inp = L.Input((32, 32, 3))
-    x = bn_relu(L.Conv2D(16, 3, padding="same")(inp))
+    x = bn_relu(L.Conv2D(16, 3, padding="same")(inp), SHORT_BN)
     for filters, stride in ((16, 1), (32, 2), (64, 2)):
-        y = bn_relu(L.Conv2D(filters, 3, strides=stride, padding="same")(x))
-        y = L.BatchNormalization()(L.Conv2D(filters, 3, padding="same")(y))
+        y = bn_relu(L.Conv2D(filters, 3, strides=stride, padding="same")(x), SHORT_BN)
+        y = L.BatchNormalization(momentum=SHORT_BN)(L.Conv2D(filters, 3, padding="same")(y))
         if stride != 1:
             x = L.Conv2D(filters, 1, strides=stride, padding="same")(x)
         x = L.ReLU()(L.Add()([x, y]))
@@ -69,11 +74,11 @@ def resnet8(classes: int) -> tf.keras.Model:
 def mobilenet_v1_025(classes: int) -> tf.keras.Model:
     """MobileNetV1 alpha 0.25 at 96x96x3 (MLPerf Tiny's visual wake words shape)."""
     inp = L.Input((96, 96, 3))
-    x = bn_relu(L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(inp))
+    x = bn_relu(L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(inp), SHORT_BN)
     for filters, stride in ((16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2), (128, 1), (128, 1),
                             (128, 1), (128, 1), (128, 1), (256, 2), (256, 1)):
-        x = bn_relu(L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x))
-        x = bn_relu(L.Conv2D(filters, 1, use_bias=False)(x))
+        x = bn_relu(L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x), SHORT_BN)
+        x = bn_relu(L.Conv2D(filters, 1, use_bias=False)(x), SHORT_BN)
     x = L.Flatten()(L.AveragePooling2D(pool_size=3)(x))
     return tf.keras.Model(inp, L.Softmax()(L.Dense(classes)(x)), name="mobilenet_v1_025_tfl")
 
