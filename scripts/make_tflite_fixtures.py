@@ -166,6 +166,8 @@ def main() -> None:
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     class Lazy(dict):       # data sets are loaded when a fixture needs one
         def __missing__(self, key):
+            if args.data is None:
+                raise SystemExit(f"--data: a folder with {key}.npz is needed (scripts/export_tflite_training_data.py)")
             self[key] = np.load(args.data / f"{key}.npz")
             return self[key]
     sets = Lazy()
