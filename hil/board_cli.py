@@ -124,6 +124,7 @@ def cmd_run(args, console: Console) -> int:
         out.print(per_class_table(doc))
     for line in doc["mismatch_details"]:
         out.print(f"  [red]{escape(line)}[/]")
+    _print_tflm(out, doc)
     for r in doc["restarts"]:
         out.print(f"  [yellow]restart[/] at vector {r['vector']} during {r['request']}: {escape(r['message'])}")
     out.print(f"link: {escape(link_line(doc))}")
@@ -142,8 +143,23 @@ def cmd_run(args, console: Console) -> int:
         console.print(f"[red]error:[/] {escape(doc['aborted'])} (results of the {doc['vectors']} vectors done "
                       f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
         return 2
-    return 1 if (doc["int_mismatches"] or doc["failed_vectors"]
+    return 1 if (doc["int_mismatches"] or doc["failed_vectors"] or tflm_failed(doc)
                  or any(v["regression"] for v in rec.verdicts.values())) else 0
+
+
+def _print_tflm(out: Console, doc: dict) -> None:
+    """A .tflite model: device and integer simulator against TFLite Micro (hil/tflm_check.py)."""
+    from hil.tflm_check import summary_line
+    line = summary_line(doc)
+    if line:
+        out.print(escape(line), style="red" if tflm_failed(doc) else None, highlight=False)
+        for d in doc["tflm"]["details"]:
+            out.print(f"  [red]{escape(d)}[/]")
+
+
+def tflm_failed(doc: dict) -> bool:
+    t = doc.get("tflm")
+    return bool(t and (t["device_mismatches"] or t["intsim_mismatches"]))
 
 
 def cmd_profile(args, console: Console) -> int:

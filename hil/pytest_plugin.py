@@ -371,6 +371,21 @@ def pytest_sessionfinish(session, exitstatus):
                 prop(f"hil.{d['model']}.layers_moved", ",".join(verdict["layers_moved"]))
     if _STATE.get("regressions") and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    from hil.board_cli import tflm_failed      # a .tflite model not bit-exact against TFLite Micro fails too
+    if any(tflm_failed(d) for d in docs) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _write_tflm_lines(terminalreporter, docs: list[dict]) -> None:
+    """Models imported from a .tflite: device and integer simulator against TFLite Micro."""
+    from hil.board_cli import tflm_failed
+    from hil.tflm_check import summary_line
+    for d in docs:
+        line = summary_line(d)
+        if line:
+            terminalreporter.write_line(f"hil: {line}", red=tflm_failed(d), green=not tflm_failed(d))
+            for detail in d["tflm"]["details"]:
+                terminalreporter.write_line(f"hil:   {detail}", red=True)
 
 
 def _finish_recording(rec, exitstatus) -> None:
@@ -392,6 +407,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     path = Path(config.getoption("--hil-json"))
     path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
     results_table(docs, terminalreporter._tw)
+    _write_tflm_lines(terminalreporter, docs)
     terminalreporter.write_line(f"hil: results written to {path}")
     if _STATE.get("db"):
         terminalreporter.write_line(f"hil: run recorded in {_STATE['db']}")

@@ -22,7 +22,7 @@ from golden.intsim.run import IntegerSimulator, dequantize
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import DEFAULT_MODELS, check_built
 from hil.boards.base import Board, BoardError, Capability
-from hil import recovery
+from hil import recovery, tflm_check
 from hil.compare import VectorVerdict, first_differing_layer, summarize
 from hil.errors import ModelNotOnDevice
 from hil.inject import injected
@@ -190,8 +190,9 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     n = len(per_vector)
     idx = np.array([v.index for v in per_vector], dtype=np.int64)
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
+    fl = mr.bundle.float_logits         # None: a .tflite import without a float model (no float column)
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
+                    None if fl is None else fl[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
     # Whole-inference figures from the vectors that did not read per-layer
     # figures when there are any: the per-layer hook adds its own instructions.
     plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
@@ -202,7 +203,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     total = (dict(median=statistics.median(counts), min=min(counts), max=max(counts)) if counts else None)
     unit = unit_of(counter)
     rtts = [v.round_trip_s for v in per_vector]
-    return dict(
+    doc = dict(
         format=RESULTS_FORMAT, version=RESULTS_VERSION,
         board=board.name, device_board=board.info.board, firmware=board.info.fw_version,
         build_hash=board.info.build_hash, clock_hz=clock, model=mr.name,
@@ -221,6 +222,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
         failed_vectors=sorted(failed, key=lambda f: f["index"]),
         per_vector=[_vector_record(v.to_json(), unit) for v in per_vector],
     )
+    return tflm_check.add_to_results(doc, tflm_check.figures(mr, per_vector, idx, dev))   # .tflite models only
 
 
 def link_mark(board: Board) -> tuple:
