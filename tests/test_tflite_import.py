@@ -2,9 +2,8 @@
 
 Layer by layer: each imported layer, run by hil's integer simulator on TFLM's own input tensors
 (kPreserveAllTensors), must give TFLM's output tensor bit for bit. Whole model: the simulator's
-outputs equal TFLM's on every fixture vector. Layers whose arithmetic golden/intsim gains in the
-tflite-arith branch (SOFTMAX, MEAN, PAD, asymmetric padding, depth multiplier 2, padded pooling)
-are strict xfails until that branch is merged (the integrator removes the marks).
+outputs equal TFLM's on every fixture vector (SOFTMAX, MEAN, PAD, asymmetric padding, depth
+multiplier 2 and padded pooling included).
 """
 from __future__ import annotations
 
@@ -26,16 +25,6 @@ from golden.tflite.importer import artifact_doc, device_inputs, import_tflite
 DATA = Path(__file__).parent / "data" / "tflite"
 FIXTURES = ("kws_dscnn_tfl", "resnet8_tfl", "mobilenet_v1_025_tfl", "ad_autoencoder_tfl", "ops_mix_tfl",
             "flatten_fc_tfl")
-NEEDS_ARITH = "needs tflite-arith (SOFTMAX, MEAN, PAD, asymmetric padding, depth multiplier > 1 in golden/intsim)"
-
-
-def needs_arith(L: dict) -> bool:
-    """A layer golden/intsim runs only once the tflite-arith branch is merged."""
-    padded_pool = L["op"] in ("maxpool2d", "avgpool2d") and any(L.get("padding", [0]))
-    return (L["op"] in ("softmax", "mean", "pad") or len(L.get("padding", [])) == 4
-            or L.get("depth_multiplier", 1) > 1 or padded_pool)
-
-
 def imported(name: str):
     m = reader.read(DATA / f"{name}.tflite")
     g = convert.convert(m)
@@ -70,8 +59,7 @@ def layer_cases():
             continue
         doc = imported(name)[1]
         for k, L in enumerate(doc["layers"]):
-            marks = [pytest.mark.xfail(strict=True, reason=NEEDS_ARITH)] if needs_arith(L) else []
-            out.append(pytest.param(name, k, id=f"{name}-{L['name']}", marks=marks))
+            out.append(pytest.param(name, k, id=f"{name}-{L['name']}"))
     return out
 
 
@@ -95,8 +83,7 @@ def model_cases():
         if not (DATA / f"{name}.tflite").exists():
             continue
         doc = imported(name)[1]
-        marks = [pytest.mark.xfail(strict=True, reason=NEEDS_ARITH)] if any(map(needs_arith, doc["layers"])) else []
-        out.append(pytest.param(name, id=name, marks=marks))
+        out.append(pytest.param(name, id=name))
     return out
 
 
