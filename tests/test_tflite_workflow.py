@@ -115,11 +115,11 @@ def test_tflm_mismatch_names_the_first_differing_layer(lab, monkeypatch):
                  "--artifacts", "art"]) == 0
     monkeypatch.setenv("HIL_ARTIFACTS", str(lab / "art"))
     path = lab / "art" / "lab_ad" / "lab_ad.qmodel.json"
+    b = bundle.read(lab / "art" / "lab_ad")      # before the edit: the bundle check would call it stale after
     doc = artifact.load(path)
     doc["layers"][3]["multiplier"] = [m * 9 // 10 for m in doc["layers"][3]["multiplier"]]
     doc = artifact.finalize({k: v for k, v in doc.items() if k != "hash"})
     artifact.save(doc, path)
-    b = bundle.read(lab / "art" / "lab_ad")
     sim = IntegerSimulator(doc)
     b.arrays["int_logits"] = sim.run(b.inputs).outputs
     idx = np.arange(4)
