@@ -1,7 +1,7 @@
 # Both entry points install what they need (scripts/setup.sh is idempotent).
 PY := .venv/bin/python
 
-.PHONY: setup demo test golden fuzz clean
+.PHONY: setup demo test golden fuzz tflm-check clean
 
 FUZZ_SECONDS ?= 300
 
@@ -34,6 +34,11 @@ fuzz: setup
 
 golden: setup
 	.venv/bin/hil golden build --model all
+
+# Every bundle vector of every built-in int8 model exported as .tflite and run in TFLite Micro,
+# compared with golden/intsim (tests/test_tflm_arith.py runs a stratified subset); a few minutes.
+tflm-check: setup
+	$(PY) scripts/tflm_check.py
 
 clean:
 	rm -rf firmware_stm32/build build .pytest_cache

@@ -58,7 +58,8 @@ NN_KERNEL_SRCS := $(addprefix $(NN_DIR)src/nn/, \
     hil_depthwise_conv2d_s8_ref.c hil_depthwise_conv2d_s8.c \
     hil_fully_connected_s8_ref.c hil_fully_connected_s8.c \
     hil_maxpool2d_s8_ref.c hil_maxpool2d_s8.c hil_avgpool2d_s8.c hil_model.c \
-    hil_add_s8.c hil_concat_s8.c hil_channel_shuffle_s8.c hil_grouped_conv2d_s8.c $(NN_OPT_SRCS))
+    hil_add_s8.c hil_concat_s8.c hil_channel_shuffle_s8.c hil_grouped_conv2d_s8.c \
+    hil_softmax_s8.c hil_mean_s8.c hil_pad_s8.c $(NN_OPT_SRCS))
 NN_GEN    := $(NN_GEN_DIR)/hil_models.c $(NN_GEN_DIR)/hil_models.h
 NN_SRCS   := $(NN_KERNEL_SRCS) $(NN_GEN_DIR)/hil_models.c
 NN_CFLAGS := -I$(NN_DIR)include -I$(NN_GEN_DIR) -I$(NN_ROOT)/hil/device_lib/include \

@@ -43,8 +43,9 @@ class Bundle:
         return self.arrays["labels"]
 
     @property
-    def float_logits(self) -> np.ndarray:
-        return self.arrays["float_logits"]
+    def float_logits(self) -> np.ndarray | None:
+        """None for a .tflite import built without a float model (docs/tflite.md)."""
+        return self.arrays.get("float_logits")
 
     @property
     def int_logits(self) -> np.ndarray:

@@ -414,7 +414,7 @@ def check_bundle(manifest: dict, arrays: dict, doc: dict, path) -> None:
     if manifest.get("qmodel_hash") != doc["hash"]:
         raise Invalid(f"stale: built from qmodel {str(manifest.get('qmodel_hash'))[:19]}, the model is "
                       f"{doc['hash'][:19]}; rebuild it with `hil golden build --model {doc['model']}`")
-    for key in ("inputs", "labels", "int_logits", "float_logits"):
+    for key in ("inputs", "labels", "int_logits"):      # float_logits only where there is a float model
         if key not in arrays:
             raise Invalid(f"array '{key}' is missing")
     x, y = arrays["inputs"], arrays["labels"]
@@ -441,6 +441,8 @@ def check_bundle(manifest: dict, arrays: dict, doc: dict, path) -> None:
         raise Invalid(f"labels are {y.dtype}, expected finite regression targets")
     n_out = math.prod(doc["output"]["shape"])
     for key in ("int_logits", "float_logits"):
+        if key not in arrays:
+            continue
         a = arrays[key]
         if a.shape[:1] != (n,) or math.prod(a.shape[1:]) != n_out:
             raise Invalid(f"{key} are {tuple(a.shape)}, expected ({n}, {n_out} values)")

@@ -107,8 +107,23 @@ def cmd_run(args, console: Console) -> int:
         console.print(f"[red]error:[/] {escape(result.aborted)} (results of the {result.vectors} vectors done "
                       f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
         return 2
-    return 1 if (result.int_mismatches or result.failed_vectors
+    return 1 if (result.int_mismatches or result.failed_vectors or tflm_failed(result)
                  or any(v["regression"] for v in rec.verdicts.values())) else 0
+
+
+def _print_tflm(out: Console, result) -> None:
+    """A .tflite model: device and integer simulator against TFLite Micro (hil/tflm_check.py)."""
+    from hil.tflm_check import summary_line
+    line = summary_line(result)
+    if line:
+        out.print(escape(line), style="red" if tflm_failed(result) else None, highlight=False)
+        for d in result.tflm.details:
+            out.print(f"  [red]{escape(d)}[/]")
+
+
+def tflm_failed(result) -> bool:
+    t = result.tflm
+    return bool(t and (t.device_mismatches or t.intsim_mismatches))
 
 
 def cmd_profile(args, console: Console) -> int:
@@ -127,6 +142,7 @@ def print_run(result) -> None:
         out.print(per_class_table(result))
     for line in result.mismatch_details:
         out.print(f"  [red]{escape(line)}[/]")
+    _print_tflm(out, result)
     for r in result.restarts:
         out.print(f"  [yellow]restart[/] at vector {r.vector} during {r.request}: {escape(r.message)}")
     out.print(f"link: {escape(link_line(result))}")

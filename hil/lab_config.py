@@ -224,6 +224,7 @@ def nightly_config(table, where: str) -> NightlyConfig:
             raise ConfigError(f"{where}.run[{i}]: needs board = \"<name>\" (`hil boards` lists them)"
                               + (f"; unknown key(s) {', '.join(odd)}" if odd else ""))
         r = _record(NightlyRun, t, f"{where}.run[{i}]")
+        _name(r["board"], "board", f"{where}.run[{i}].board")
         _check_board_name(r["board"], f"{where}.run[{i}].board")
         for m in r.get("models") or ():
             _name(m, "model", f"{where}.run[{i}].models")
@@ -249,6 +250,7 @@ def parse(text: str, path: Path | None = None) -> LabConfig:
     if not isinstance(boards, dict):
         raise ConfigError(f"lab config {name}: 'boards' must be a table of [boards.<name>] tables")
     for b in boards:
+        _name(b, "board", f"lab config {name}: boards")    # the name rule first, then is it a known board
         _check_board_name(b, f"lab config {name}: boards.{b}")
     artifacts = data.get("artifacts")
     if artifacts is not None:

@@ -358,7 +358,14 @@ class HilSession:
         if self.suite_property is not None:
             for r in self.results:
                 self._suite_properties(r, identity.counter, rec.verdicts.get(r.model) if rec is not None else None)
-        if self.regressions and session.exitstatus == pytest.ExitCode.OK:
+        self.fail_on_findings(session)
+
+    def fail_on_findings(self, session) -> None:
+        """A regression against the baseline, or a .tflite model not bit-exact against TFLite Micro,
+        fails a session whose tests passed."""
+        from hil.board_cli import tflm_failed
+        failed = self.regressions or any(tflm_failed(r) for r in self.results)
+        if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _suite_properties(self, r, counter: str, verdict: dict | None) -> None:
@@ -381,6 +388,7 @@ class HilSession:
         merged = merge(self.payloads)
         self.results, self.warnings = merged.results, merged.warnings
         if not self.db_path:       # --hil-db, else $HIL_DB as the session started
+            self.fail_on_findings(session)
             return
         from hil.results.recorder import RunRecorder
         from hil.results.store import Store
@@ -398,8 +406,7 @@ class HilSession:
             store.close()
         self.db = str(store.path)
         self.regressions = rec.regression_lines()
-        if self.regressions and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.fail_on_findings(session)
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
         for w in self.warnings:
@@ -411,6 +418,7 @@ class HilSession:
         path.write_text(json.dumps(dict(format="hil-session", version=1, runs=[r.to_json() for r in self.results]),
                                    indent=1, default=float) + "\n")
         results_table(self.results, terminalreporter, config.get_terminal_writer().fullwidth)
+        self._write_tflm_lines(terminalreporter)
         terminalreporter.write_line(f"hil: results written to {path}")
         if self.db:
             terminalreporter.write_line(f"hil: run recorded in {self.db}")
@@ -419,6 +427,18 @@ class HilSession:
         if self.regressions:
             terminalreporter.write_line(f"hil: {len(self.regressions)} regression finding(s) against the baseline: "
                                         f"the session fails (`hil compare` shows the deltas)", red=True, bold=True)
+
+
+    def _write_tflm_lines(self, terminalreporter) -> None:
+        """Models imported from a .tflite: device and integer simulator against TFLite Micro."""
+        from hil.board_cli import tflm_failed
+        from hil.tflm_check import summary_line
+        for r in self.results:
+            line = summary_line(r)
+            if line:
+                terminalreporter.write_line(f"hil: {line}", red=tflm_failed(r), green=not tflm_failed(r))
+                for detail in r.tflm.details:
+                    terminalreporter.write_line(f"hil:   {detail}", red=True)
 
 
 def _finish_recording(rec, exitstatus) -> None:

@@ -100,8 +100,10 @@ def layer_table(result: ModelResult | ProfileResult) -> Table:
 def memory_line(mem: dict) -> str:
     m = mem.get("model") or {}
     app = sum(mem.get("app_buffers", {}).values())
+    ram = (f"RAM {mem['ram_bytes']:,} B (SRAM {mem['sram_bytes']:,} B + CCM {mem['ccm_bytes']:,} B)"
+           if "sram_bytes" in mem else f"RAM {mem['ram_bytes']:,} B")
     return (f"memory (from the ELF): flash {mem['flash_bytes']:,} B (this model's tables "
-            f"{m.get('tables_flash_bytes', 0):,} B), RAM {mem['ram_bytes']:,} B; this model's "
+            f"{m.get('tables_flash_bytes', 0):,} B), {ram}; this model's "
             f"activation RAM {m.get('activation_ram_bytes', 0):,} B = arena {m.get('arena_bytes', 0):,} B "
             f"+ kernel scratch {mem['scratch_bytes']:,} B; stack {mem['stack_bytes']:,} B, "
             f"protocol buffers {app:,} B")

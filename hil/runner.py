@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -23,7 +23,7 @@ from golden.paths import artifact_dir, qmodel_path
 from golden.registry import DEFAULT_MODELS, check_built
 from hil.boards.base import Board, BoardError, Capability
 from hil.boards.identity import BoardIdentity
-from hil import recovery
+from hil import recovery, tflm_check
 from hil.compare import VectorVerdict, first_differing_layer, summarize
 from hil.errors import ModelNotOnDevice
 from hil.inject import injected
@@ -203,8 +203,9 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
     n = len(per_vector)
     idx = np.array([v.index for v in per_vector], dtype=np.int64)
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
+    fl = mr.bundle.float_logits         # None: a .tflite import without a float model (no float column)
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.classes)
+                    None if fl is None else fl[idx], mr.bundle.labels[idx], mr.task, mr.classes)
     # Whole-inference figures from the vectors that did not read per-layer
     # figures when there are any: the per-layer hook adds its own instructions.
     plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
@@ -214,6 +215,10 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
     unit = unit_of(counter)
     figure, macs_per = _figures(counter, total.median if total else None, mr.macs)
     rtts = [v.round_trip_s for v in per_vector]
+    fig = tflm_check.figures(mr, per_vector, idx, dev)     # .tflite models only
+    records = [VectorRecord.of(v) for v in per_vector]
+    if fig is not None:
+        records = [replace(r, tflm_match=bool(ok)) for r, ok in zip(records, fig.per_vector_match)]
     return ModelResult(
         board=board.name, device_board=board.device_board, firmware=board.fw_version,
         build_hash=board.build_hash, clock_hz=clock, model=mr.name,
@@ -231,7 +236,7 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
         link=link,
         restarts=list(restarts),
         failed_vectors=sorted(failed, key=lambda f: f.index),
-        per_vector=[VectorRecord.of(v) for v in per_vector],
+        per_vector=records, tflm=None if fig is None else fig.report(),
         aborted=aborted, boards=boards,
     )
 

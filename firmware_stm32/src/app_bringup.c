@@ -49,6 +49,11 @@ const uint8_t hil_test_bloat[HIL_TEST_BLOAT] = {1u};
 /* Same for RAM (.bss). */
 uint8_t hil_test_bloat_ram[HIL_TEST_BLOAT_RAM];
 #endif
+#ifdef HIL_TEST_BLOAT_CCM
+/* Same for the CCM region (.ccmram). */
+#include "memory_regions.h"
+uint8_t hil_test_bloat_ccm[HIL_TEST_BLOAT_CCM] HIL_CCM;
+#endif
 
 static void put_kv_u32(const char *key, uint32_t v)
 {
@@ -145,6 +150,9 @@ void app_init(void)
 #endif
 #ifdef HIL_TEST_BLOAT_RAM
     *(volatile uint8_t *)&hil_test_bloat_ram[HIL_TEST_BLOAT_RAM - 1] = 0u;
+#endif
+#ifdef HIL_TEST_BLOAT_CCM
+    *(volatile uint8_t *)&hil_test_bloat_ccm[HIL_TEST_BLOAT_CCM - 1] = 0u;
 #endif
     uart_write_str("HIL-FW boot board=");
     uart_write_str(board_name());

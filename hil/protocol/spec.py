@@ -145,6 +145,9 @@ OPS = (
     ("concat", 8, "concatenation on channels, each input requantized to the output scale"),
     ("channel_shuffle", 9, "ShuffleNet channel shuffle (groups)"),
     ("channel_slice", 10, "a channel range of a tensor (channel split)"),
+    ("softmax", 11, "TFLite Micro int8 SOFTMAX over the classes (out scale 1/256, zero point -128)"),
+    ("mean", 12, "TFLite Micro int8 MEAN over H and W (keep dims)"),
+    ("pad", 13, "TFLite PAD on H and W with the zero point"),
 )
 
 # READ_TENSOR's `tensor` field: a layer index 0..layer_count-1, or one of these.

@@ -214,6 +214,27 @@ class FailedVector:
 
 
 @dataclass(frozen=True)
+class TflmReport:
+    """A `.tflite` model's run against TFLite Micro, the third reference (hil/tflm_check.py)."""
+    file: str
+    vectors: int
+    device_mismatches: int
+    intsim_mismatches: int
+    mismatched_vectors: list[int] = field(default_factory=list)     # device != TFLM
+    details: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return dict(file=self.file, vectors=self.vectors, device_mismatches=self.device_mismatches,
+                    intsim_mismatches=self.intsim_mismatches, mismatched_vectors=list(self.mismatched_vectors),
+                    details=list(self.details))
+
+    @classmethod
+    def from_json(cls, j: dict | None) -> "TflmReport | None":
+        return None if j is None else cls(j["file"], j["vectors"], j["device_mismatches"], j["intsim_mismatches"],
+                                          list(j.get("mismatched_vectors", [])), list(j.get("details", [])))
+
+
+@dataclass(frozen=True)
 class VectorRecord:
     """The per-vector entry of a results document (from a `hil.compare.VectorVerdict`)."""
     index: int
@@ -224,6 +245,7 @@ class VectorRecord:
     count: float | None = None              # whole inference in the run's unit
     first_bad_layer: str | None = None
     first_bad_index: int | None = None
+    tflm_match: bool | None = None           # a .tflite model: device == TFLite Micro
 
     @classmethod
     def of(cls, v) -> "VectorRecord":
@@ -238,12 +260,15 @@ class VectorRecord:
             out.update(first_bad_layer=self.first_bad_layer, first_bad_index=self.first_bad_index)
         if unit:
             out[unit] = self.count
+        if self.tflm_match is not None:
+            out["tflm_match"] = self.tflm_match
         return out
 
     @classmethod
     def from_json(cls, j: dict, unit: str | None) -> "VectorRecord":
         return cls(j["index"], j.get("label"), j["device"], j["int_match"], j.get("round_trip_s"),
-                   j.get(unit) if unit else None, j.get("first_bad_layer"), j.get("first_bad_index"))
+                   j.get(unit) if unit else None, j.get("first_bad_layer"), j.get("first_bad_index"),
+                   j.get("tflm_match"))
 
 
 @dataclass
@@ -276,6 +301,7 @@ class ModelResult:
     restarts: list[Restart] = field(default_factory=list)
     failed_vectors: list[FailedVector] = field(default_factory=list)
     per_vector: list[VectorRecord] = field(default_factory=list)
+    tflm: TflmReport | None = None     # a .tflite model: device and integer simulator against TFLite Micro
     aborted: str | None = None         # why the run stopped early (device dead after its restarts)
     run_id: int | None = None          # `hil run`: the run's id in the results store
     boards: int | None = None          # a merged `pytest -n N` run: boards that ran this model
@@ -306,8 +332,10 @@ class ModelResult:
             restarts=[r.to_json() for r in self.restarts],
             failed_vectors=[f.to_json() for f in self.failed_vectors],
             per_vector=[v.to_json(u) for v in self.per_vector],
-            aborted=self.aborted,
         )
+        if self.tflm is not None:
+            out["tflm"] = self.tflm.to_json()
+        out["aborted"] = self.aborted
         if self.run_id is not None:
             out["run_id"] = self.run_id
         if self.boards is not None:
@@ -336,7 +364,7 @@ class ModelResult:
             restarts=[Restart.from_json(r) for r in j.get("restarts", [])],
             failed_vectors=[FailedVector.from_json(f) for f in j.get("failed_vectors", [])],
             per_vector=[VectorRecord.from_json(v, u) for v in j.get("per_vector", [])],
-            aborted=j.get("aborted"), run_id=j.get("run_id"), boards=j.get("boards"),
+            tflm=TflmReport.from_json(j.get("tflm")), aborted=j.get("aborted"), run_id=j.get("run_id"), boards=j.get("boards"),
         )
 
 

@@ -7,7 +7,7 @@
  * partitioned here. Modelled cycles: hil/targets/hls/cycles.py (trip OUT_C*OUT_H*OUT_W).
  *
  * CFG (generated, <model>_tables.h): LAYER, IN_C/H/W, OUT_C/H/W, K_H/W, S_H/W,
- * P_H/W, B_LEN, HAS_BIAS, in_t, out_t, w_t; shift: RSHIFT, RELU; s8: IN_ZP,
+ * P_T/B/L/R (padding top, bottom, left, right; the window starts P_T/P_L before), B_LEN, HAS_BIAS, in_t, out_t, w_t; shift: RSHIFT, RELU; s8: IN_ZP,
  * OUT_ZP, ACT_MIN, ACT_MAX. OUT: hls::stream, out_t[C][H][W] or a port pointer.
  */
 #ifndef HIL_HLS_CONV2D_H
@@ -32,8 +32,8 @@ WIN_C:
         for (int kh = 0; kh < CFG::K_H; kh++) {
         WIN_W:
             for (int kw = 0; kw < CFG::K_W; kw++) {
-                const int ih = oh * CFG::S_H - CFG::P_H + kh;
-                const int iw = ow * CFG::S_W - CFG::P_W + kw;
+                const int ih = oh * CFG::S_H - CFG::P_T + kh;
+                const int iw = ow * CFG::S_W - CFG::P_L + kw;
                 const bool inside = ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W;
                 const ap_int<CFG::IN_BITS + 1> x = inside ? ap_int<CFG::IN_BITS + 1>(in[ic][ih][iw] - zp) : ap_int<CFG::IN_BITS + 1>(0);
                 acc += acc_t(x * typename CFG::w_t(w[c][ic][kh][kw]));

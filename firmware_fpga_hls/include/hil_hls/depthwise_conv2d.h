@@ -1,8 +1,9 @@
 /* depthwise_conv2d.h: hil::depthwise_conv2d_shift, hil::depthwise_conv2d_s8
- * (golden/intsim/kernels.py; depth multiplier 1, weights [C][1][K_H][K_W]).
+ * (golden/intsim/kernels.py; depth multiplier M = OUT_C / IN_C, weights [C*M][1][K_H][K_W]:
+ * output channel c reads input channel c / M).
  *
  * Same structure as conv2d.h: DW_PIX, one output pixel per cycle in CHW order,
- * the K_H x K_W window of one channel unrolled. CFG as in conv2d.h (IN_C == OUT_C).
+ * the K_H x K_W window of one channel unrolled. CFG as in conv2d.h (OUT_C = M * IN_C).
  */
 #ifndef HIL_HLS_DEPTHWISE_CONV2D_H
 #define HIL_HLS_DEPTHWISE_CONV2D_H
@@ -23,10 +24,10 @@ WIN_H:
     for (int kh = 0; kh < CFG::K_H; kh++) {
     WIN_W:
         for (int kw = 0; kw < CFG::K_W; kw++) {
-            const int ih = oh * CFG::S_H - CFG::P_H + kh;
-            const int iw = ow * CFG::S_W - CFG::P_W + kw;
+            const int ih = oh * CFG::S_H - CFG::P_T + kh;
+            const int iw = ow * CFG::S_W - CFG::P_L + kw;
             const bool inside = ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W;
-            const ap_int<CFG::IN_BITS + 1> x = inside ? ap_int<CFG::IN_BITS + 1>(in[c][ih][iw] - zp) : ap_int<CFG::IN_BITS + 1>(0);
+            const ap_int<CFG::IN_BITS + 1> x = inside ? ap_int<CFG::IN_BITS + 1>(in[c / (CFG::OUT_C / CFG::IN_C)][ih][iw] - zp) : ap_int<CFG::IN_BITS + 1>(0);
             acc += acc_t(x * typename CFG::w_t(w[c][0][kh][kw]));
         }
     }

@@ -114,8 +114,8 @@ GCONV_PIX:
             for (int kh = 0; kh < CFG::K_H; kh++) {
             WIN_W:
                 for (int kw = 0; kw < CFG::K_W; kw++) {
-                    const int ih = oh * CFG::S_H - CFG::P_H + kh;
-                    const int iw = ow * CFG::S_W - CFG::P_W + kw;
+                    const int ih = oh * CFG::S_H - CFG::P_T + kh;
+                    const int iw = ow * CFG::S_W - CFG::P_L + kw;
                     const bool inside = ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W;
                     const ap_int<9> x = inside ? ap_int<9>(in[base + ic][ih][iw] - CFG::IN_ZP) : ap_int<9>(0);
                     acc += acc_t(x * typename CFG::w_t(w[c][ic][kh][kw]));

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from golden import artifact
+from golden.intsim.padding import pad4
 from hil.errors import CodegenError
 from hil.targets.c_text import c_comment, c_string
 from hil.targets.hls import cycles, design, graph_top
@@ -133,8 +134,11 @@ def check_supported(doc: dict) -> None:
             raise CodegenError(f"{doc['model']}/{L['name']}: the HLS concat kernel takes 2 inputs, "
                                f"this one has {len(L['inputs'])}")
         design.kernel_name(L, doc["scheme"])      # raises for unknown ops
-        if L["op"] == "depthwise_conv2d" and L["weights_shape"][1] != 1:
-            raise CodegenError(f"{doc['model']}/{L['name']}: depth multiplier != 1 is not supported")
+        if L["op"] == "depthwise_conv2d" and (L["weights_shape"][1] != 1 or
+                                              L["out_shape"][0] % L["in_shape"][0] != 0):
+            raise CodegenError(f"{doc['model']}/{L['name']}: depthwise weights must be [C*M, 1, KH, KW] "
+                               f"for {L['in_shape'][0]} input channels")
+        pad4(L)     # a malformed padding is named here
         if L["op"] == "avgpool2d" and doc["scheme"] != "int8":
             raise CodegenError(f"{doc['model']}/{L['name']}: avgpool2d exists only in the int8 scheme")
         for key in ("in_shape", "out_shape"):
@@ -194,9 +198,9 @@ def _cfg_struct(doc: dict, lc: LayerCode, index: int) -> str:
         if "kernel" in L and (L["op"] != "maxpool2d" or not L.get("global")):
             kh, kw = L["kernel"]
             sh, sw = L["stride"]
-            ph, pw = L.get("padding", [0, 0])
+            pt, pb, pl, pr = pad4(L)
             lines.append(f"    static const int K_H = {kh}, K_W = {kw}, S_H = {sh}, S_W = {sw}, "
-                         f"P_H = {ph}, P_W = {pw};")
+                         f"P_T = {pt}, P_B = {pb}, P_L = {pl}, P_R = {pr};")
     lines += graph_top.graph_cfg(doc, L)
     if "weights" in L:
         has_bias = L.get("bias") is not None

@@ -8,8 +8,9 @@ golden/artifacts/<name>/<name>.qmodel.json). Model ids are 0..n-1 in argument
 order. The output is read by the int8 engine in firmware_stm32/src/nn
 (include/nn/hil_model.h): const weight, bias, multiplier and shift arrays
 (flash), one `hil_model_t` per model with its qmodel hash, the `hil_models[]`
-table and the executor's arena: each layer's output at an offset planned from
-tensor lifetimes (hil/targets/stm32/memory_plan.py), the arena sized for the largest plan.
+table and the executor's arena: the input in the slot at offset 0, each layer's
+output at an offset planned from tensor lifetimes (hil/targets/stm32/memory_plan.py),
+the arena sized for the largest plan.
 Files are only rewritten when their text changes, so make rebuilds nothing
 needlessly.
 """
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from golden import artifact
+from golden.errors import GoldenError
+from golden.intsim.padding import pad4
 from golden.paths import qmodel_path
 from hil.errors import CodegenError, HilError
 from hil.targets import source_dir
@@ -41,7 +44,8 @@ OPS = {"conv2d": "HIL_OP_CONV2D", "depthwise_conv2d": "HIL_OP_DEPTHWISE_CONV2D",
        "fully_connected": "HIL_OP_FULLY_CONNECTED", "maxpool2d": "HIL_OP_MAXPOOL2D",
        "avgpool2d": "HIL_OP_AVGPOOL2D", "grouped_conv2d": "HIL_OP_GROUPED_CONV2D",
        "add": "HIL_OP_ADD", "concat": "HIL_OP_CONCAT", "channel_shuffle": "HIL_OP_CHANNEL_SHUFFLE",
-       "channel_slice": "HIL_OP_CHANNEL_SLICE"}
+       "channel_slice": "HIL_OP_CHANNEL_SLICE", "softmax": "HIL_OP_SOFTMAX", "mean": "HIL_OP_MEAN",
+       "pad": "HIL_OP_PAD"}
 CONV_OPS = ("conv2d", "depthwise_conv2d", "grouped_conv2d")
 MAX_INPUTS = 16          # HIL_NN_MAX_INPUTS
 WEIGHTED_OPS = CONV_OPS + ("fully_connected",)
@@ -57,8 +61,8 @@ def resolve(arg: str) -> Path:
 
 # ---- checks ------------------------------------------------------------------
 
-def _out_extent(n: int, k: int, s: int, p: int) -> int:
-    return (n + 2 * p - k) // s + 1 if k >= 1 and s >= 1 and n + 2 * p >= k else -1
+def _out_extent(n: int, k: int, s: int, lo: int, hi: int) -> int:
+    return (n + lo + hi - k) // s + 1 if k >= 1 and s >= 1 and n + lo + hi >= k else -1
 
 
 def check_layer(model: str, i: int, L: dict) -> None:
@@ -82,17 +86,35 @@ def check_layer(model: str, i: int, L: dict) -> None:
         need(len(L["in_shape"]) == 3 and len(L["out_shape"]) == 3, "conv/pool tensors must be CHW")
     if op in CONV_OPS or (op in ("maxpool2d", "avgpool2d") and not L.get("global")):
         (kh, kw), (sh, sw) = L["kernel"], L["stride"]
-        ph, pw = L.get("padding") or (0, 0)
+        try:
+            top, bottom, left, right = pad4(L)
+        except GoldenError as exc:
+            need(False, str(exc))
         if op not in CONV_OPS:
-            need((ph, pw) == (0, 0), "pool padding must be 0 (the simulator ignores it)")
-        need(all(1 <= v <= 0xFFFF for v in (kh, kw, sh, sw)) and 0 <= min(ph, pw) and
-             max(ph, pw) <= 0xFFFF, "kernel/stride in [1, 65535], padding in [0, 65535]")
-        need((oh, ow) == (_out_extent(h, kh, sh, ph), _out_extent(w, kw, sw, pw)),
+            need(top < kh and left < kw, "pool padding must leave an unpadded cell in every window")
+        need(all(1 <= v <= 0xFFFF for v in (kh, kw, sh, sw)) and
+             max(top, bottom, left, right) <= 0xFFFF, "kernel/stride in [1, 65535], padding in [0, 65535]")
+        need((oh, ow) == (_out_extent(h, kh, sh, top, bottom), _out_extent(w, kw, sw, left, right)),
              f"out_shape {L['out_shape']} disagrees with in_shape/kernel/stride/padding")
     if op == "maxpool2d" and L.get("global"):
         need((cout, oh, ow) == (cin, 1, 1), "global pool output must be (C, 1, 1)")
-    if op in ("maxpool2d", "avgpool2d", "depthwise_conv2d", "channel_shuffle"):
+    if op in ("maxpool2d", "avgpool2d", "channel_shuffle", "pad"):
         need(cout == cin, "channels must pass through")
+    if op == "depthwise_conv2d":
+        need(cout % cin == 0 and cout // cin == L.get("depth_multiplier", cout // cin),
+             "output channels must be the input channels times the depth multiplier")
+    if op == "pad":
+        t, b, l, r = (int(v) for v in L["pads"])
+        need(min(t, b, l, r) >= 0 and (oh, ow) == (h + t + b, w + l + r), f"pads {L['pads']} disagree with the shapes")
+        need(L["input_zp"] == L["output_zp"], "pad keeps the zero point")
+    if op == "mean":
+        need((cout, oh, ow) == (cin, 1, 1) and h * w <= (1 << 23), "mean output must be (C, 1, 1), H*W <= 2^23")
+        need(len(L["multiplier"]) == 1 and len(L["shift"]) == 1 and -31 <= L["shift"][0] <= 31,
+             "one multiplier and a shift in [-31, 31]")
+    if op == "softmax":
+        need(L["in_shape"] == L["out_shape"] and L["input_multiplier"] > 0 and
+             0 <= L["input_left_shift"] <= 31 and L["diff_min"] <= 0,
+             "softmax keeps the shape; input_multiplier > 0, input_left_shift in [0, 31], diff_min <= 0")
     need(1 <= len(L["inputs"]) <= MAX_INPUTS, f"needs 1..{MAX_INPUTS} inputs")
     need(len(L["inputs"]) == 2 if op == "add" else op == "concat" or len(L["inputs"]) == 1,
          f"{len(L['inputs'])} inputs (add takes 2, concat any, other ops 1)")
@@ -245,6 +267,10 @@ def _hw(pair) -> str:
     return "{%du, %du}" % tuple(pair)
 
 
+def _pad(four) -> str:
+    return "{%du, %du, %du, %du}" % tuple(four)
+
+
 def _float(x: float) -> str:
     return f"{float(x)!r}f"
 
@@ -264,7 +290,9 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
     if L["op"] in WEIGHTED_OPS:
         arrays += _c_array("int8_t", f"{sym}_weights", L["weights"], 24)
         ptr["weights"] = f"{sym}_weights"
-    if L["op"] in WEIGHTED_OPS or L["op"] == "add":
+    if L["op"] == "softmax":     # multiplier[0], shift[0]: TFLM's input_multiplier, input_left_shift
+        L = dict(L, multiplier=[L["input_multiplier"]], shift=[L["input_left_shift"]])
+    if L["op"] in WEIGHTED_OPS or L["op"] in ("add", "mean", "softmax"):
         for key in ("bias", "multiplier", "shift"):
             if L.get(key) is not None:
                 arrays += _c_array("int32_t", f"{sym}_{key}", L[key], 8 if key != "shift" else 16)
@@ -273,7 +301,7 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
     in_chw = _chw(L["in_shape"])
     kernel = in_chw[1:] if glob else L.get("kernel", (0, 0))
     stride = (1, 1) if glob else L.get("stride", (0, 0))
-    padding = (L.get("padding") or (0, 0)) if L["op"] in CONV_OPS else (0, 0)
+    padding = L["pads"] if L["op"] == "pad" else (0, 0, 0, 0) if glob else pad4(L)
     zp = {k: L.get(k, 0) for k in ("input_zp", "output_zp")}
     act = (L.get("act_min", -128), L.get("act_max", 127))
     init = (f"    {{ /* {i}: {c_comment(L['name'])} */\n"
@@ -281,13 +309,14 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
             f"        {_shape(L['in_shape'])}, {_shape(L['out_shape'])},\n"
             f"        {_dims(L['in_shape'])}, {_dims(L['out_shape'])},\n"
             f"        {_prod(L['in_shape'])}u, {_prod(L['out_shape'])}u,\n"
-            f"        {_hw(kernel)}, {_hw(stride)}, {_hw(padding)}, {int(glob)}u,\n"
+            f"        {_hw(kernel)}, {_hw(stride)}, {_pad(padding)}, {int(glob)}u,\n"
             f"        {zp['input_zp']}, {zp['output_zp']}, {act[0]}, {act[1]},\n"
             f"        {ptr['weights']}, {ptr['bias']}, {ptr['multiplier']}, {ptr['shift']},\n"
             f"        {int(L.get('macs', 0))}u,\n"
             f"        {len(L['inputs'])}u, {sym}_inputs, {sym}_in_sizes, {offset}u,\n"
             f"        {int(L.get('groups', 1))}u, {int(L.get('start', 0))}u, {int(L.get('left_shift', 0))},\n"
             f"        {graph['in_zps']}, {graph['in_multipliers']}, {graph['in_shifts']},\n"
+            f"        {int(L.get('diff_min', 0))},\n"
             f"    }},")
     return arrays, init
 
@@ -299,7 +328,7 @@ def _model_c(idx: int, doc: dict) -> list[str]:
     ids = {artifact.INPUT: 0} | {L["name"]: i + 1 for i, L in enumerate(doc["layers"])}
     shapes = artifact.tensor_shapes(doc)
     p = plan(doc)
-    lines.append(f"/* arena plan: peak {p.peak} B, naive sum {p.naive} B */")
+    lines.append(f"/* arena plan: peak {p.peak} B (input slot {p.input_bytes} B at 0), naive sum {p.naive} B */")
     for i, L in enumerate(doc["layers"]):
         arrays, init = _layer_c(prefix, i, L, ids, shapes, p.offsets[i])
         lines += arrays
@@ -336,9 +365,10 @@ def _stamp_lines(docs: list[dict]) -> list[str]:
 
 
 def arena_size(docs: list[dict]) -> int:
-    """The largest planned peak; never below one tensor, since dispatchers size their
-    one-tensor buffers (input, layer copy) with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX."""
-    return max([1] + [max(arena_need(d), tensor_max(d)) for d in docs])
+    """The largest planned peak. Every tensor, the input slot included, lies inside its
+    model's plan, so this also bounds one tensor (dispatchers that keep their own input or
+    layer buffers may size them with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX)."""
+    return max([1] + [arena_need(d) for d in docs])
 
 
 def tensor_buffer_size(docs: list[dict]) -> int:
@@ -351,12 +381,13 @@ def render_header(docs: list[dict]) -> str:
     for d in docs:
         p = plan(d)
         lines.append(f" *   arena {c_comment(d['model'])}: planned {p.peak} B, naive sum {p.naive} B, "
-                     f"largest tensor {tensor_max(d)} B")
+                     f"input slot {p.input_bytes} B, largest tensor {tensor_max(d)} B")
     lines += [" */",
              "#ifndef HIL_MODELS_H", "#define HIL_MODELS_H", "",
              '#include "nn/hil_model.h"', "",
              f"#define HIL_MODEL_COUNT {len(docs)}u",
-             "/* the activation arena: the largest planned peak of any model */",
+             "/* the activation arena: the largest planned peak of any model; its first bytes",
+             " * are every model's input slot (hil_nn_arena itself may be the run's input) */",
              f"#define HIL_NN_ARENA_SIZE {arena_size(docs)}u",
              "/* the largest single tensor (input, output or layer) of any model */",
              f"#define HIL_NN_TENSOR_MAX {tensor_buffer_size(docs)}u",

@@ -44,8 +44,7 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     for m, p in zip(models, paths):
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
-        artifact.load(Path(p))      # a broken artifact: its one line now, not inside make's output
-        _check_engine(board, p)
+        _check_scheme(board, m, p)     # validates the artifact: a broken one is its one line, not make's output
     firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
     # artifact paths reach make as data: a list file the make fragment hands to the generator
@@ -66,20 +65,15 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     return firmware_dir / build_dir / "hil_fw.elf"
 
 
-def _check_engine(board: str, qmodel: str) -> None:
-    """Refuse a model the STM32 engine cannot run (e.g. the FPGA shift scheme) before make starts."""
-    import json
-    from hil.targets.stm32.codegen import check_model
+def _check_scheme(board: str, model: str, path: str) -> None:
+    """One line, before make, for an artifact the int8 engine cannot run (codegen would say it in a build log)."""
     try:
-        doc = json.loads(Path(qmodel).read_text())
-        scheme = doc["scheme"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return          # unreadable: the generator run by make says what is wrong with it
+        scheme = artifact.load(path)["scheme"]
+    except (artifact.ArtifactError, KeyError) as exc:
+        raise BoardError(f"{board}: model '{model}': {exc}") from None
     if scheme != "int8":
-        try:
-            check_model(doc)
-        except CodegenError as exc:
-            raise BoardError(f"{board}: cannot build firmware: {exc}") from None
+        raise BoardError(f"{board}: model '{model}' is a '{scheme}' scheme artifact (the FPGA flow); the STM32 "
+                         f"engine runs int8 artifacts only: run it on fpga-sim")
 
 
 def _python() -> str:
