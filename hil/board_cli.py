@@ -101,8 +101,9 @@ def cmd_run(args, console: Console) -> int:
     cli_args.emit(args, result.to_json(), console, lambda _: print_run(result))
     if rec.run_id is not None:
         console.print(f"run {rec.run_id} recorded in {escape(str(store.path))}")
+    out = console if args.format == "json" else stdout_console()     # stdout holds only the JSON then
     for line in rec.regression_lines():
-        console.print(f"[red]{escape(line)}[/]", highlight=False)
+        out.print(f"[red]{escape(line)}[/]", highlight=False)
     if result.aborted:
         console.print(f"[red]error:[/] {escape(result.aborted)} (results of the {result.vectors} vectors done "
                       f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")

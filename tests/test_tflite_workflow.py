@@ -43,7 +43,7 @@ def test_import_show_rebuild_and_run_against_tflm(lab, capsys):
     out = lab / "art" / "lab_ad"
     assert (out / "lab_ad.tflite").is_file() and (out / "lab_ad.qmodel.json").is_file()
     capsys.readouterr()
-    assert main(["golden", "show", "--json", "--artifacts", "art", "--model", "lab_ad"]) == 0
+    assert main(["golden", "show", "--format", "json", "--artifacts", "art", "--model", "lab_ad"]) == 0
     rec = json.loads(capsys.readouterr().out)[0]
     assert rec["tflm_mismatches"] == 0 and rec["test_vectors"] == 50 and "float_accuracy" not in rec
     assert main(["golden", "build", "--model", "lab_ad", "--artifacts", "art"]) == 0     # by name
