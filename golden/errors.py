@@ -49,3 +49,20 @@ class BundleError(GoldenError):
 
 class BadName(GoldenError):
     """A model, board or place name outside the name rule (golden/names.py)."""
+
+
+class TfliteError(GoldenError):
+    """A `.tflite` file cannot be read or holds something hil cannot run (golden/tflite/)."""
+
+
+class UnsupportedOp(TfliteError):
+    """An operator (or an operator option) the `.tflite` importer does not convert."""
+
+
+class TflmError(GoldenError):
+    """TFLite Micro cannot run a model: package or file missing, file changed, or the run failed
+    (golden/tflm_ref.py, golden/tflm_run.py)."""
+
+
+class ExportError(GoldenError):
+    """An artifact cannot be written as a .tflite file TFLite Micro runs the same way (golden/tflite_export.py)."""

@@ -22,15 +22,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from golden.artifact import INPUT, chain_inputs
-from golden.errors import GoldenError
+from golden.errors import ExportError, GoldenError  # noqa: F401 - ExportError re-exported
 from golden.intsim.arith import INT8_MAX, INT8_MIN, softmax_params
 from golden.intsim.padding import pad4
 from golden.tflite_scales import (f32, multiplier_distance, solve_filter_scale, tflm_add_params,
                                   tflm_ratio_multiplier)
 
-
-class ExportError(GoldenError):
-    """An artifact cannot be written as a .tflite file TFLite Micro runs the same way."""
 
 
 def _schema():

@@ -10,12 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.errors import GoldenError
+from golden.errors import GoldenError, TflmError  # noqa: F401 - TflmError re-exported
 from golden.paths import artifact_dir
 
-
-class TflmError(GoldenError):
-    """The TFLM reference cannot run (package missing, file missing or changed)."""
 
 
 def _runtime():

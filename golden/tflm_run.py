@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from golden.errors import GoldenError
+from golden.errors import GoldenError, TflmError  # noqa: F401 - TflmError re-exported
 
-
-class TflmError(GoldenError):
-    """TFLite Micro refused or failed to run a model."""
 
 
 def tflm_outputs(data: bytes, xs: np.ndarray, out_shape) -> np.ndarray:

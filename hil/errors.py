@@ -2,9 +2,11 @@
 
 The root `HilError` lives in golden.errors (golden sits below hil and never
 imports it); the reference side's errors (UnknownModel, DatasetError,
-ArtifactError, BundleError, UnsupportedLayer) derive from it too. Every error
-carries a one-line message that names the board, port or file and says what
-to do.
+ArtifactError, BundleError, UnsupportedLayer, ...) derive from it too. Every
+error class of hil is defined in this file and every golden one in
+golden/errors.py (tests/test_error_tree.py); the modules that raise them import
+them from here. Every error carries a one-line message that names the board,
+port or file and says what to do.
 """
 from golden.errors import DatasetError, GoldenError, HilError, UnknownModel  # noqa: F401 - re-exported
 

@@ -1,10 +1,2 @@
-"""Errors of the `.tflite` importer (one line each)."""
-from golden.errors import GoldenError
-
-
-class TfliteError(GoldenError):
-    """A `.tflite` file cannot be read or holds something hil cannot run."""
-
-
-class UnsupportedOp(TfliteError):
-    """An operator (or an operator option) the importer does not convert."""
+"""Errors of the `.tflite` importer (one line each); defined in golden/errors.py with every other."""
+from golden.errors import TfliteError, UnsupportedOp  # noqa: F401 - re-exported
