@@ -35,6 +35,7 @@ UNITS = {
     "systick": ("cycles", "cycle"),
     "modelled": ("modelled_cycles", "modelled_cycle"),
     "systick_icount": ("icount_ticks", "icount_tick"),   # old QEMU firmware: 0.168 ticks per instruction
+    "lap_us": ("microseconds", "microsecond"),           # an MLPerf Tiny device's m-lap-us- (its own clock)
 }
 MEASURED = set(UNITS)
 
@@ -234,6 +235,7 @@ def counter_note(counter: str) -> str:
         "systick": "core clock cycles from SysTick",
         "systick_icount": "SysTick ticks under QEMU -icount (0.168 per instruction), not silicon cycles",
         "modelled": "modelled HLS cycles from loop structure, not measured",
+        "lap_us": "microseconds of the device's own clock (MLPerf Tiny m-lap-us-)",
         "none": "no counter on this board",
     }.get(counter, counter)
 

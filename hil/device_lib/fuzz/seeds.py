@@ -40,7 +40,22 @@ def sessions() -> dict[str, bytes]:
                 + _msg("LAYER_INFO", 4, model_id=model_id, layer=0) + load
                 + _msg("INFER", 30, model_id=model_id, mode=mode, repeat=3 if mode == 3 else 1) + reads)
     out["extra_request"] = codec.encode_frame(0x70, 5)
+    out.update(mlperf_sessions())
     return out
+
+
+def mlperf_sessions() -> dict[str, bytes]:
+    """MLPerf Tiny text sessions (fuzz_mlperf.c), alone and mixed with binary frames."""
+    data = bytes((i * 37) % 256 for i in range(490))
+    db = b"".join(b"db " + data[k:k + 31].hex().encode() + b"%" for k in range(0, 490, 31))
+    text = (b"name%profile%help%db load 490%" + db + b"db print 16 8%infer 2 1%results%timestamp%"
+            + b"infer 1 0%")
+    errors = (b"bogus%" + b"x" * 90 + b"%db 00%db load 4%db 0g%db 0011223344%infer 1 0%db load 0%"
+              + b"infer x%db print 99%")
+    ping = b"\x00" + _msg("PING", 1)
+    return {"mlperf_text": text, "mlperf_errors": errors, "mlperf_mixed": ping + text + ping + errors + ping,
+            "mlperf_percent_in_frame": b"\x00" + _msg("LOAD_INPUT", 7, model_id=1, total=490, offset=0,
+                                                     data=b"name%" * 98) + text}
 
 
 STRUCTURED = 0xA5        # fuzz_dispatch.c: a list of [type u8][len u16][payload], framed by the harness

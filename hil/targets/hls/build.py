@@ -81,6 +81,7 @@ def image_dir(models: list[str]) -> Path:
 def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict | None = None) -> FpgaImage:
     """Generate and compile the emulator and the testbench for `models`; BoardError on any failure."""
     from hil.targets.hls.codegen import CodegenError, generate
+    from hil.mlperf.gen_c import write as mlperf_table
     if not models:
         raise BoardError(f"{board}: no models to build")
     for tool in ("make", "g++", "gcc"):
@@ -98,6 +99,7 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             generate(models, gen_dir, build_root / "models", calibrations)
+            mlperf_table(models, gen_dir / "hil_mlperf_models.c")    # the MLPerf text front end's table
         except (CodegenError, ValueError, OSError) as exc:
             raise BoardError(f"{board}: cannot generate HLS code for {', '.join(models)}: {exc}") from None
         cmd = ["make", "-C", str(fpga_dir), f"-j{max(2, os.cpu_count() or 2)}", f"AP_TYPES={ap}",

@@ -27,7 +27,7 @@ KERNELS = ("opt", "ref")
 
 
 def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?",
-                kernels: str = "opt") -> Path:
+                kernels: str = "opt", tag: str = "") -> Path:
     """Generate model tables for `models` (ids in this order) and build; returns the ELF.
     kernels: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C reference), each in its own
     build directory so both can exist side by side."""
@@ -43,6 +43,7 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
     firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
+    build_dir += f"-{tag}" if tag else ""      # e.g. the MLPerf twin's one-model images
     cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
            f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
     (firmware_dir / "build").mkdir(exist_ok=True)
