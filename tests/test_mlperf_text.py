@@ -1,0 +1,168 @@
+"""Conformance of hil's firmware to the MLPerf Tiny (EEMBC) text protocol, on both twins
+(stm32f4-qemu and fpga-sim), in the same image and on the same connection as hil's binary protocol.
+
+The regular expressions are the MLPerf Tiny runner's own (mlcommons/tiny benchmark/runner), written
+out here again so the device is held to them, not to hil's client. Each twin serves its image's
+first model in text mode: mnist_lenet on the QEMU twin (default image), kws_dscnn_fpga on fpga-sim.
+"""
+import re
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from golden import artifact, bundle
+from golden.paths import artifact_dir, qmodel_path
+from hil.boards import BoardOptions, board_class
+from hil.mlperf.tasks import OutputFormat
+from hil.targets.hls.build import ap_types_dir
+
+NAME = re.compile(r"^m-(name)-dut-\[([^]]+)]$")             # runner: the DUT's name
+MODEL = re.compile(r"^m-(model|profile)-\[([^]]+)]$")        # runner: task and profile
+LAP = re.compile(r"^m-lap-us-([0-9]+)$")
+RESULTS = re.compile(r"^m-results-\[([^]]+)]$")
+EXPECTING = re.compile(r"^m-\[Expecting ([0-9]+) bytes]$")
+ERROR = re.compile(r"^e-\[[^]]*]$")
+VALUE = re.compile(r"^-?[0-9]+\.[0-9]{3}$")                  # %.3f
+
+TWINS = {
+    "stm32f4-qemu": (["mnist_lenet", "kws_dscnn", "sine_mlp"], "ic01"),
+    "fpga-sim": (["kws_dscnn_fpga", "mnist_lenet"], "kws01"),
+}
+
+
+def _available(name: str) -> str | None:
+    if name == "stm32f4-qemu" and not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
+        return "qemu-system-arm / arm-none-eabi-gcc not installed"
+    if name == "fpga-sim" and (ap_types_dir() is None or shutil.which("g++") is None):
+        return "ap_int headers or g++ not installed"
+    return None
+
+
+@pytest.fixture(scope="module", params=sorted(TWINS))
+def twin(request):
+    why = _available(request.param)
+    if why:
+        pytest.skip(why)
+    models, _ = TWINS[request.param]
+    b = board_class(request.param)(BoardOptions(models=models, timeout=10))
+    b.open()                   # the binary protocol first: PING, INFO, MODEL_INFO on this connection
+    yield b
+    b.close()
+
+
+class Text:
+    """Raw text commands on the twin's link: every line up to m-ready."""
+
+    def __init__(self, board):
+        self.link = board.link
+        self.buf = b""
+
+    def __call__(self, cmd: str | bytes, timeout: float = 20.0) -> list[str]:
+        self.link.write(cmd if isinstance(cmd, bytes) else cmd.encode() + b"%")
+        lines, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while b"\n" in self.buf:
+                raw, self.buf = self.buf.split(b"\n", 1)
+                assert raw.endswith(b"\r"), f"line not ended CR LF: {raw!r}"
+                line = raw[:-1].decode("ascii")
+                assert line.startswith(("m-", "e-")), line
+                if line == "m-ready":
+                    return lines
+                lines.append(line)
+            self.buf += self.link.read_some()
+        raise AssertionError(f"no m-ready after {cmd!r}: {lines}")
+
+
+def _vector(model: str, i: int = 0):
+    b = bundle.read(artifact_dir(model))
+    fmt = OutputFormat.of(artifact.load(qmodel_path(model)))
+    return b.inputs[i].astype(np.int8).tobytes(), fmt.text(b.int_logits[i])
+
+
+def _load(text: Text, data: bytes) -> None:
+    assert EXPECTING.match(text(f"db load {len(data)}")[0]).group(1) == str(len(data))
+    for off in range(0, len(data), 31):                     # the runner's 31 bytes per db line
+        out = text("db " + data[off:off + 31].hex())
+        assert out == (["m-load-done"] if off + 31 >= len(data) else [])
+
+
+def test_transcript_every_command(twin):
+    text = Text(twin)
+    models, task = TWINS[twin.name]
+    name = text("name")
+    assert len(name) == 1 and NAME.match(name[0]) and "(emulated)" in name[0]
+    prof = {m.group(1): m.group(2) for m in map(MODEL.match, text("profile")) if m}
+    assert prof["model"] == task and models[0] in prof["profile"] and "emulated" in prof["profile"]
+    helps = text("help")
+    assert helps and all(h.startswith("m-") for h in helps)
+    for cmd in ("name", "profile", "db", "infer", "results", "timestamp"):
+        assert any(cmd in h for h in helps), cmd
+
+    data, expected = _vector(models[0], 0)
+    _load(text, data)
+    shown = text("db print 16 8")
+    assert shown == [f"m-buffer-[{data[8:24].hex()}]"]
+    t_before = int(LAP.match(text("timestamp")[0]).group(1))
+
+    out = text("infer 1 0")                                 # accuracy mode, as the runner sends it
+    assert out[:3] == ["m-warmup-start-0", "m-warmup-done", "m-infer-start-1"]
+    t0, t1 = (int(LAP.match(L).group(1)) for L in out[3:5])
+    assert out[5] == "m-infer-done" and RESULTS.match(out[6]) and len(out) == 7
+    values = RESULTS.match(out[6]).group(1).split(",")
+    assert all(VALUE.match(v) for v in values)
+    assert values == expected                               # the integer simulator, printed the same way
+    assert t_before == t0 < t1
+
+    out = text("infer 3 2")                                 # performance-mode shape: N and W
+    assert out[0] == "m-warmup-start-2" and out[2] == "m-infer-start-3"
+    u0, u1 = (int(LAP.match(L).group(1)) for L in out[3:5])
+    assert u0 > t1 and abs((u1 - u0) - 3 * (t1 - t0)) <= 3  # deterministic twins: 3 runs = 3 x one run (us)
+    assert RESULTS.match(out[-1]).group(1).split(",") == expected
+    assert text("results") == [out[-1]]
+    assert int(LAP.match(text("timestamp")[0]).group(1)) == u1
+
+
+def test_errors_then_still_usable(twin):
+    text = Text(twin)
+    twin.device.sync()          # a binary PING on the same connection ends any text load
+    models, _ = TWINS[twin.name]
+
+    def error(cmd) -> str:
+        out = text(cmd)
+        assert len(out) == 1 and ERROR.match(out[0]), (cmd, out)
+        return out[0]
+
+    assert error("bogus").startswith("e-[Unknown command: bogus")
+    assert "80" in error("name " + "x" * 80)                # over the 80-character buffer
+    assert "db load" in error("db 0011")                    # db before db load
+    assert "nothing loaded" in error("infer 1 0")           # infer with nothing loaded
+    assert EXPECTING.match(text("db load 4")[0])
+    assert "hex" in error("db 0g")                          # bad hex
+    assert "hex" in error("db 001")                         # odd digit count
+    assert "too many" in error("db 0011223344")             # 5 bytes into 4
+    assert "not complete" in error("infer 1 0")             # 0 of 4 bytes
+    assert text("db 00112233") == ["m-load-done"]
+    assert "bytes" in error("infer 1 0")                    # 4 bytes, the model takes more
+    error("infer 0 1")
+    error("db load 99999999")
+
+    assert NAME.match(text("name")[0])                      # still usable: a whole accuracy run
+    data, expected = _vector(models[0], 1)
+    _load(text, data)
+    assert RESULTS.match(text("infer 1 0")[-1]).group(1).split(",") == expected
+    assert twin.device.info().board                         # and the binary protocol after text
+
+
+def test_lap_is_the_hil_count_at_the_nominal_clock(twin):
+    """m-lap-us- is the same counter hil reads in binary (instructions / modelled cycles), in us."""
+    text = Text(twin)
+    models, _ = TWINS[twin.name]
+    data, _ = _vector(models[0], 2)
+    dm = twin.info.model(models[0])
+    count = twin.device.run(dm, np.frombuffer(data, np.int8).reshape(dm.in_shape)).total_sum
+    _load(text, data)
+    out = text("infer 1 0")
+    t0, t1 = (int(LAP.match(L).group(1)) for L in out[3:5])
+    assert abs((t1 - t0) - count * 1e6 / twin.info.clock_hz) <= 1
