@@ -8,6 +8,9 @@ The printed outputs (%.3f) are read back into the integers that print exactly so
 """
 from __future__ import annotations
 
+import statistics
+from dataclasses import dataclass
+
 import numpy as np
 
 from typing import Callable
@@ -35,6 +38,33 @@ def parse_outputs(fmt: OutputFormat, texts: list[str]) -> np.ndarray:
                 out[k] = q
                 break
     return out
+
+
+@dataclass
+class Performance:
+    """Performance mode: windows of (load, `infer N W`), scored by the median throughput."""
+    model: str
+    n: int
+    warmup: int
+    window_us: list[int]            # t1 - t0 of each window, microseconds of the device's clock
+
+    @property
+    def throughput(self) -> list[float]:
+        return [self.n / (us / 1e6) for us in self.window_us]
+
+    @property
+    def median_throughput(self) -> float:
+        """Inferences per second of device time, the median window (the runner's score)."""
+        return statistics.median(self.throughput)
+
+    @property
+    def median_latency_us(self) -> float:
+        return 1e6 / self.median_throughput
+
+    def to_json(self) -> dict:
+        return dict(model=self.model, n=self.n, warmup=self.warmup, windows=len(self.window_us),
+                    window_us=self.window_us, median_inferences_per_s=self.median_throughput,
+                    median_latency_us=self.median_latency_us, unit="microseconds of the device's own clock")
 
 
 class MlperfDevice:
@@ -88,3 +118,14 @@ class MlperfDevice:
         return InferResult(output=out.reshape(model.out_shape) if out.size == int(np.prod(model.out_shape)) else out,
                            counter=COUNTER, repeat=n, total_sum=us, total_min=us // n, total_max=us // n)
         # total_min/max: the mean of the N runs (the protocol gives only their sum)
+
+    def performance(self, model: ModelInfo, x: np.ndarray, n: int, warmup: int, windows: int = 5) -> Performance:
+        """As the MLPerf Tiny runner's performance mode: `windows` x (load, `infer N W`)."""
+        if model.name != self.serving:
+            self.run(model, x)                           # switches a twin to the model
+        data = np.ascontiguousarray(x, dtype=model.in_dtype).tobytes()
+        laps = []
+        for _ in range(windows):
+            self.client.load(data)
+            laps.append(self.client.infer(n, warmup, timeout=self._timeout(model, n + warmup)))
+        return Performance(model.name, n, warmup, [lap.t1_us - lap.t0_us for lap in laps])

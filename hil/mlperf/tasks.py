@@ -13,6 +13,9 @@ import numpy as np
 from hil.errors import ConfigError
 
 TASKS = ("kws01", "ic01", "vww01", "ad01")
+# Performance mode's reference settings per task: (inferences N, warm-ups W) per window; 5 windows.
+PERF_SETTINGS = {"kws01": (70, 10), "ic01": (20, 5), "vww01": (20, 5), "ad01": (1500, 10)}
+PERF_WINDOWS = 5
 
 # Built-in models -> MLPerf Tiny task. mnist_lenet and the 32x32x3 nets are image classifiers (ic01's
 # kind of task, not its CIFAR-10 data); sine_mlp is a regression and has none.
