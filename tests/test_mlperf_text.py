@@ -166,3 +166,18 @@ def test_lap_is_the_hil_count_at_the_nominal_clock(twin):
     out = text("infer 1 0")
     t0, t1 = (int(LAP.match(L).group(1)) for L in out[3:5])
     assert abs((t1 - t0) - count * 1e6 / twin.info.clock_hz) <= 1
+
+
+def test_half_line_left_by_an_earlier_session_is_flushed(twin):
+    """An earlier session stopped reading mid-answer: hil's client drops the rest and finds the DUT."""
+    from hil.mlperf.client import MlperfClient
+    twin.link.write(b"help%")
+    deadline = time.monotonic() + 10
+    got = b""
+    while len(got) < 10 and time.monotonic() < deadline:
+        got += twin.link.read_some()
+    client = MlperfClient(twin.link, timeout=10, board=twin.name)
+    client.flush()
+    assert client.stats.flushed_bytes > 0
+    assert "(emulated)" in client.name()
+    assert client.profile()[1] == TWINS[twin.name][1]

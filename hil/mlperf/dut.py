@@ -8,6 +8,7 @@ The printed outputs (%.3f) are read back into the integers that print exactly so
 """
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
 
@@ -22,16 +23,16 @@ from hil.mlperf.tasks import OutputFormat
 
 COUNTER = "lap_us"
 NOT_PRINTED = np.iinfo(np.int64).min      # an output whose text no integer prints: always a mismatch
+PRINTED = re.compile(r"-?[0-9]{1,16}\.[0-9]{3}")
 
 
 def parse_outputs(fmt: OutputFormat, texts: list[str]) -> np.ndarray:
     """The integers whose %.3f text equals each printed value, NOT_PRINTED where none does."""
     out = np.full(len(texts), NOT_PRINTED, dtype=np.int64)
     for k, t in enumerate(texts):
-        try:
-            v = float(t)
-        except ValueError:
+        if not PRINTED.match(t.strip()):
             continue
+        v = float(t)
         guess = int(round(v / float(fmt.scale))) + fmt.zero_point
         for q in (guess, guess - 1, guess + 1):
             if fmt.text([q])[0] == t.strip():
