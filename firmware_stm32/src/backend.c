@@ -176,6 +176,7 @@ void app_init(void)
     };
     hil_device_init(&s_dev, &s_backend, &buf);
     hil_mlperf_init(&s_mlperf, &s_dev, hil_mlperf_models, hil_mlperf_model_count, HIL_MLPERF_MODEL);
+    s_mlperf.each_run = board_watchdog_kick;    /* infer N W may outlast the DISC1's ~3 s watchdog */
 }
 
 void app_handle_byte(uint8_t b)

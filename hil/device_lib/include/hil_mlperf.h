@@ -65,6 +65,8 @@ typedef struct hil_mlperf {
     uint32_t filled;                /* bytes loaded since */
     uint8_t have_results;           /* dev->buf.output holds the last text inference */
     uint64_t lap;                   /* counter units of every text inference since reset */
+    void (*each_run)(void);         /* optional, set after init: called between the runs of `infer N W`
+                                     * (outside the counted part), e.g. to kick a watchdog */
 } hil_mlperf_t;
 
 /* `serve`: name of the model answered in text mode (NULL or "": model 0). */

@@ -319,6 +319,8 @@ static int run_n(hil_mlperf_t *mp, const hil_dev_model_t *m, uint32_t n)
 {
     for (uint32_t i = 0; i < n; ++i) {
         uint64_t c = 0u;
+        if (mp->each_run != NULL)
+            mp->each_run();
         uint32_t e = mp->dev->be->run(mp->dev->be->ctx, (uint8_t)mp->model_id, HIL_MODE_OUTPUTS,
                                       mp->dev->buf.input, mp->dev->buf.output, NULL, NULL, &c);
         if (e != 0u) {
