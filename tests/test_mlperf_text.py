@@ -181,3 +181,33 @@ def test_half_line_left_by_an_earlier_session_is_flushed(twin):
     assert client.stats.flushed_bytes > 0
     assert "(emulated)" in client.name()
     assert client.profile()[1] == TWINS[twin.name][1]
+
+
+@pytest.fixture(scope="module")
+def qemu_url():
+    """The default QEMU image started as a lab would start any MLPerf device: only its socket is used."""
+    why = _available("stm32f4-qemu")
+    if why:
+        pytest.skip(why)
+    twin = board_class("stm32f4-qemu")(BoardOptions(models=TWINS["stm32f4-qemu"][0]))
+    try:
+        twin.build()
+        yield twin.deploy()
+    finally:
+        twin.stop()
+
+
+def test_mlperf_tiny_board_from_a_lab_config_url(qemu_url):
+    """`mlperf-tiny` with `port = "socket://..."`: the runner's accuracy pass, judged and recorded like any run."""
+    from hil.errors import BoardError
+    from hil.lab_config import BoardConfig
+    from hil.runner import run_model
+    cfg = BoardConfig(port=qemu_url, model="kws_dscnn")
+    with pytest.raises(BoardError, match="runs task ic01.*'kws_dscnn' is kws01"):
+        board_class("mlperf-tiny")(BoardOptions(models=["kws_dscnn"], config=cfg)).open()
+    cfg = BoardConfig(port=qemu_url, model="mnist_lenet")
+    with board_class("mlperf-tiny")(BoardOptions(models=["mnist_lenet"], config=cfg, timeout=10)) as b:
+        assert b.info.counter == "lap_us" and "(emulated)" in b.info.board
+        doc = run_model(b, "mnist_lenet", vectors=4)
+    assert (doc["vectors"], doc["int_mismatches"], doc["unit"]) == (4, 0, "microseconds")
+    assert 2000 < doc["microseconds"] < 10000          # mnist_lenet: about 0.5 M instructions at 168 MHz
