@@ -148,7 +148,7 @@ class MlperfQemuBoard(MlperfTinyBoard):
         from hil.boards.stm32_qemu import Stm32QemuBoard
         twin = Stm32QemuBoard(BoardOptions(models=[model], config=self.options.config))
         twin.name = self.name
-        twin.build_tag = "mlperf"                  # its own build directory: no rebuild of the binary image
+        twin.build_tag = f"mlperf-{model}"         # one build directory per model: switching rebuilds nothing
         return twin
 
     def build(self) -> None:
