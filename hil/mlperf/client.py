@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hil.errors import BoardError, LinkTimeout, ProtocolError
 from hil.link import SerialLink
@@ -66,7 +66,6 @@ class TextStats:
     errors: int = 0
     name_retries: int = 0
     flushed_bytes: int = 0       # left over from an earlier connection
-    extra: dict = field(default_factory=dict)
 
 
 class MlperfClient:
