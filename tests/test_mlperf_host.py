@@ -133,3 +133,24 @@ def test_generated_table_and_bad_names(tmp_path):
     doc = artifact.load(qmodel_path("kws_dscnn"))
     with pytest.raises(CodegenError, match="cannot go into C"):
         gen_c.render([dict(doc, model='x"; evil(); "')])
+
+
+def test_anomaly_auc_against_every_pair():
+    from hil.errors import InputError
+    from hil.mlperf.auc import anomaly_auc
+    rng = np.random.default_rng(7)
+    scores = np.round(rng.normal(size=200), 1)               # rounded: many ties
+    labels = rng.integers(0, 2, 200)
+    pairs = [(a > b) + 0.5 * (a == b) for a in scores[labels == 1] for b in scores[labels == 0]]
+    assert anomaly_auc(scores, labels) == pytest.approx(np.mean(pairs), abs=1e-12)
+    assert anomaly_auc([0.1, 0.9], [0, 1]) == 1.0 and anomaly_auc([0.9, 0.1], [0, 1]) == 0.0
+    with pytest.raises(InputError, match="anomalous and normal"):
+        anomaly_auc([1.0, 2.0], [1, 1])
+
+
+def test_performance_mode_score_is_the_median_window():
+    from hil.mlperf.dut import Performance
+    p = Performance("kws_dscnn", 70, 10, [1_400_000, 1_578_302, 1_600_000, 2_000_000, 1_500_000])
+    assert p.median_throughput == pytest.approx(70 / 1.578302)
+    assert p.median_latency_us == pytest.approx(1_578_302 / 70)
+    assert p.to_json()["windows"] == 5
