@@ -3,7 +3,10 @@
 
 #include <string.h>
 
-#define MAX_COUNT 1000000u           /* largest N of `infer N W` and `db load N`-style numbers */
+#ifndef HIL_MLPERF_MAX_COUNT
+#define HIL_MLPERF_MAX_COUNT 1000000u   /* largest N and W of `infer N W` (the fuzz build lowers it) */
+#endif
+#define MAX_COUNT HIL_MLPERF_MAX_COUNT
 #define DB_PRINT_PER_LINE 32u        /* bytes per `m-buffer-` line of `db print` */
 
 /* ---- output ----------------------------------------------------------------- */
@@ -352,7 +355,9 @@ static void cmd_infer(hil_mlperf_t *mp, char **arg, int argc)
     uint32_t n = 1u, w = 10u;
     hil_dev_model_t m;
     if (argc > 2 || (argc >= 1 && (!parse_count(arg[0], &n) || n == 0u)) || (argc == 2 && !parse_count(arg[1], &w))) {
-        error2(mp, "infer: usage infer N W, N 1..1000000, W 0..1000000", "");
+        char num[24];
+        fmt_u64(num, MAX_COUNT);
+        error2(mp, "infer: usage infer N W, N >= 1, N and W at most ", num);
         return;
     }
     if (!served(mp, &m)) {
