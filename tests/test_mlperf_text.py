@@ -135,6 +135,7 @@ def test_errors_then_still_usable(twin):
         return out[0]
 
     assert error("bogus").startswith("e-[Unknown command: bogus")
+    assert error("x[1]") == "e-[Unknown command: x?1?]"   # no bracket inside e-[...]
     assert "80" in error("name " + "x" * 80)                # over the 80-character buffer
     assert "db load" in error("db 0011")                    # db before db load
     assert "nothing loaded" in error("infer 1 0")           # infer with nothing loaded

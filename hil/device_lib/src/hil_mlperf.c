@@ -402,8 +402,11 @@ static void command(hil_mlperf_t *mp)
         return;
     }
     mp->line[mp->line_len] = '\0';
-    char whole[HIL_MLPERF_LINE_MAX + 1u];
+    char whole[HIL_MLPERF_LINE_MAX + 1u];     /* echoed in e-[...]: no brackets inside */
     memcpy(whole, mp->line, mp->line_len + 1u);
+    for (char *c = whole; *c != '\0'; ++c)
+        if (*c == '[' || *c == ']')
+            *c = '?';
     for (char *p = mp->line; *p != '\0';) {
         while (*p == ' ')
             *p++ = '\0';
