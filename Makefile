@@ -1,7 +1,7 @@
 # Both entry points install what they need (scripts/setup.sh is idempotent).
 PY := .venv/bin/python
 
-.PHONY: setup demo test golden fuzz clean
+.PHONY: setup demo test golden fuzz tflm-check clean
 
 FUZZ_SECONDS ?= 300
 
@@ -13,13 +13,18 @@ demo: setup
 
 # All tests (tests/board on the default stm32f4-qemu), then the same board
 # suite on the other emulated devices: every device implementation of the
-# protocol is held to the same tests.
+# protocol is held to the same tests. Results files go under build/, a $HIL_DB
+# of the caller is not recorded into, and the last step fails if the suite
+# left anything else in the checkout.
 test: setup
+	@mkdir -p build
+	@bash scripts/check_clean_tree.sh snapshot build/tree-before-test.txt
 	$(PY) -m hil.protocol.gen_c --check
 	$(MAKE) fuzz FUZZ_SECONDS=25
-	$(PY) -m pytest -q
-	$(PY) -m pytest -q tests/board --board=fpga-sim --hil-json=hil-results-fpga-sim.json
-	$(PY) -m pytest -q tests/board --board=sim --vectors=50 --hil-json=hil-results-sim.json
+	env -u HIL_DB $(PY) -m pytest -q --hil-json=build/hil-results-stm32f4-qemu.json
+	env -u HIL_DB $(PY) -m pytest -q tests/board --board=fpga-sim --hil-json=build/hil-results-fpga-sim.json
+	env -u HIL_DB $(PY) -m pytest -q tests/board --board=sim --vectors=50 --hil-json=build/hil-results-sim.json
+	@bash scripts/check_clean_tree.sh check build/tree-before-test.txt
 
 # libFuzzer on the C device library (frame decoder, dispatcher) with ASan + UBSan:
 # `make fuzz` runs each of the two harnesses FUZZ_SECONDS (default 300); `make test` a 25 s smoke run each.
@@ -29,6 +34,11 @@ fuzz: setup
 
 golden: setup
 	.venv/bin/hil golden build --model all
+
+# Every bundle vector of every built-in int8 model exported as .tflite and run in TFLite Micro,
+# compared with golden/intsim (tests/test_tflm_arith.py runs a stratified subset); a few minutes.
+tflm-check: setup
+	$(PY) scripts/tflm_check.py
 
 clean:
 	rm -rf firmware_stm32/build build .pytest_cache

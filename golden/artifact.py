@@ -13,16 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.errors import GoldenError
+from golden.validate import ArtifactError, check_model  # noqa: F401 - ArtifactError re-exported
 
 FORMAT = "hil-qmodel"
 VERSION = 2          # 2: a graph (each layer names its input tensors); 1: a chain
 READABLE = (1, 2)
 INPUT = "input"      # the model input's tensor name; every other tensor is named for its layer
-
-
-class ArtifactError(GoldenError):
-    """A quantized-model artifact is missing, malformed or altered."""
 
 
 def canonical_json(obj) -> bytes:
@@ -38,8 +34,11 @@ def chain_inputs(layers: list[dict]) -> list[dict]:
     """Layers with `inputs` filled in where missing: a chain reads the layer before."""
     out, prev = [], INPUT
     for L in layers:
+        if not isinstance(L, dict):      # golden/validate.py names it
+            out.append(L)
+            continue
         out.append(L if "inputs" in L else dict(L, inputs=[prev]))
-        prev = L["name"]
+        prev = L.get("name")
     return out
 
 
@@ -59,15 +58,21 @@ def save(doc: dict, path: Path) -> None:
 def read_checked(path: Path, fmt: str, version, error: type[Exception]) -> dict:
     """A JSON document whose format, version (one or a tuple) and content hash are verified."""
     try:
-        doc = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as exc:
-        raise error(f"{path}: not valid JSON ({exc})") from None
+        doc = json.loads(Path(path).read_text(), parse_constant=_no_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise error(f"{path}: not valid JSON ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read it ({exc.strerror})") from None
     versions = version if isinstance(version, tuple) else (version,)
-    if doc.get("format") != fmt or doc.get("version") not in versions:
+    if not isinstance(doc, dict) or doc.get("format") != fmt or doc.get("version") not in versions:
         raise error(f"{path}: not a {fmt} v{'/v'.join(map(str, versions))} document")
     if doc.get("hash") != content_hash(doc):
         raise error(f"{path}: content hash mismatch (file edited or corrupted)")
     return doc
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def load(path: Path) -> dict:
@@ -75,9 +80,9 @@ def load(path: Path) -> dict:
     if not path.exists():
         raise ArtifactError(f"quantized model artifact not found: {path} (run `hil golden build`)")
     doc = read_checked(path, FORMAT, READABLE, ArtifactError)
-    if doc["version"] == 1:      # a chain: hash checked above, inputs implied by the order
+    if doc["version"] == 1 and isinstance(doc.get("layers"), list):   # a chain: inputs implied by the order
         doc["layers"] = chain_inputs(doc["layers"])
-    check_graph(doc, path)
+    check_model(doc, path)       # every field of every layer (golden/validate.py)
     return doc
 
 
@@ -89,16 +94,9 @@ def tensor_shapes(doc: dict) -> dict[str, list[int]]:
 
 
 def check_graph(doc: dict, path="artifact") -> None:
-    """Layers are in a topological order, read known tensors, and the last one is the output."""
-    seen = {INPUT}
-    for i, L in enumerate(doc["layers"]):
-        missing = [n for n in L["inputs"] if n not in seen]
-        if missing or not L["inputs"]:
-            raise ArtifactError(f"{path}: layer {i} '{L['name']}' reads {missing or 'nothing'}, "
-                                f"not an earlier tensor")
-        if L["name"] in seen:
-            raise ArtifactError(f"{path}: tensor name '{L['name']}' is used twice")
-        seen.add(L["name"])
+    """Layers are in a topological order, read known tensors, names are unique (golden/validate.py)."""
+    from golden.validate import check_graph as check
+    check(doc, path)
 
 
 def layer_arrays(layer: dict) -> dict:

@@ -12,13 +12,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from golden.errors import GoldenError
+from golden import artifact
 from golden.artifact import content_hash, read_checked
+from golden.names import is_valid as name_ok
+from golden.validate import Invalid, check_bundle
 
 FORMAT = "hil-bundle"
 VERSION = 1
@@ -43,8 +47,9 @@ class Bundle:
         return self.arrays["labels"]
 
     @property
-    def float_logits(self) -> np.ndarray:
-        return self.arrays["float_logits"]
+    def float_logits(self) -> np.ndarray | None:
+        """None for a .tflite import built without a float model (docs/tflite.md)."""
+        return self.arrays.get("float_logits")
 
     @property
     def int_logits(self) -> np.ndarray:
@@ -72,14 +77,27 @@ def write(path_dir: Path, manifest: dict, arrays: dict[str, np.ndarray]) -> dict
 
 
 def read(path_dir: Path) -> Bundle:
+    """The bundle of `path_dir`, checked against the model next to it (`<model>.qmodel.json`,
+    itself validated on load): the qmodel hash it was built from, vector count, shapes, dtypes and
+    label ranges (golden/validate.py). Every problem is one BundleError line naming the file."""
     path_dir = Path(path_dir)
     mpath, npath = path_dir / "bundle.json", path_dir / "bundle.npz"
     if not mpath.exists() or not npath.exists():
         raise BundleError(f"golden bundle not found in {path_dir} (run `hil golden build`)")
     manifest = read_checked(mpath, FORMAT, VERSION, BundleError)
+    if not name_ok(manifest.get("model")):
+        raise BundleError(f"{mpath}: model {manifest.get('model')!r} is not a model name")
     data = npath.read_bytes()
-    if hashlib.sha256(data).hexdigest() != manifest["npz_sha256"]:
+    if hashlib.sha256(data).hexdigest() != manifest.get("npz_sha256"):
         raise BundleError(f"{npath}: sha256 does not match its manifest (corrupted or stale)")
-    with np.load(io.BytesIO(data)) as z:
-        arrays = {k: z[k] for k in z.files}
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:   # zip, npy header, pickled objects
+        raise BundleError(f"{npath}: not a readable npz of plain arrays ({exc})") from None
+    doc = artifact.load(path_dir / f"{manifest['model']}.qmodel.json")
+    try:
+        check_bundle(manifest, arrays, doc, npath)
+    except Invalid as exc:
+        raise BundleError(f"{npath}: {exc}") from None
     return Bundle(manifest, arrays)

@@ -59,6 +59,8 @@ def prepare(info: ModelInfo, root: Path | None = None) -> Prepared:
             pre["input"] = "clamp(round(normalised_mfcc * 8), -32, 31)"
             return Prepared(splits, INPUT_SCALE, 0, pre)   # x is already integer-valued
         return Prepared(splits, None, None, pre)
+    if info.dataset == "user":       # --data FILE.npz: the user's vectors calibrate and test (golden.user_data)
+        return _user(info)
     if info.dataset == "sine":
         from golden.data import sine
         splits = {s: tuple(torch.from_numpy(a) for a in sine.load_split(s))
@@ -84,3 +86,16 @@ def _rgb32(dataset: str, root: Path) -> Prepared:
     # as MNIST: pixel/255 with zero point -128 makes every 8-bit value exact on the device
     return Prepared(splits, 1 / 255, -128, {"kind": kind, "dataset": dataset_name(dataset),
                                             "input": "pixel / 255, CHW [3, 32, 32]"})
+
+
+def _user(info: ModelInfo) -> Prepared:
+    """A pretrained user model judged on its own data file: every split is the file's vectors
+    (nothing is trained; quantization calibrates on them)."""
+    from golden.user_data import load
+    d = load(Path(info.extra["data"]), info.input_shape, layout=info.extra["layout"],
+             classes=len(info.classes) if info.classes else None)
+    x = torch.from_numpy(d.x).float()
+    y = torch.from_numpy(np.asarray(d.y))
+    return Prepared({s: (x, y) for s in ("train", "validation", "test")}, None, None,
+                    {"kind": "user", "data": Path(info.extra["data"]).name,
+                     "input": f"the file's x ({info.extra['layout'].upper()} -> CHW); calibrated on the same vectors"})

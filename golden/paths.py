@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from golden.names import check as check_name
+
 BUILTIN = Path(__file__).resolve().parent / "artifacts"
 ARTIFACTS = BUILTIN   # the built-in root (older name)
 ENV = "HIL_ARTIFACTS"
@@ -42,6 +44,8 @@ def search_roots() -> list[Path]:
 
 
 def artifact_dir(name: str, root: Path | None = None) -> Path:
+    """`<root>/<name>`; the name is checked first (golden.names), so no path leaves the root."""
+    check_name(name)
     if root is not None:
         return Path(root) / name
     for r in search_roots():

@@ -6,12 +6,17 @@ defaults, the firmware Makefile via `python -m golden.registry`) uses this.
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 from golden.errors import UnknownModel
 from golden import paths
+from golden.names import PATTERN, is_valid
 from golden.paths import qmodel_path
+
+log = logging.getLogger(__name__)
+_WARNED: set[Path] = set()      # folders with a bad name, said once per process
 
 # The seed models, in the order `hil golden build --model all` builds them.
 BUILTIN_MODELS = ("mnist_lenet", "kws_dscnn", "kws_dscnn_fpga", "sine_mlp",
@@ -33,7 +38,18 @@ def built_models(root: Path | None = None) -> list[str]:
     base = Path(root or paths.root())
     if not base.is_dir():
         return []
-    return sorted(p.name for p in base.iterdir() if qmodel_path(p.name, base).exists())
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and _good_folder(p)
+                  and qmodel_path(p.name, base).exists())
+
+
+def _good_folder(p: Path) -> bool:
+    """A folder whose name follows the name rule; any other is skipped with one warning line."""
+    if is_valid(p.name):
+        return True
+    if p not in _WARNED and (p / f"{p.name}.qmodel.json").exists():
+        _WARNED.add(p)
+        log.warning("skipping %s: the folder name is not a model name (%s)", p, PATTERN)
+    return False
 
 
 def known_models() -> list[str]:

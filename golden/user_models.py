@@ -4,6 +4,7 @@ or an ONNX file. It must be built from the supported layer types
 whose test split then becomes its golden bundle."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +20,56 @@ DATASETS = {"mnist": ("mnist_lenet",), "kws": ("kws_dscnn",), "sine": ("sine_mlp
             "colour_mnist": ("resnet8",)}
 
 
+@dataclass(frozen=True)
+class DataFile:
+    """`--data FILE.npz` instead of a built-in data set: a user's own test vectors (golden.user_data)."""
+    path: Path
+    layout: str = "nhwc"
+
+
+def data_shape(data: DataFile) -> tuple[int, ...]:
+    """The CHW (or vector) input shape the vectors of a data file have."""
+    with np.load(data.path, allow_pickle=False) as z:
+        if "x" not in z.files:
+            raise DatasetError(f"{data.path}: no array named 'x'; save with np.savez(F, x=inputs, y=labels)")
+        shape = tuple(z["x"].shape[1:])
+    if len(shape) == 3 and data.layout == "nhwc":
+        return (shape[2], shape[0], shape[1])
+    return shape
+
+
+def _user_like(name: str, data: DataFile, shape: tuple[int, ...], outputs: int) -> models.ModelInfo:
+    """A ModelInfo for a model judged on a user's data file (checked here, one line per problem)."""
+    from golden import user_data
+    if not Path(data.path).is_file():
+        raise DatasetError(f"{data.path}: data file not found")
+    probe = user_data.load(data.path, shape, layout=data.layout)
+    if probe.quantized:
+        raise DatasetError(f"{data.path}: x is int8; already-quantized inputs are for --tflite models (an ONNX or "
+                           f"PyTorch model has no input quantization of its own): give float x")
+    if probe.y is None:
+        raise DatasetError(f"{data.path}: no 'y'; --onnx/--torch with --data need labels or regression targets")
+    classes = [str(i) for i in range(outputs)] if probe.y.ndim == 1 and probe.y.dtype.kind == "i" else None
+    user_data.load(data.path, shape, layout=data.layout, classes=outputs if classes else None)
+    return models.ModelInfo(name, lambda: None, tuple(shape), "user", classes=classes,
+                            description=f"user model on {Path(data.path).name}",
+                            extra={"data": str(Path(data.path).resolve()), "layout": data.layout})
+
+
 def _like(dataset: str) -> models.ModelInfo:
     if dataset not in DATASETS:
         raise DatasetError(f"unknown dataset '{dataset}'; use one of {sorted(DATASETS)}")
     return models.get(DATASETS[dataset][0])
 
 
-def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelInfo:
+def register_module(name: str, module: nn.Module, dataset: str | DataFile,
+                    input_shape: tuple[int, ...] | None = None) -> models.ModelInfo:
     """Register a trained module; fails now, naming the layer, if a layer is unsupported."""
-    like = _like(dataset)
+    if isinstance(dataset, DataFile):
+        shape = tuple(input_shape or data_shape(dataset))
+        like = models.ModelInfo(name, lambda: None, shape, "user", classes=None)
+    else:
+        like = _like(dataset)
     try:   # run it once first: torch's shape propagation prints a traceback of its own on failure
         with torch.no_grad():
             module.eval()(torch.zeros((1,) + tuple(like.input_shape)))
@@ -36,11 +78,14 @@ def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelI
                                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     layers = extract_layers(module, like.input_shape)       # validate before anything is built
     outputs = int(np.prod(layers[-1].out_shape))
-    want = len(like.classes) if like.classes else 1      # the one regression set (sine) has one output
-    if outputs != want:
-        what = f"the {len(like.classes)} classes" if like.classes else f"the {want} regression output(s)"
-        raise DatasetError(f"model '{name}' has {outputs} outputs, but the {dataset} data set has {what}: "
-                           f"change its last layer to {want} outputs")
+    if isinstance(dataset, DataFile):       # the data file says classes or regression; checked there
+        like = _user_like(name, dataset, like.input_shape, outputs)
+    else:
+        want = len(like.classes) if like.classes else 1      # the one regression set (sine) has one output
+        if outputs != want:
+            what = f"the {len(like.classes)} classes" if like.classes else f"the {want} regression output(s)"
+            raise DatasetError(f"model '{name}' has {outputs} outputs, but the {dataset} data set has {what}: "
+                               f"change its last layer to {want} outputs")
     state = {k: v.clone() for k, v in module.state_dict().items()}
 
     def build() -> nn.Module:
@@ -50,10 +95,11 @@ def register_module(name: str, module: nn.Module, dataset: str) -> models.ModelI
 
     return models.register(models.ModelInfo(
         name, build, like.input_shape, like.dataset, classes=like.classes,
-        description=f"user model on {dataset} data", extra={"pretrained": True}))
+        description=like.description if isinstance(dataset, DataFile) else f"user model on {dataset} data",
+        extra=dict(like.extra, pretrained=True) if isinstance(dataset, DataFile) else {"pretrained": True}))
 
 
-def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
+def register_onnx(name: str, path: Path, dataset: str | DataFile) -> models.ModelInfo:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ONNX file {path} not found")
@@ -65,6 +111,8 @@ def register_onnx(name: str, path: Path, dataset: str) -> models.ModelInfo:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UnsupportedLayer(f"{path}: not an ONNX model this importer can read ({first}); export it with "
                                f"torch.onnx.export(..., dynamo=False) or check the file") from None
+    if isinstance(dataset, DataFile):
+        return register_module(name, module, dataset, tuple(shape))
     like = _like(dataset)
     if tuple(shape) != tuple(like.input_shape):
         raise DatasetError(f"{path}: input shape {tuple(shape)} does not match the {dataset} "
@@ -99,7 +147,7 @@ def module_class(spec: str) -> type[nn.Module]:
     return cls
 
 
-def register_torch(name: str, spec: str, weights: Path, dataset: str) -> models.ModelInfo:
+def register_torch(name: str, spec: str, weights: Path, dataset: str | DataFile) -> models.ModelInfo:
     """``path.py:ClassName`` built with no arguments, its state_dict loaded from ``weights``."""
     if not Path(weights).is_file():
         raise FileNotFoundError(f"--weights: {weights} not found")
@@ -127,12 +175,14 @@ def _rel(path: Path | str, base: Path) -> str:
     return os.path.relpath(Path(path).resolve(), base.resolve())
 
 
-def write_source(out_dir: Path, *, dataset: str, onnx: Path | None = None,
+def write_source(out_dir: Path, *, dataset: str | DataFile, onnx: Path | None = None,
                  torch_spec: str | None = None, weights: Path | None = None) -> Path:
     """Write ``out_dir/source.json``; file paths are stored relative to ``out_dir``."""
     import json
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if isinstance(dataset, DataFile):     # recorded as {"data": relative path, "layout": ...}
+        dataset = {"data": _rel(dataset.path, out_dir), "layout": dataset.layout}
     if onnx is not None:
         rec = {"kind": "onnx", "onnx": _rel(onnx, out_dir), "dataset": dataset}
     else:
@@ -151,6 +201,8 @@ def register_from_source(name: str, out_dir: Path) -> models.ModelInfo | None:
         return None
     rec = json.loads(path.read_text())
     base = path.parent
+    if isinstance(rec.get("dataset"), dict):
+        rec["dataset"] = DataFile(base / rec["dataset"]["data"], rec["dataset"]["layout"])
     if rec["kind"] == "onnx":
         return register_onnx(name, base / rec["onnx"], rec["dataset"])
     return register_torch(name, f"{base / rec['module']}:{rec['class']}", base / rec["weights"],

@@ -92,27 +92,36 @@ def _moved(board) -> tuple[int, int]:
     return board.device.payload_bytes, board.link.bytes_in + board.link.bytes_out
 
 
-def _phase(board, fn, n: int) -> dict:
-    """Run fn(i) n times: payload and wire bytes, payload bytes/s, share, ms per call."""
+def _phase(board, fn, n: int, floor=None) -> dict:
+    """Run fn(i) n times: payload and wire bytes, payload bytes/s (over the time spent in fn), share,
+    ms per call. With a raw floor (hil/link_floor.py), one floor block after each call, and the
+    payload bytes/s as a fraction of the floor's bytes/s measured alongside."""
     p0, w0 = _moved(board)
-    times = []
-    t_all = time.perf_counter()
+    times, floor_times = [], []
     for i in range(n):
         t0 = time.perf_counter()
         fn(i)
         times.append(time.perf_counter() - t0)
-    seconds = time.perf_counter() - t_all
+        if floor is not None:
+            floor_times.append(floor.block())
+    seconds = sum(times)
     p1, w1 = _moved(board)
     payload, wire = p1 - p0, w1 - w0
-    return dict(calls=n, payload_bytes=payload, wire_bytes=wire, payload_share=payload / wire,
-                payload_bytes_per_s=payload / seconds, ms_median=statistics.median(times) * 1e3,
-                ms_min=min(times) * 1e3)
+    out = dict(calls=n, payload_bytes=payload, wire_bytes=wire, payload_share=payload / wire,
+               payload_bytes_per_s=payload / seconds, ms_median=statistics.median(times) * 1e3,
+               ms_min=min(times) * 1e3, floor_bytes_per_s=None, of_floor=None)
+    if floor is not None:
+        out["floor_bytes_per_s"] = len(floor.data) * n / sum(floor_times)
+        out["of_floor"] = out["payload_bytes_per_s"] / out["floor_bytes_per_s"]
+    return out
 
 
 def bench_link(board_name: str, models: list[str], n: int = 50, config=None) -> dict:
-    """Link figures for each model's inputs on one board (one session)."""
+    """Link figures for each model's inputs on one board (one session), each phase side by side
+    with the raw floor of the same twin's UART where the board has one (hil/link_floor.py)."""
     from golden import bundle
     from golden.paths import artifact_dir
+    from hil.link_floor import FLOORS, open_floor
     cls = board_class(board_name)
     out = []
     with cls(BoardOptions(models=list(models), config=config or BoardConfig())) as board:
@@ -123,20 +132,22 @@ def bench_link(board_name: str, models: list[str], n: int = 50, config=None) -> 
             xs = bundle.read(artifact_dir(m)).inputs
             k = min(n, len(xs))
             data = [xs[i].astype(dm.in_dtype).tobytes() for i in range(k)]
-            load = _phase(board, lambda i: d.load_input(dm.id, data[i]), k)
-            vec = _phase(board, lambda i: d.run(dm, xs[i], "OUTPUTS"), k)
+            with open_floor(board_name, dm.in_bytes) as floor:
+                load = _phase(board, lambda i: d.load_input(dm.id, data[i]), k, floor)
+                vec = _phase(board, lambda i: d.run(dm, xs[i], "OUTPUTS"), k, floor)
             out.append(dict(model=m, input_bytes=dm.in_bytes,
                             frames_per_input=-(-dm.in_bytes // (d.max_payload - 9)), load=load, vector=vec))
         info = dict(board=board.info.board, baud=board.baudrate(), max_payload=d.max_payload)
+    floor = FLOORS.get(board_name)
     return dict(format=LINK_FORMAT, version=LINK_VERSION, board=board_name, device=info, ping=ping,
-                models=out)
+                floor=floor.mechanism if floor else None, models=out)
 
 
 def link_table(doc: dict) -> Table:
     t = Table(title=f"link of {doc['board']} (max payload {doc['device']['max_payload']} bytes; "
                     f"PING median {doc['ping']['ms_median']:.2f} ms)")
     for col in ("model", "input bytes", "frames", "phase", "payload B/s", "payload share",
-                "ms median", "ms min"):
+                "raw floor B/s", "of floor", "ms median", "ms min"):
         t.add_column(col, justify="left" if col in ("model", "phase") else "right")
     for m in doc["models"]:
         for phase in ("load", "vector"):
@@ -144,5 +155,10 @@ def link_table(doc: dict) -> Table:
             t.add_row(m["model"], f"{m['input_bytes']:,}", str(m["frames_per_input"]),
                       "load input" if phase == "load" else "load + infer",
                       f"{p['payload_bytes_per_s']:,.0f}", f"{p['payload_share']:.1%}",
+                      "-" if p["floor_bytes_per_s"] is None else f"{p['floor_bytes_per_s']:,.0f}",
+                      "-" if p["of_floor"] is None else f"{p['of_floor']:.0%}",
                       f"{p['ms_median']:.1f}", f"{p['ms_min']:.1f}")
+    t.caption = (f"raw floor: {doc['floor']}, a block of the input's size sunk after each exchange; "
+                 f"of floor: payload B/s / raw floor B/s" if doc.get("floor")
+                 else "no raw floor for this board (hil/link_floor.py)")
     return t

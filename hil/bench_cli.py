@@ -1,4 +1,4 @@
-"""`hil bench kernels|link|mlperf`: benchmark commands (figures, not pass/fail tests)."""
+"""`hil bench kernels|link|fpga-build|mlperf`: benchmark commands (figures, not pass/fail tests)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from hil.boards import DEFAULT_BOARD
+from hil.cli_args import output_file, positive_int
 from hil.report import stdout_console
 
 
@@ -37,6 +38,15 @@ def cmd_link(args, console: Console) -> int:
     return 0
 
 
+def cmd_fpga_build(args, console: Console) -> int:
+    from golden.registry import BUILTIN_MODELS
+    from hil.targets.hls.bench_build import bench, table_text
+    doc = bench(args.model or list(BUILTIN_MODELS))
+    stdout_console().print(table_text(doc), markup=False, highlight=False)
+    _write_json(args.json, doc, console)
+    return 0
+
+
 def cmd_mlperf(args, console: Console) -> int:
     from hil.mlperf.bench import bench_mlperf, tables
     doc = bench_mlperf(args.perf_model, args.model, args.vectors, args.n, args.warmup)
@@ -54,20 +64,24 @@ def add_parsers(sub) -> None:
     k.add_argument("--board", default=DEFAULT_BOARD)
     k.add_argument("--model", action="append", help="model (repeatable; default: all built-in models)")
     k.add_argument("--repeats", type=int, default=3, help="vectors to take the median over")
-    k.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    k.add_argument("--json", type=output_file, default=None, help="write the figures as JSON here")
     k.set_defaults(func=cmd_kernels)
     n = bsub.add_parser("link", help="payload bytes per second and payload share of the link")
     n.add_argument("--board", default=DEFAULT_BOARD)
     n.add_argument("--model", action="append", help="model (repeatable; default: mnist_lenet and kws_dscnn)")
     n.add_argument("-n", type=int, default=50, help="exchanges per phase")
     n.add_argument("--hil-config", default=None, help="lab config file (TOML): which board, port, baud")
-    n.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    n.add_argument("--json", type=output_file, default=None, help="write the figures as JSON here")
     n.set_defaults(func=cmd_link)
+    f = bsub.add_parser("fpga-build", help="fpga-sim build per model: wall time, compiler CPU time and peak RSS")
+    f.add_argument("--model", action="append", help="model (repeatable; default: all built-in models)")
+    f.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    f.set_defaults(func=cmd_fpga_build)
     m = bsub.add_parser("mlperf", help="MLPerf Tiny performance mode on the QEMU twin; text vs binary protocol cost")
     m.add_argument("--perf-model", default="kws_dscnn", help="model of the performance mode (default kws_dscnn)")
     m.add_argument("--model", action="append", help="models of the protocol comparison (default kws_dscnn, mnist_lenet)")
-    m.add_argument("--vectors", type=int, default=20, help="vectors per protocol and model")
-    m.add_argument("-n", type=int, default=None, help="inferences per window (default: the task's, kws01 70)")
+    m.add_argument("--vectors", type=positive_int, default=20, help="vectors per protocol and model")
+    m.add_argument("-n", type=positive_int, default=None, help="inferences per window (default: the task's, kws01 70)")
     m.add_argument("--warmup", type=int, default=None, help="warm-ups per window (default: the task's, kws01 10)")
-    m.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    m.add_argument("--json", type=output_file, default=None, help="write the figures as JSON here")
     m.set_defaults(func=cmd_mlperf)

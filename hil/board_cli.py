@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class, known_boards
-from hil.cli_args import positive_int
+from hil.cli_args import output_file, positive_int
+from hil.errors import InputError
 from hil.golden_cli import add_artifacts_option
 from hil.inject import FaultSpec, InjectError
 from hil.lab_config import apply_artifacts_root, board_section
@@ -19,13 +20,34 @@ from hil.report import layer_table, link_line, per_class_table, run_table, stdou
 from hil.results.recording import add_db_options
 
 
-def open_board(args, models: list[str]):
+def bundle_size(model: str) -> int | None:
+    """Test vectors in a model's golden bundle, from its manifest (None if it has none yet)."""
+    from golden.paths import artifact_dir
+    try:
+        return int(json.loads((artifact_dir(model) / "bundle.json").read_text())["test_vectors"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None     # a missing or damaged bundle is reported when it is loaded
+
+
+def check_vectors(models: list[str], vectors: int | None) -> None:
+    """--vectors above a bundle's size is an error naming the size (not a quiet run of fewer)."""
+    for m in models:
+        n = bundle_size(m) if vectors is not None else None
+        if n is not None and vectors > n:
+            raise InputError(f"--vectors {vectors}: the golden bundle of {m} has {n} test vectors; "
+                             f"give --vectors {n} or fewer (or leave it out for all)")
+
+
+def open_board(args, models: list[str], vectors: int | None = None):
+    """The board of --board for `models`, every check that needs no build done first; `vectors`
+    (run, profile: a subset of the bundle) must not exceed a bundle (soak goes round robin)."""
     from golden.registry import check_built
+    cls = board_class(args.board)     # an unknown board first: nothing else matters then
     if hasattr(args, "artifacts"):
         apply_artifacts_root(args.artifacts, args.hil_config)
     for m in models:   # before any build: the error names the roots searched and what helps
         check_built(m)
-    cls = board_class(args.board)
+    check_vectors(models, vectors)
     return cls(BoardOptions(models=models, config=board_section(args.hil_config, args.board),
                             inject=getattr(args, "inject", None)))
 
@@ -57,7 +79,7 @@ def add_board_args(p) -> None:
     p.add_argument("--board", default=DEFAULT_BOARD)
     p.add_argument("--model", required=True)
     p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
-    p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+    p.add_argument("--json", type=output_file, default=None, help="write results JSON here")
     p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
 
 
@@ -88,10 +110,10 @@ def cmd_run(args, console: Console) -> int:
         resume = resolve_resume(args, store) if store is not None else None
         if resume is not None and len(args.resume_models) > 1:      # a nightly or pytest run
             return resume_models(args, store, resume, console)
-        with open_board(args, [args.model]) as board, \
+        with open_board(args, [args.model], args.vectors) as board, \
                 recording(store, board, [args.model], args.vectors, args, resume) as rec:
             with progress_bar(console) as prog:
-                task = prog.add_task(f"{args.model} on {args.board}", total=None)
+                task = prog.add_task(escape(f"{args.model} on {args.board}"), total=None)
                 doc = run_model(board, args.model, args.vectors,
                                 progress=lambda i, n: prog.update(task, completed=i, total=n),
                                 sink=rec.sink, done=rec.done(args.model))
@@ -102,6 +124,7 @@ def cmd_run(args, console: Console) -> int:
         out.print(per_class_table(doc))
     for line in doc["mismatch_details"]:
         out.print(f"  [red]{escape(line)}[/]")
+    _print_tflm(out, doc)
     for r in doc["restarts"]:
         out.print(f"  [yellow]restart[/] at vector {r['vector']} during {r['request']}: {escape(r['message'])}")
     out.print(f"link: {escape(link_line(doc))}")
@@ -113,20 +136,35 @@ def cmd_run(args, console: Console) -> int:
         doc["run_id"] = rec.run_id
     write_json(args.json, doc, console)
     if rec.run_id is not None:
-        console.print(f"run {rec.run_id} recorded in {store.path}")
+        console.print(f"run {rec.run_id} recorded in {escape(str(store.path))}")
     for line in rec.regression_lines():
         out.print(f"[red]{escape(line)}[/]", highlight=False)
     if doc["aborted"]:
         console.print(f"[red]error:[/] {escape(doc['aborted'])} (results of the {doc['vectors']} vectors done "
                       f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
         return 2
-    return 1 if (doc["int_mismatches"] or doc["failed_vectors"]
+    return 1 if (doc["int_mismatches"] or doc["failed_vectors"] or tflm_failed(doc)
                  or any(v["regression"] for v in rec.verdicts.values())) else 0
+
+
+def _print_tflm(out: Console, doc: dict) -> None:
+    """A .tflite model: device and integer simulator against TFLite Micro (hil/tflm_check.py)."""
+    from hil.tflm_check import summary_line
+    line = summary_line(doc)
+    if line:
+        out.print(escape(line), style="red" if tflm_failed(doc) else None, highlight=False)
+        for d in doc["tflm"]["details"]:
+            out.print(f"  [red]{escape(d)}[/]")
+
+
+def tflm_failed(doc: dict) -> bool:
+    t = doc.get("tflm")
+    return bool(t and (t["device_mismatches"] or t["intsim_mismatches"]))
 
 
 def cmd_profile(args, console: Console) -> int:
     from hil.runner import profile_model
-    with open_board(args, [args.model]) as board:
+    with open_board(args, [args.model], args.vectors) as board:
         doc = profile_model(board, args.model, args.vectors)
     stdout_console().print(layer_table(doc))
     write_json(args.json, doc, console)
@@ -143,9 +181,9 @@ def add_parsers(sub) -> None:
                        help=f"board (default {DEFAULT_BOARD}; with --resume the run's)")
         p.add_argument("--model", required=(name != "run"))
         p.add_argument("--hil-config", default=None, help="lab config file (TOML)")
-        p.add_argument("--json", type=Path, default=None, help="write results JSON here")
+        p.add_argument("--json", type=output_file, default=None, help="write results JSON here")
         p.add_argument("--inject", type=inject_arg, default=None, metavar="SPEC", help=INJECT_HELP)
-        add_artifacts_option(p)
+        add_artifacts_option(p, must_exist=True)
         subset_help = "a seeded, class-stratified subset (docs/results-json.md)"
         if name == "run":
             p.add_argument("--vectors", type=positive_int, default=None,

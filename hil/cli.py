@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print("[red]interrupted[/]")
         return 130
     except (HilError, OSError) as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")   # escape: messages quote [brackets]
+        # escape: messages quote [brackets]; soft_wrap: one line, however long (not wrapped at 80 columns)
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
 
 

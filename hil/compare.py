@@ -100,6 +100,8 @@ def summarize(device_int: np.ndarray, sim_int: np.ndarray, to_real, float_out: n
     device_int = np.asarray(device_int).reshape(len(device_int), -1)
     sim_int = np.asarray(sim_int).reshape(len(sim_int), -1)
     dev = np.asarray(to_real(device_int), np.float64)
+    if float_out is None:       # no float model: the float column is absent, never guessed
+        return _summarize_without_float(device_int, sim_int, dev, to_real, labels, task, classes)
     ref = np.asarray(float_out, np.float64).reshape(len(float_out), -1)
     bad = np.flatnonzero((device_int != sim_int).any(axis=1))
     err = dev - ref
@@ -118,9 +120,30 @@ def summarize(device_int: np.ndarray, sim_int: np.ndarray, to_real, float_out: n
         acc = dict(metric="accuracy", device=float((d == y).mean()), float=float((f == y).mean()),
                    int=float((s == y).mean()))
         per_class = per_class_accuracy(y, d, f, s, classes)
+        if len(y) and (y < 0).all():     # a user's data without labels (docs/tflite.md): no accuracy
+            acc, per_class = dict(metric="accuracy", device=None, float=None, int=None), []
     else:   # regression: the same keys hold the mean absolute error against the labels
         y = np.asarray(labels, np.float64).reshape(len(labels), -1)
         sim = np.asarray(to_real(sim_int), np.float64)
         acc = dict(metric="mae", device=float(np.abs(dev - y).mean()),
                    float=float(np.abs(ref - y).mean()), int=float(np.abs(sim - y).mean()))
     return Report(task, len(device_int), int(bad.size), acc, vs, bad.tolist(), per_class)
+
+
+def _summarize_without_float(device_int, sim_int, dev, to_real, labels, task, classes) -> Report:
+    """As summarize() for a model without a float reference: `float` is None, `vs_float` empty.
+    Labels below 0 mean "no label" (a user's data without `y`): accuracy is then None too."""
+    bad = np.flatnonzero((device_int != sim_int).any(axis=1))
+    y = np.asarray(labels)
+    if task == "classification":
+        d, s = dev.argmax(1), sim_int.argmax(1)
+        y = y.reshape(-1)
+        known = bool(len(y)) and bool((y >= 0).all())
+        acc = dict(metric="accuracy", device=float((d == y).mean()) if known else None, float=None,
+                   int=float((s == y).mean()) if known else None)
+        per_class = [dict(r, float=None) for r in per_class_accuracy(y, d, d, s, classes)] if known else []
+        return Report(task, len(device_int), int(bad.size), acc, {}, bad.tolist(), per_class)
+    y = y.astype(np.float64).reshape(len(y), -1)
+    sim = np.asarray(to_real(sim_int), np.float64)
+    acc = dict(metric="mae", device=float(np.abs(dev - y).mean()), float=None, int=float(np.abs(sim - y).mean()))
+    return Report(task, len(device_int), int(bad.size), acc, {}, bad.tolist(), [])

@@ -17,6 +17,7 @@ import numpy as np
 from hil.errors import FrameError, InputError, LinkTimeout, ModelNotOnDevice
 from hil.link import SerialLink
 from hil.protocol import codec, spec
+from hil.protocol.limits import max_repeat
 
 DTYPE_NAMES = {i: n for n, i, _ in spec.DTYPES}
 COUNTER_NAMES = {i: n.lower() for n, i, _ in spec.COUNTER_KINDS}
@@ -133,9 +134,6 @@ ERROR_ID = codec.layout("ERROR").id
 # device library's FAULT frame; any seq, sent unasked: the device has stopped.
 FAULT_ID = codec.LAYOUTS["FAULT"].id if "FAULT" in codec.LAYOUTS else None
 BUSY = codec.ERROR_CODES["BUSY"]
-# Largest repeat x MACs one TIMING request may ask for (about a second on
-# silicon, a minute or more on an emulator); more is refused before it is sent.
-MAX_TIMING_MACS = 200_000_000
 MIN_LOAD_CHUNK = 32
 
 
@@ -338,10 +336,11 @@ class Device:
     def infer(self, model: ModelInfo, mode: str = "OUTPUTS", repeat: int = 1) -> InferResult:
         if not 1 <= repeat <= 0xFFFF or (mode != "TIMING" and repeat != 1):
             raise InputError(f"repeat {repeat}: use 1 for mode {mode}, 1..65535 for TIMING")
-        if model.macs * repeat > MAX_TIMING_MACS:
-            raise InputError(f"INFER of '{model.name}' x{repeat} is {model.macs * repeat:,} MACs, more than "
-                             f"the {MAX_TIMING_MACS:,} one request may take: use repeat <= "
-                             f"{max(1, MAX_TIMING_MACS // max(1, model.macs))} and several requests")
+        cap = max_repeat(model.macs)       # the device refuses more (REPEAT_TOO_LARGE): don't send it
+        if repeat > cap:
+            raise InputError(f"INFER of '{model.name}' x{repeat} is {model.macs * repeat:,} MACs, more than one "
+                             f"request may take (at most {spec.MAX_INFER_REPEAT} runs and "
+                             f"{spec.MAX_INFER_MACS:,} MACs): use repeat <= {cap} and several requests")
         work = model.macs * repeat * (2 if mode == "LAYER_TENSORS" else 1)
         r = self.request("INFER", model_id=model.id, mode=MODES[mode], repeat=repeat, macs=work)
         out = bytes(r["output"])

@@ -11,8 +11,10 @@ from rich.table import Table
 
 from golden import artifact, bundle, paths
 from golden.data.names import dataset_name, dataset_short
+from golden.names import check as check_name
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import BUILTIN_DATASETS, BUILTIN_MODELS, built_models, check_built, known_models
+from hil.cli_args import existing_dir
 from hil.errors import UsageError
 from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
@@ -90,14 +92,20 @@ def arena_summary(name: str) -> dict:
 
 def _register_new(args) -> None:
     """--onnx / --torch: register the user's model and record its source in its artifact folder."""
-    from golden.user_models import register_onnx, register_torch, write_source
     what = "--onnx" if args.onnx else "--torch"
     if args.onnx and args.torch:
         raise UsageError("give --onnx or --torch, not both")
-    if not args.name or not args.dataset:
-        raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist)")
+    if not args.name or not (args.dataset or args.data):
+        raise UsageError(f"{what} needs --name and --dataset (mnist, kws, sine or colour_mnist) or --data FILE.npz")
+    if args.dataset and args.data:
+        raise UsageError("give --dataset or --data, not both")
+    if args.data:          # the user's own test vectors instead of a built-in data set
+        from golden.user_models import DataFile
+        args.dataset = DataFile(args.data, args.layout)
+    check_name(args.name)      # before anything is registered, built or written
     if args.name in BUILTIN_MODELS:
         raise UsageError(f"--name {args.name} is a built-in model; pick another name")
+    from golden.user_models import register_onnx, register_torch, write_source   # torch: after the checks
     out = artifact_dir(args.name, paths.root())
     if args.onnx:
         register_onnx(args.name, args.onnx, args.dataset)
@@ -110,11 +118,40 @@ def _register_new(args) -> None:
     args.model = args.name
 
 
+def _import_tflite(args, console: Console) -> int:
+    """--tflite: a lab's int8 .tflite imported as it is (no torch, no requantization); docs/tflite.md."""
+    from golden.tflite.importer import import_tflite
+    if args.onnx or args.torch:
+        raise UsageError("give one of --tflite, --onnx or --torch")
+    if not args.name or not args.data:
+        raise UsageError("--tflite needs --name and --data FILE.npz (x: test inputs, y: labels or targets)")
+    check_name(args.name)      # before anything is read, built or written
+    if args.name in BUILTIN_MODELS:
+        raise UsageError(f"--name {args.name} is a built-in model; pick another name")
+    manifest = import_tflite(args.tflite, args.name, args.data, paths.root(), layout=args.layout,
+                             float_model=args.float_model, say=console.log if args.verbose else (lambda m: None))
+    _say_built(console, args.name, manifest)
+    return 0
+
+
+def _say_built(console: Console, name: str, manifest: dict) -> None:
+    console.log(f"[green]{name}[/]: {_metrics_text(manifest['metrics'])}, "
+                f"{manifest['test_vectors']} vectors, bundle {manifest['hash'][:19]}")
+
+
 def cmd_build(args, console: Console) -> int:
-    from golden.build import build_model    # torch: only the build command needs it
     apply_artifacts_root(args.artifacts)
+    if getattr(args, "tflite", None):
+        return _import_tflite(args, console)
+    from golden.tflite.importer import rebuild      # a .tflite import is rebuilt by name without torch
+    if args.model != "all" and args.model not in BUILTIN_MODELS:
+        manifest = rebuild(args.model, paths.root())
+        if manifest is not None:
+            _say_built(console, args.model, manifest)
+            return 0
     if args.onnx or args.torch:
         _register_new(args)
+    from golden.build import build_model    # torch: only the build command needs it, after its checks
     names = _build_names(args.model)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} models"), TimeElapsedColumn(),
@@ -125,14 +162,21 @@ def cmd_build(args, console: Console) -> int:
                 progress.update(task, description=msg)
                 if args.verbose:
                     progress.console.log(msg)
-            manifest = build_model(name, retrain=args.retrain, say=say, root=paths.root())
-            progress.console.log(f"[green]{name}[/]: {_metrics_text(manifest['metrics'])}, "
-                                 f"{manifest['test_vectors']} vectors, bundle {manifest['hash'][:19]}")
+            manifest = None if name in BUILTIN_MODELS else rebuild(name, paths.root())    # a .tflite import
+            if manifest is None:
+                if name not in BUILTIN_MODELS:
+                    _register_recorded(name)
+                manifest = build_model(name, retrain=args.retrain, say=say, root=paths.root())
+            _say_built(progress.console, name, manifest)
             progress.advance(task)
     return 0
 
 
 def _metrics_text(m: dict) -> str:
+    if "tflm_mismatches" in m:      # a .tflite import: the float column only with --float-model
+        parts = [f"{k.replace('_', ' ')} {v:.2%}" if "accuracy" in k or k == "agreement" else
+                 f"{k.replace('_', ' ')} {v:.4f}" for k, v in m.items() if k != "tflm_mismatches"]
+        return ", ".join([f"integer simulator vs TFLite Micro: {m['tflm_mismatches']} vectors differ"] + parts)
     if "float_accuracy" in m:
         return (f"float {m['float_accuracy']:.2%}, int {m['int_accuracy']:.2%}, "
                 f"agreement {m['agreement']:.2%}")
@@ -157,7 +201,13 @@ def cmd_show(args, console: Console) -> int:
             t.add_row(r["model"], dataset_short(r["dataset"]), "-", "-", "-", str(r["test_vectors"] or "-"),
                       fl, "-", "-", "-", r["status"])
             continue
-        if "float_accuracy" in r:
+        if "tflm_mismatches" in r:      # a .tflite import: figures that exist, '-' for the rest
+            pct = lambda k: f"{r[k]:.2%}" if k in r else "-"                       # noqa: E731
+            mae = lambda k: f"MAE {r[k]:.4f}" if k in r else "-"                   # noqa: E731
+            cls = r.get("int_accuracy") is not None or "float_accuracy" in r
+            fl, it, ag = ((pct("float_accuracy"), pct("int_accuracy"), pct("agreement")) if cls else
+                          (mae("float_mae"), mae("int_mae"), mae("int_vs_float_mae")))
+        elif "float_accuracy" in r:
             fl, it, ag = (f"{r['float_accuracy']:.2%}", f"{r['int_accuracy']:.2%}", f"{r['agreement']:.2%}")
         else:
             fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
@@ -173,6 +223,31 @@ def _arena_text(r: dict) -> str:
     return f"{r['arena_planned_bytes']:,} / {r['arena_naive_bytes']:,}"
 
 
+def cmd_export(args, console: Console) -> int:
+    """`hil golden export --tflite`: each model as <out>/<model>.tflite for TFLite Micro."""
+    from golden.tflite_export import ExportError, export
+    if not args.tflite:
+        raise UsageError("give the format to export: --tflite")
+    apply_artifacts_root(args.artifacts)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in _names(args.model):
+        try:
+            e = export(artifact.load(qmodel_path(name)))
+        except ExportError as exc:
+            if args.model != "all":
+                raise
+            console.print(f"{name}: skipped: {exc}", markup=False, highlight=False, soft_wrap=True)
+            continue
+        path = args.out / f"{name}.tflite"
+        path.write_bytes(e.data)
+        sc = e.scales
+        console.print(f"{name}: {path} ({len(e.data):,} bytes, {len(e.operators)} operators); "
+                      f"{sc.exact} of {sc.multipliers} requantization multipliers exactly hil's, "
+                      f"{len(sc.layers_adjusted)} layers with a nearest float32 scale "
+                      f"(at most {sc.max_steps} Q31 steps away)", markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
 def add_parser(sub) -> None:
     g = sub.add_parser("golden", help="golden references: build and show")
     gs = g.add_subparsers(dest="golden_cmd", required=True)
@@ -186,17 +261,32 @@ def add_parser(sub) -> None:
     b.add_argument("--name", help="model name for --onnx/--torch (later: --model NAME rebuilds it)")
     b.add_argument("--dataset", choices=["mnist", "kws", "sine", "colour_mnist"],
                    help="data set for --onnx/--torch")
+    b.add_argument("--tflite", type=Path, help="a lab's int8 .tflite model, imported with its own quantization "
+                   "and checked against TFLite Micro (docs/tflite.md); needs --name and --data")
+    b.add_argument("--data", type=Path, metavar="FILE.npz",
+                   help="your own test data (instead of --dataset): x (float; for --tflite also int8 already "
+                        "quantized), y labels or targets (optional for --tflite)")
+    b.add_argument("--layout", choices=["nhwc", "nchw"], default="nhwc", help="layout of x in --data")
+    b.add_argument("--float-model", type=Path, metavar="F.tflite",
+                   help="the float .tflite of a --tflite model: the float column (LiteRT); without it none")
     add_artifacts_option(b, "--out")
     b.add_argument("-v", "--verbose", action="store_true")
     b.set_defaults(func=cmd_build)
     s = gs.add_parser("show", help="summarise the committed golden bundles")
     s.add_argument("--model", default="all")
     s.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    add_artifacts_option(s)
+    add_artifacts_option(s, must_exist=True)
     s.set_defaults(func=cmd_show)
+    e = gs.add_parser("export", help="write int8 models as .tflite files TFLite Micro runs")
+    e.add_argument("--tflite", action="store_true", help="export as a TFLite flatbuffer (the only format)")
+    e.add_argument("--model", default="all", help="model name or 'all'")
+    e.add_argument("--out", type=Path, default=Path("."), help="output folder (default: the current one)")
+    add_artifacts_option(e)
+    e.set_defaults(func=cmd_export)
 
 
-def add_artifacts_option(p, *aliases: str) -> None:
-    p.add_argument("--artifacts", *aliases, dest="artifacts", type=Path, default=None,
+def add_artifacts_option(p, *aliases: str, must_exist: bool = False) -> None:
+    """--artifacts: where models are read from (must_exist) or built into (created if missing)."""
+    p.add_argument("--artifacts", *aliases, dest="artifacts", type=existing_dir if must_exist else Path, default=None,
                    help=f"artifacts root (default: ${paths.ENV}, the lab config's `artifacts`, "
                         f"else the built-in golden/artifacts)")

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hil.cli_args import output_file, positive_int
 from hil.report import stdout_console
 from hil.results.recorder import still_running
 from hil.results.recording import add_db_options, db_path
@@ -61,10 +62,10 @@ def cmd_history(args, console: Console) -> int:
                    f"[red]REGRESSION ({len(r['layers_moved'])} layers)[/]" if r["regression"] else "[green]ok[/]")
         colour = {"complete": "green", "incomplete": "yellow", "aborted": "red"}.get(r["status"], "white")
         status = "[cyan]running[/]" if r["running"] else f"[{colour}]{r['status']}[/]"
-        t.add_row(str(r["id"]), _when(r["started"]), status, r["board"], r["model"] or "-",
+        t.add_row(str(r["id"]), _when(r["started"]), status, escape(r["board"]), escape(r["model"] or "-"),
                   f"{r['vectors_done'] or 0}", "-" if r["int_mismatches"] is None else str(r["int_mismatches"]),
                   acc_s, "-" if r["total_count_median"] is None else f"{r['total_count_median']:,.0f}",
-                  r["counter"] or "-", escape(_short_flags(r["cflags"])), str(r["baseline"] or "-"), verdict)
+                  escape(r["counter"] or "-"), escape(_short_flags(r["cflags"])), str(r["baseline"] or "-"), verdict)
     stdout_console().print(t)
     return 0
 
@@ -96,8 +97,8 @@ def cmd_compare(args, console: Console) -> int:
             docs.append(dict(model=model, **v))
             if args.json:
                 continue
-            t = Table(title=f"{model}: run {a['id']} ({a['board']}, {_short_flags(a['cflags'])}) -> run {b['id']} "
-                            f"({b['board']}, {_short_flags(b['cflags'])}), counter {v['counter']}")
+            t = Table(title=escape(f"{model}: run {a['id']} ({a['board']}, {_short_flags(a['cflags'])}) -> run "
+                                   f"{b['id']} ({b['board']}, {_short_flags(b['cflags'])}), counter {v['counter']}"))
             for col in ("what", "kind", "before", "after", "change", "threshold", "verdict"):
                 t.add_column(col, justify="left" if col in ("what", "kind", "verdict") else "right")
             for f in v["findings"]:
@@ -107,12 +108,12 @@ def cmd_compare(args, console: Console) -> int:
             if not v["findings"]:
                 t.caption = "no differences"
             if v.get("layers"):
-                lt = Table(title=f"{model}: per-layer counts ({v['counter']}, {v['total']['how']})")
+                lt = Table(title=escape(f"{model}: per-layer counts ({v['counter']}, {v['total']['how']})"))
                 for col in ("layer", f"run {a['id']}", f"run {b['id']}", "delta", "change"):
                     lt.add_column(col, justify="left" if col == "layer" else "right")
                 for L in v["layers"] + [dict(name="total", **v["total"])]:
                     d = L["after"] - L["before"]
-                    lt.add_row(L["name"], fmt(L["before"]), fmt(L["after"]), f"{d:+,.1f}",
+                    lt.add_row(escape(L["name"]), fmt(L["before"]), fmt(L["after"]), f"{d:+,.1f}",
                                f"{d / L['before']:+.2%}" if L["before"] else "-")
                 out.print(lt)
             out.print(t)
@@ -128,13 +129,14 @@ def cmd_baseline(args, console: Console) -> int:
     with Store.open(db_path(args), create=False) as store:
         if args.action == "pin":
             for board, model, counter in store.pin_baseline(args.run, args.model):
-                console.print(f"baseline of {board} / {model} ({counter}): run {args.run}")
+                console.print(escape(f"baseline of {board} / {model} ({counter}): run {args.run}"))
         else:
             t = Table(title="pinned baselines (others: the last good run)")
             for col in ("board", "model", "counter", "run", "pinned"):
                 t.add_column(col)
             for b in store.baselines():
-                t.add_row(b["board"], b["model"], b["counter"], str(b["run_id"]), _when(b["pinned"]))
+                t.add_row(escape(b["board"]), escape(b["model"]), escape(b["counter"]), str(b["run_id"]),
+                          _when(b["pinned"]))
             stdout_console().print(t)
     return 0
 
@@ -143,7 +145,7 @@ def cmd_report(args, console: Console) -> int:
     from hil.results.html_report import write_report
     with Store.open(db_path(args), create=False) as store:
         path = write_report(store, Path(args.out), limit=args.limit)
-    console.print(f"report written to {path}")
+    console.print(f"report written to {escape(str(path))}")
     return 0
 
 
@@ -157,7 +159,7 @@ def add_parsers(sub) -> None:
     add_db_options(p, run=False)
     p.add_argument("--board", default=None)
     p.add_argument("--model", default=None)
-    p.add_argument("--limit", type=int, default=None, help="newest N runs")
+    p.add_argument("--limit", type=positive_int, default=None, help="newest N runs")
     p.add_argument("--json", action="store_true", help="JSON on stdout (format hil-history)")
     p.set_defaults(func=cmd_history)
 
@@ -181,7 +183,7 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("report", help="one self-contained HTML report of the results store")
     add_db_options(p, run=False)
-    p.add_argument("--out", default="hil-report.html")
+    p.add_argument("--out", type=output_file, default="hil-report.html")
     p.add_argument("--limit", type=int, default=200, help="newest N runs in the report")
     p.set_defaults(func=cmd_report)
 
@@ -189,6 +191,7 @@ def add_parsers(sub) -> None:
                                        "exit 1 on a regression")
     add_db_options(p, run=False)
     p.add_argument("--hil-config", required=True, help="lab config (TOML) with a [nightly] table")
-    p.add_argument("--out", default=None, help="report path (default: the lab config's, else hil-report.html)")
-    p.add_argument("--vectors", type=int, default=None, help="vectors per model (default: the lab config's)")
+    p.add_argument("--out", type=output_file, default=None,
+                   help="report path (default: the lab config's, else hil-report.html)")
+    p.add_argument("--vectors", type=positive_int, default=None, help="vectors per model (default: the lab config's)")
     p.set_defaults(func=cmd_nightly)

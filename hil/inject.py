@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from hil.errors import HilError
 
 DIRECTIONS = ("both", "h2d", "d2h")
+PROBABILITIES = ("corrupt", "drop", "dup", "stall")
 
 
 class InjectError(HilError):
@@ -41,7 +42,10 @@ class FaultSpec:
         """`corrupt=0.01,drop=0.001,seed=1` -> FaultSpec; InjectError saying what is wrong."""
         known = {f.name: f for f in fields(cls)}
         values: dict = {}
-        for item in filter(None, (part.strip() for part in text.split(","))):
+        items = [part.strip() for part in text.split(",")]
+        if not any(items):
+            raise InjectError("--inject: empty spec; give the damage, e.g. corrupt=0.01,drop=0.001,seed=1")
+        for item in filter(None, items):
             key, sep, raw = item.partition("=")
             key = key.strip()
             if not sep or key not in known:
@@ -51,8 +55,10 @@ class FaultSpec:
                 values[key] = raw.strip() if key == "dir" else (int(raw) if key == "seed" else float(raw))
             except ValueError:
                 raise InjectError(f"--inject: {key}={raw!r} is not a number") from None
+            if key in PROBABILITIES and values[key] == 0.0 and any(c in "123456789" for c in raw.lower().split("e")[0]):
+                raise InjectError(f"--inject: {key}={raw.strip()} is too small for a float (it reads as 0)")
         spec = cls(**values)
-        for name in ("corrupt", "drop", "dup", "stall"):
+        for name in PROBABILITIES:
             if not 0.0 <= getattr(spec, name) <= 0.5:
                 raise InjectError(f"--inject: {name}={getattr(spec, name)} must be a per-byte probability "
                                   f"in 0..0.5")
@@ -62,6 +68,11 @@ class FaultSpec:
             raise InjectError(f"--inject: stall_ms={spec.stall_ms} must be 0..60000")
         if spec.dir not in DIRECTIONS:
             raise InjectError(f"--inject: dir={spec.dir} must be one of {', '.join(DIRECTIONS)}")
+        if not 0 <= spec.seed < 2**63:
+            raise InjectError(f"--inject: seed={spec.seed} must be 0..{2**63 - 1}")
+        if not any(getattr(spec, name) for name in PROBABILITIES):
+            raise InjectError(f"--inject: {text.strip()} injects no fault; give a per-byte probability "
+                              f"({'=P, '.join(PROBABILITIES)}=P), e.g. corrupt=0.01")
         return spec
 
     def __str__(self) -> str:

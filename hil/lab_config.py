@@ -128,6 +128,7 @@ class LabConfig:
 # by apply_artifacts_root().
 _TOP_KEYS = {"boards", "artifacts", "db", "nightly", "thresholds"}
 _NESTED = {"places", "units", "tags"}       # BoardConfig fields checked by _nested()
+_POSITIVE = {"baud", "clock_hz", "load_timeout", "vectors"}   # numbers that must be > 0 (the rest >= 0)
 
 
 def _typed(value, ftype: str, where: str):
@@ -157,7 +158,23 @@ def _record(cls, table, where: str, skip: set = frozenset()) -> dict:
     unknown = sorted(set(table) - set(fields))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(fields)}")
-    return {k: _typed(v, fields[k].type, f"{where}.{k}") for k, v in table.items()}
+    out = {k: _typed(v, fields[k].type, f"{where}.{k}") for k, v in table.items()}
+    for k, v in out.items():
+        if isinstance(v, (int, float)) and (v < 0 or (v == 0 and k in _POSITIVE)):
+            raise ConfigError(f"{where}.{k}: {v} must be {'more than 0' if k in _POSITIVE else '0 or more'}")
+    return out
+
+
+def _check_board_name(name: str, where: str) -> None:
+    """A board name in the config must name a known board (a typo would otherwise be ignored)."""
+    import difflib
+
+    from hil.boards import known_boards
+    known = sorted(known_boards())
+    if ":" not in name and name not in known:      # `module:Class` boards are checked when loaded
+        close = difflib.get_close_matches(name, known, n=1)
+        raise ConfigError(f"{where}: unknown board {name!r}" + (f" (did you mean {close[0]}?)" if close else "")
+                          + f"; known boards: {', '.join(known)}")
 
 
 def _nested(key: str, value, where: str):
@@ -168,10 +185,20 @@ def _nested(key: str, value, where: str):
     if key == "places":
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected [boards.<name>.places.<place>] tables, got {value!r}")
-        return {p: PlaceConfig(**_record(PlaceConfig, t, f"{where}.{p}")) for p, t in value.items()}
+        return {_name(p, "place", where): PlaceConfig(**_record(PlaceConfig, t, f"{where}.{p}"))
+                for p, t in value.items()}
     if not isinstance(value, list):        # units
         raise ConfigError(f"{where}: expected [[boards.<name>.units]] tables, got {value!r}")
     return tuple(_record(BoardConfig, t, f"{where}[{i}]", skip=_NESTED) for i, t in enumerate(value))
+
+
+def _name(name: str, what: str, where: str) -> str:
+    """A board, place or model name under the one name rule (golden.names), else a ConfigError."""
+    from golden.names import BadName, check
+    try:
+        return check(name, what)
+    except BadName as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def board_config(table: dict, where: str) -> BoardConfig:
@@ -197,6 +224,10 @@ def nightly_config(table, where: str) -> NightlyConfig:
             raise ConfigError(f"{where}.run[{i}]: needs board = \"<name>\" (`hil boards` lists them)"
                               + (f"; unknown key(s) {', '.join(odd)}" if odd else ""))
         r = _record(NightlyRun, t, f"{where}.run[{i}]")
+        _name(r["board"], "board", f"{where}.run[{i}].board")
+        _check_board_name(r["board"], f"{where}.run[{i}].board")
+        for m in r.get("models") or ():
+            _name(m, "model", f"{where}.run[{i}].models")
         bad = [m for m in r.get("models") or () if m not in known]
         if bad:
             raise ConfigError(f"{where}.run[{i}].models: no quantized artifact for {', '.join(bad)}; built: "
@@ -218,12 +249,16 @@ def parse(text: str, path: Path | None = None) -> LabConfig:
     boards = data.get("boards", {})
     if not isinstance(boards, dict):
         raise ConfigError(f"lab config {name}: 'boards' must be a table of [boards.<name>] tables")
+    for b in boards:
+        _name(b, "board", f"lab config {name}: boards")    # the name rule first, then is it a known board
+        _check_board_name(b, f"lab config {name}: boards.{b}")
     artifacts = data.get("artifacts")
     if artifacts is not None:
         if not isinstance(artifacts, str):
             raise ConfigError(f"lab config {name}: 'artifacts' must be a folder path (a string)")
         artifacts = (Path(path).parent if path else Path.cwd()) / artifacts
-    return LabConfig(path, {b: board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
+    return LabConfig(path, {_name(b, "board", f"lab config {name}: boards"):
+                            board_config(t, f"lab config {name}: boards.{b}") for b, t in boards.items()},
                      nightly_config(data.get("nightly", {}), f"lab config {name}: nightly"), artifacts)
 
 

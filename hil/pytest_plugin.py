@@ -40,7 +40,8 @@ import pytest
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
 from hil.cli_args import positive_int
 
-_STATE: dict = {"records": {}, "failed": {}, "board": None, "link0": {}, "marked": [], "board_down": None}
+_STATE: dict = {"records": {}, "failed": {}, "board": None, "link0": {}, "marked": [], "board_down": None,
+                "layer_vectors": {}}
 
 
 # (alias, dest, addoption keywords): added after the initial conftests, and only if free.
@@ -133,6 +134,9 @@ def _models(config) -> list[str]:
 
 def pytest_configure(config):
     from hil.lab_config import apply_artifacts_root
+    # the store as the session was started (--hil-db, else $HIL_DB then): fixtures that change the
+    # environment later (a test suite's own tmp $HIL_DB for the CLI runs it starts) do not move it
+    _STATE["db_path"] = config.getoption("--hil-db") or os.environ.get("HIL_DB")
     option = config.getoption("--hil-artifacts")
     if not option and config.getini("hil_artifacts") and not os.environ.get("HIL_ARTIFACTS"):
         option = Path(config.inipath).parent / config.getini("hil_artifacts")
@@ -140,6 +144,12 @@ def pytest_configure(config):
         apply_artifacts_root(option, config.getoption("--hil-config"))
     except Exception:  # noqa: BLE001 - a bad lab config is reported by the hil_board fixture
         pass
+    from golden.names import BadName, check as check_name
+    for m in [m for c in (config.getoption("hil_model") or []) for m in c.split(",") if m]:
+        try:
+            check_name(m)
+        except BadName as exc:
+            raise pytest.UsageError(f"--hil-model: {exc}") from None
     config.addinivalue_line("markers", "hil_capability(name): skip unless the board has this capability")
     config.addinivalue_line("markers", "hil_model(name, ...): run this test's golden vectors on these models")
     if config.pluginmanager.hasplugin("xdist"):
@@ -165,6 +175,20 @@ def pytest_generate_tests(metafunc):
             params.append((name, i))
             ids.append(f"{name}-{i}")
     metafunc.parametrize("golden_vector", params, ids=ids)
+
+
+def pytest_collection_finish(session):
+    """Per model, the first LAYER_COUNT_VECTORS golden vectors collected (after -k and other
+    deselection) read per-layer figures. Every xdist worker collects the same items, so the
+    workers' shares add up to these, whichever worker runs them."""
+    from hil.runner import first_vectors
+    order: dict[str, dict[int, None]] = {}      # model -> indices in collection order (dict: ordered set)
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "golden_vector" in params:
+            name, index = params["golden_vector"]
+            order.setdefault(name, {})[index] = None
+    _STATE["layer_vectors"] = {name: first_vectors(list(idx)) for name, idx in order.items()}
 
 
 def _board_down(message: str) -> None:
@@ -223,8 +247,7 @@ def pytest_runtest_call(item):
 
 def _start_recording(config, board) -> None:
     """With --hil-db (or $HIL_DB), commit every vector to the results store as it finishes."""
-    import os
-    path = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+    path = _STATE.get("db_path")
     if not path or hasattr(config, "workerinput"):   # pytest -n: the controller records the merged run
         return
     from hil.results.baseline import Thresholds
@@ -264,6 +287,7 @@ def hil_model(hil_board, _model_runs, golden_vector):
     name = golden_vector[0]
     if name not in _model_runs:
         _model_runs[name] = prepare(hil_board, name)
+        _model_runs[name].layer_vectors = _STATE["layer_vectors"].get(name)
         _STATE["link0"][name] = link_mark(hil_board)
     return _model_runs[name]
 
@@ -347,6 +371,21 @@ def pytest_sessionfinish(session, exitstatus):
                 prop(f"hil.{d['model']}.layers_moved", ",".join(verdict["layers_moved"]))
     if _STATE.get("regressions") and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    from hil.board_cli import tflm_failed      # a .tflite model not bit-exact against TFLite Micro fails too
+    if any(tflm_failed(d) for d in docs) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _write_tflm_lines(terminalreporter, docs: list[dict]) -> None:
+    """Models imported from a .tflite: device and integer simulator against TFLite Micro."""
+    from hil.board_cli import tflm_failed
+    from hil.tflm_check import summary_line
+    for d in docs:
+        line = summary_line(d)
+        if line:
+            terminalreporter.write_line(f"hil: {line}", red=tflm_failed(d), green=not tflm_failed(d))
+            for detail in d["tflm"]["details"]:
+                terminalreporter.write_line(f"hil:   {detail}", red=True)
 
 
 def _finish_recording(rec, exitstatus) -> None:
@@ -368,6 +407,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     path = Path(config.getoption("--hil-json"))
     path.write_text(json.dumps(dict(format="hil-session", version=1, runs=docs), indent=1, default=float) + "\n")
     results_table(docs, terminalreporter._tw)
+    _write_tflm_lines(terminalreporter, docs)
     terminalreporter.write_line(f"hil: results written to {path}")
     if _STATE.get("db"):
         terminalreporter.write_line(f"hil: run recorded in {_STATE['db']}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -22,7 +23,7 @@ def _num(v):
 
 
 def run_table(docs: list[dict]) -> Table:
-    t = Table(title=f"hil results on {docs[0]['board']} ({docs[0]['counter_note']})" if docs else "hil results")
+    t = Table(title=escape(f"hil results on {docs[0]['board']} ({docs[0]['counter_note']})") if docs else "hil results")
     for col in ("model", "vectors", "int mismatches", "device", "float", "int", "agreement",
                 "per inference (median)", "device ms", "round trip ms"):
         t.add_column(col, justify="left" if col == "model" else "right")
@@ -34,7 +35,7 @@ def run_table(docs: list[dict]) -> Table:
         else:
             dev, fl, it, agree = _pct(acc["device"]), _pct(acc["float"]), _pct(acc["int"]), _pct(d["vs_float"].get("agreement"))
         lat = d["latency_ms"]
-        t.add_row(d["model"], str(d["vectors"]),
+        t.add_row(escape(d["model"]), str(d["vectors"]),
                   ("[green]0[/]" if d["int_mismatches"] == 0 else f"[red]{d['int_mismatches']}[/]"),
                   dev, fl, it, agree, f"{_num(tc['median'])} {_unit_label(d)}" if tc else "-",
                   "-" if lat["device"] is None else f"{lat['device']:.3f}",
@@ -58,11 +59,12 @@ def link_line(doc: dict) -> str:
 
 def per_class_table(doc: dict) -> Table:
     """Accuracy per class of one classification run (device, float model, integer model)."""
-    t = Table(title=f"{doc['model']} on {doc['board']}: accuracy per class")
+    t = Table(title=escape(f"{doc['model']} on {doc['board']}: accuracy per class"))
     for col in ("class", "vectors", "device", "float", "int"):
         t.add_column(col, justify="left" if col == "class" else "right")
     for row in doc.get("per_class") or []:
-        t.add_row(row["cls"], str(row["vectors"]), _pct(row["device"]), _pct(row["float"]), _pct(row["int"]))
+        t.add_row(escape(str(row["cls"])), str(row["vectors"]), _pct(row["device"]), _pct(row["float"]),
+                  _pct(row["int"]))
     return t
 
 
@@ -79,13 +81,13 @@ def layer_table(doc: dict) -> Table:
     """Per-layer figures in the document's unit (instructions, cycles, ...)."""
     unit, one = doc["unit"], _singular(doc)
     label = _unit_label(doc)
-    t = Table(title=f"{doc['model']} on {doc['board']}: {label} per layer ({doc['counter_note']})")
+    t = Table(title=escape(f"{doc['model']} on {doc['board']}: {label} per layer ({doc['counter_note']})"))
     per = {"instruction": "instr", "cycle": "cycle"}.get(one, one.replace("_", " "))
     for col in ("layer", "type", "MACs", label, "share", f"MACs/{per}", f"{per}/MAC"):
         t.add_column(col, justify="left" if col in ("layer", "type") else "right")
     for L in doc["layers"]:
         mpu = L.get(f"macs_per_{one}")
-        t.add_row(L["name"], L["type"], f"{L['macs']:,}", _num(L.get(unit)),
+        t.add_row(escape(L["name"]), escape(L["type"]), f"{L['macs']:,}", _num(L.get(unit)),
                   "-" if L["share"] is None else f"{L['share']:.1%}",
                   "-" if mpu is None else f"{mpu:.3f}",
                   "-" if not mpu else f"{1 / mpu:.2f}")
@@ -104,8 +106,10 @@ def layer_table(doc: dict) -> Table:
 def memory_line(mem: dict) -> str:
     m = mem.get("model") or {}
     app = sum(mem.get("app_buffers", {}).values())
+    ram = (f"RAM {mem['ram_bytes']:,} B (SRAM {mem['sram_bytes']:,} B + CCM {mem['ccm_bytes']:,} B)"
+           if "sram_bytes" in mem else f"RAM {mem['ram_bytes']:,} B")
     return (f"memory (from the ELF): flash {mem['flash_bytes']:,} B (this model's tables "
-            f"{m.get('tables_flash_bytes', 0):,} B), RAM {mem['ram_bytes']:,} B; this model's "
+            f"{m.get('tables_flash_bytes', 0):,} B), {ram}; this model's "
             f"activation RAM {m.get('activation_ram_bytes', 0):,} B = arena {m.get('arena_bytes', 0):,} B "
             f"+ kernel scratch {mem['scratch_bytes']:,} B; stack {mem['stack_bytes']:,} B, "
             f"protocol buffers {app:,} B")

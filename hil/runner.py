@@ -22,7 +22,7 @@ from golden.intsim.run import IntegerSimulator, dequantize
 from golden.paths import artifact_dir, qmodel_path
 from golden.registry import DEFAULT_MODELS, check_built
 from hil.boards.base import Board, BoardError, Capability
-from hil import recovery
+from hil import recovery, tflm_check
 from hil.compare import VectorVerdict, first_differing_layer, summarize
 from hil.errors import ModelNotOnDevice
 from hil.inject import injected
@@ -53,17 +53,43 @@ def _figures(counter: str, total, macs: int) -> dict:
     return {u[0]: total, f"macs_per_{u[1]}": (macs / total) if total else None}
 
 
+# Per-layer figures are read for the first N vectors of a run only: they hardly
+# depend on the data, and reading them is one more round trip per vector.
+LAYER_COUNT_VECTORS = 10
+
+
+def first_vectors(order: list[int], n: int = LAYER_COUNT_VECTORS) -> frozenset[int]:
+    """The bundle indices that read per-layer figures in a run that runs `order` in this order."""
+    return frozenset(int(i) for i in order[:n])
+
+
 @dataclass
 class ModelRun:
-    """Golden references of one model plus the device's view of it."""
+    """Golden references of one model plus the device's view of it.
+
+    `layer_vectors`: the bundle indices whose per-layer figures are read, set by whoever knows
+    the run's order (`run_model`: the first N of its selection; the pytest plugin: the first N
+    collected). None: the first LAYER_COUNT_VECTORS distinct vectors run through this ModelRun.
+    """
     name: str
     bundle: bundle.Bundle
     doc: dict
     device_model: object
+    layer_vectors: frozenset[int] | None = None
     sim: IntegerSimulator = field(init=False)
+    _layers_read: set[int] = field(init=False, default_factory=set, repr=False)
 
     def __post_init__(self):
         self.sim = IntegerSimulator(self.doc)
+
+    def reads_layers(self, i: int) -> bool:
+        """Does vector i read per-layer figures (see `layer_vectors`)?"""
+        if self.layer_vectors is not None:
+            return i in self.layer_vectors
+        if i not in self._layers_read and len(self._layers_read) >= LAYER_COUNT_VECTORS:
+            return False
+        self._layers_read.add(i)
+        return True
 
     @property
     def task(self) -> str:
@@ -85,13 +111,8 @@ def prepare(board: Board, name: str) -> ModelRun:
     return ModelRun(name, b, doc, dm)
 
 
-# Per-layer counts are read for the first vectors only: they hardly depend on
-# the data, and reading them is one more round trip per vector.
-LAYER_COUNT_VECTORS = 10
-
-
-def _layer_mode(board: Board, i: int) -> str:
-    return "LAYER_COUNTS" if board.info.counter in MEASURED and i < LAYER_COUNT_VECTORS else "OUTPUTS"
+def _layer_mode(board: Board, mr: ModelRun, i: int) -> str:
+    return "LAYER_COUNTS" if board.info.counter in MEASURED and mr.reads_layers(i) else "OUTPUTS"
 
 
 def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
@@ -102,7 +123,7 @@ def run_vector(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
 def run_vector_once(board: Board, mr: ModelRun, i: int) -> VectorVerdict:
     """Run vector i; on an integer mismatch, localise the first differing layer."""
     t0 = time.perf_counter()
-    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board, i))
+    res = board.device.run(mr.device_model, mr.bundle.inputs[i], _layer_mode(board, mr, i))
     rtt = time.perf_counter() - t0
     measured = board.info.counter in MEASURED
     v = VectorVerdict(index=i, label=mr.bundle.labels[i].tolist(), device=res.output.reshape(-1),
@@ -128,11 +149,14 @@ def run_model(board: Board, name: str, vectors: int | None = None,
               done: list[VectorVerdict] | None = None) -> dict:
     """Run all vectors, or a seeded class-stratified subset of `vectors` (golden.subset). `sink`
     sees each verdict as it finishes (the results store commits it); `done` holds verdicts of an
-    interrupted run, which are not run again (resume). A dead device is restarted (hil/recovery.py);
+    interrupted run, which are not run again (resume). Per-layer figures are read for the first
+    LAYER_COUNT_VECTORS of the selection, in its order; a resumed run has the same selection, so the
+    vectors it already recorded count towards them. A dead device is restarted (hil/recovery.py);
     a vector that kills it twice is listed as failed; a device dead after its restarts ends the
     run with what is done (`aborted`)."""
     mr = prepare(board, name)
     chosen = subset.select(mr.bundle.labels, vectors).tolist()
+    mr.layer_vectors = first_vectors(chosen)
     link0 = link_mark(board)
     wanted = set(chosen)
     per_vector, failed, aborted = [v for v in (done or []) if v.index in wanted], [], None
@@ -167,8 +191,9 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     n = len(per_vector)
     idx = np.array([v.index for v in per_vector], dtype=np.int64)
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
+    fl = mr.bundle.float_logits         # None: a .tflite import without a float model (no float column)
     rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
-                    mr.bundle.float_logits[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
+                    None if fl is None else fl[idx], mr.bundle.labels[idx], mr.task, mr.doc.get("classes"))
     # Whole-inference figures from the vectors that did not read per-layer
     # figures when there are any: the per-layer hook adds its own instructions.
     plain = [v for v in per_vector if v.count is not None and not v.layer_counts]
@@ -179,7 +204,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
     total = (dict(median=statistics.median(counts), min=min(counts), max=max(counts)) if counts else None)
     unit = unit_of(counter)
     rtts = [v.round_trip_s for v in per_vector]
-    return dict(
+    doc = dict(
         format=RESULTS_FORMAT, version=RESULTS_VERSION,
         board=board.name, device_board=board.info.board, firmware=board.info.fw_version,
         build_hash=board.info.build_hash, clock_hz=clock, model=mr.name,
@@ -198,6 +223,7 @@ def assemble(board: Board, mr: ModelRun, per_vector: list[VectorVerdict], link0:
         failed_vectors=sorted(failed, key=lambda f: f["index"]),
         per_vector=[_vector_record(v.to_json(), unit) for v in per_vector],
     )
+    return tflm_check.add_to_results(doc, tflm_check.figures(mr, per_vector, idx, dev))   # .tflite models only
 
 
 def link_mark(board: Board) -> tuple:

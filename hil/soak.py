@@ -15,6 +15,7 @@ import argparse
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hil import recovery
@@ -56,7 +57,7 @@ def soak(board: Board, model: str, vectors: int, progress=None) -> dict:
 
 
 def soak_table(doc: dict) -> Table:
-    t = Table(title=f"soak: {doc['model']} on {doc['board']}, inject {doc['inject'] or 'nothing'}")
+    t = Table(title=escape(f"soak: {doc['model']} on {doc['board']}, inject {doc['inject'] or 'nothing'}"))
     t.add_column("what")
     t.add_column("value", justify="right")
     inj = doc["link"].get("injected", {})
@@ -87,7 +88,7 @@ def cmd_soak(args, console: Console) -> int:
     from hil.board_cli import open_board, progress_bar, write_json
     from hil.report import stdout_console
     with open_board(args, [args.model]) as board, progress_bar(console) as prog:
-        task = prog.add_task(f"soak {args.model} on {args.board}", total=args.vectors)
+        task = prog.add_task(escape(f"soak {args.model} on {args.board}"), total=args.vectors)
         doc = soak(board, args.model, args.vectors, progress=lambda i, n: prog.update(task, completed=i))
     stdout_console().print(soak_table(doc))
     write_json(args.json, doc, console)

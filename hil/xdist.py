@@ -163,9 +163,8 @@ class XdistCollector:
 
     def _record(self, session, runs: dict) -> None:
         """With --hil-db: the merged session as ONE run in the results store, judged against its baseline."""
-        import os
         config = session.config
-        path = config.getoption("--hil-db") or os.environ.get("HIL_DB")
+        path = self.state.get("db_path")       # --hil-db, else $HIL_DB as the session started
         if not path:
             return
         from hil.results.baseline import Thresholds

@@ -84,6 +84,7 @@ class LoopbackLab:
             groups.append(f"twin-{k}:\n  location: QEMU twin {k} on loopback\n"
                           f"  RawSerialPort:\n    port: {line}\n    speed: 115200\n")
         (self.dir / "exporter.yaml").write_text("".join(groups))
+        self.env = {**self.env, "PATH": f"{self._ser2net_on_loopback()}:{self.env['PATH']}"}
         self._start("exporter", [str(BIN / "labgrid-exporter"), "-c", self.address, "-n", EXPORTER,
                                  "--hostname", "127.0.0.1", "exporter.yaml"], r"creating poll task")
         deadline = time.monotonic() + 20
@@ -96,6 +97,40 @@ class LoopbackLab:
             self.client("-p", place, "add-match", f"{EXPORTER}/twin-{k}/*")
             self.client("-p", place, "set-tags", "board=stm32f4-qemu")
         return self
+
+    def _ser2net_on_loopback(self) -> Path:
+        """A folder whose `ser2net` runs the real one bound to 127.0.0.1.
+
+        labgrid's exporter (26.x) starts ser2net with the accepter `telnet(rfc2217,mode=server),tcp,PORT`,
+        which listens on every interface, and its config has no bind address; this wrapper, first on the
+        exporter's PATH, turns it into `...,tcp,127.0.0.1,PORT` (gensio's host,port form) and execs
+        ser2net (same pid, so the exporter still stops it)."""
+        real = shutil.which("ser2net") or "/usr/sbin/ser2net"
+        wrap = self.dir / "bin" / "ser2net"
+        wrap.parent.mkdir(exist_ok=True)
+        wrap.write_text(f"#!{sys.executable}\n"
+                        "import os, re, sys\n"
+                        f"real = {real!r}\n"
+                        "args = [re.sub(r'\\),tcp,(\\d+)$', r'),tcp,127.0.0.1,\\1', a) for a in sys.argv[1:]]\n"
+                        "os.execv(real, [real] + args)\n")
+        wrap.chmod(0o755)
+        return wrap.parent
+
+    def listeners(self) -> list[tuple[str, str]]:
+        """(local address, process name) of every TCP socket listening in a process started here
+        (and its children, e.g. ser2net under the exporter), from `ss -ltnpH`."""
+        groups = {p.pid for p in self.procs}
+        pids = set()
+        for line in subprocess.run(["ps", "-eo", "pid=,pgid="], capture_output=True, text=True).stdout.splitlines():
+            pid, pgid = line.split()
+            if int(pgid) in groups:
+                pids.add(int(pid))
+        out = []
+        for line in subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines():
+            users = re.findall(r'"([^"]+)",pid=(\d+)', line)
+            if any(int(pid) in pids for _, pid in users):
+                out.append((line.split()[3], users[0][0]))
+        return out
 
     def stop(self) -> None:
         """SIGTERM to every process group started here (ser2net is in its exporter's),

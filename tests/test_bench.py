@@ -68,3 +68,22 @@ def test_bench_link_on_the_sim_board(tmp_path):
         assert m["frames_per_input"] == 1
         assert m["load"]["payload_share"] >= 0.95, m
         assert m["load"]["payload_bytes_per_s"] > 0 and m["vector"]["calls"] == 5
+    assert m["load"]["floor_bytes_per_s"] is None and doc["floor"] is None      # no raw floor on sim
+
+
+@needs_qemu
+def test_bench_link_measures_the_raw_floor_of_the_qemu_twin(tmp_path, capsys):
+    """The same twin's USART streamed raw (bring-up app, SINK) after each exchange: hil's payload
+    bytes/s is printed as a fraction of it. All default models: the protocol image is the usual one."""
+    out = tmp_path / "link.json"
+    assert main(["bench", "link", "--board", "stm32f4-qemu", "--model", "mnist_lenet", "--model", "kws_dscnn",
+                 "--model", "sine_mlp", "-n", "2", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert "SINK" in doc["floor"]
+    for m in doc["models"]:
+        for phase in ("load", "vector"):
+            p = m[phase]
+            assert p["floor_bytes_per_s"] > 0, m
+            assert p["of_floor"] == pytest.approx(p["payload_bytes_per_s"] / p["floor_bytes_per_s"])
+    text = capsys.readouterr().out
+    assert "raw floor B/s" in text and "of floor" in text

@@ -1,5 +1,6 @@
 """The C engine runs graph models bit for bit as golden/intsim does: the new ops
-(add, concat, channel shuffle/slice, grouped conv, global average pool), the
+(add, concat, channel shuffle/slice, grouped conv, global average pool; pad, softmax,
+mean, 4-value padding, depth multiplier 2, pooling with padding), the
 graph executor and the liveness arena plan, on hand-made blocks quantized
 here (tests/graph_nets.py), built with the host gcc (plain and ASan+UBSan)."""
 from __future__ import annotations
@@ -43,6 +44,46 @@ def _blocks():
     }
 
 
+def _tflm_ops_doc() -> dict:
+    """A hand-made chain of the TFLite Micro ops: PAD, conv with 4-value padding and
+    stride 2, depthwise with depth multiplier 2, max and average pooling with padding,
+    MEAN and SOFTMAX (no torch module has them all)."""
+    from golden.intsim.arith import quantize_multiplier, softmax_params
+    rng = np.random.default_rng(18)
+
+    def weighted(name, op, in_shape, out_shape, wshape, pad, stride, zps, reals, relu):
+        q = [quantize_multiplier(r) for r in reals]
+        return dict(name=name, op=op, in_shape=in_shape, out_shape=out_shape, kernel=list(wshape[2:]),
+                    stride=stride, padding=pad, weights_shape=wshape,
+                    weights=rng.integers(-127, 128, wshape).reshape(-1).tolist(),
+                    bias=rng.integers(-2000, 2000, wshape[0]).tolist(), input_zp=zps[0], output_zp=zps[1],
+                    act_min=zps[1] if relu else -128, act_max=127, multiplier=[m for m, _ in q],
+                    shift=[sh for _, sh in q], macs=0)
+
+    m, ls, dmin = softmax_params(1.0, 0.1)
+    mm, ms = quantize_multiplier(0.8)
+    layers = [
+        dict(name="pad", op="pad", in_shape=[3, 9, 8], out_shape=[3, 10, 11], pads=[1, 0, 2, 1],
+             input_zp=-3, output_zp=-3, macs=0),
+        weighted("conv", "conv2d", [3, 10, 11], [4, 5, 5], [4, 3, 3, 3], [0, 1, 1, 0], [2, 2], (-3, 5),
+                 rng.uniform(0.001, 0.01, 4), True),
+        weighted("dw", "depthwise_conv2d", [4, 5, 5], [8, 5, 5], [8, 1, 3, 3], [1, 1, 1, 1], [1, 1], (5, -10),
+                 rng.uniform(0.005, 0.05, 8), False),
+        dict(name="maxpool", op="maxpool2d", in_shape=[8, 5, 5], out_shape=[8, 3, 3], kernel=[3, 3],
+             stride=[2, 2], padding=[1, 1, 1, 1], macs=0),
+        dict(name="avgpool", op="avgpool2d", in_shape=[8, 3, 3], out_shape=[8, 3, 3], kernel=[2, 2],
+             stride=[1, 1], padding=[0, 1, 0, 1], macs=0),
+        dict(name="mean", op="mean", in_shape=[8, 3, 3], out_shape=[8, 1, 1], input_zp=-10, output_zp=3,
+             multiplier=[mm], shift=[ms], macs=0),
+        dict(name="softmax", op="softmax", in_shape=[8, 1, 1], out_shape=[8, 1, 1], input_zp=3, beta=1.0,
+             input_multiplier=m, input_left_shift=ls, diff_min=dmin, output_zp=-128, macs=0),
+    ]
+    layers[2]["depth_multiplier"] = 2
+    return dict(model="tflm_ops", scheme="int8", layers=layers,
+                input=dict(shape=[3, 9, 8], dtype="int8", scale=0.05, zero_point=-3),
+                output=dict(shape=[8, 1, 1], dtype="int8", scale=1 / 256, zero_point=-128))
+
+
 @pytest.fixture(scope="module")
 def graphs(tmp_path_factory):
     """(docs by name, build(variant) -> runner exe); ids in _blocks() order."""
@@ -53,6 +94,9 @@ def graphs(tmp_path_factory):
         doc = artifact.finalize(dict(doc, model=name))
         artifact.save(doc, work / f"{name}.qmodel.json")
         docs[name] = doc
+    doc = artifact.finalize(_tflm_ops_doc())
+    artifact.save(doc, work / "tflm_ops.qmodel.json")
+    docs["tflm_ops"] = doc
     codegen_c.generate([str(work / f"{n}.qmodel.json") for n in docs], work / "gen")
 
     def build(variant: str) -> Path:

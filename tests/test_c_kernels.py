@@ -25,6 +25,7 @@ import pytest
 
 from golden import artifact, bundle
 from golden.intsim import arith, kernels
+from golden.intsim.padding import pad4
 from golden.intsim.run import IntegerSimulator
 from hil import device_lib
 from hil.targets.stm32 import codegen as codegen_c
@@ -242,8 +243,8 @@ def test_requantize_matches_arith(build, variant):
 
 # ---- kernels on seeded random shapes ----------------------------------------
 
-HEADER = ("op", "variant", "c", "h", "w", "oc", "oh", "ow", "kh", "kw", "sh", "sw", "ph", "pw",
-          "in_zp", "out_zp", "act_min", "act_max", "has_bias", "global")
+HEADER = ("op", "variant", "c", "h", "w", "oc", "oh", "ow", "kh", "kw", "sh", "sw", "pt", "pb", "pl", "pr",
+          "in_zp", "out_zp", "act_min", "act_max", "has_bias", "global", "diff_min")
 
 
 def encode_case(L: dict, x: np.ndarray, variant: int = 0) -> bytes:
@@ -251,16 +252,19 @@ def encode_case(L: dict, x: np.ndarray, variant: int = 0) -> bytes:
     oc, oh, ow = L["out_shape"]
     kh, kw = L.get("kernel", (0, 0))
     sh, sw = L.get("stride", (0, 0))
-    ph, pw = L.get("padding", (0, 0))
-    head = [OP_ID[L["op"]], variant, c, h, w, oc, oh, ow, kh, kw, sh, sw, ph, pw, L.get("input_zp", 0),
+    pads = L["pads"] if L["op"] == "pad" else pad4(L)
+    head = [OP_ID[L["op"]], variant, c, h, w, oc, oh, ow, kh, kw, sh, sw, *pads, L.get("input_zp", 0),
             L.get("output_zp", 0), L.get("act_min", -128), L.get("act_max", 127),
-            int(L.get("bias") is not None), int(bool(L.get("global")))]
+            int(L.get("bias") is not None), int(bool(L.get("global"))), L.get("diff_min", 0)]
     parts = [np.array(head, I32).tobytes(), x.astype(np.int8).tobytes()]
     if "w" in L:
         parts.append(L["w"].astype(np.int8).tobytes())
         if L["bias"] is not None:
             parts.append(np.asarray(L["bias"], I32).tobytes())
+    if "w" in L or L["op"] == "mean":
         parts += [np.asarray(L["multiplier"], I32).tobytes(), np.asarray(L["shift"], I32).tobytes()]
+    if L["op"] == "softmax":
+        parts += [np.asarray([L["input_multiplier"]], I32).tobytes(), np.asarray([L["input_left_shift"]], I32).tobytes()]
     return b"".join(parts)
 
 
@@ -275,8 +279,28 @@ def random_quant(rng, n: int) -> tuple[list[int], list[int]]:
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def random_tflm_layer(rng, op: str):
+    """A softmax, mean or pad layer on a random CHW input (golden/intsim's TFLM ops)."""
+    shape = (int(rng.integers(1, 13)), int(rng.integers(1, 7)), int(rng.integers(1, 7)))
+    x = rng.integers(-128, 128, shape) if rng.random() < 0.8 else rng.choice([-128, 127], shape)
+    L = {"name": f"rand_{op}", "op": op, "input_zp": int(rng.integers(-128, 128))}
+    if op == "softmax":
+        m, ls, dmin = arith.softmax_params(float(10 ** rng.uniform(-0.5, 0.7)), float(10 ** rng.uniform(-2.5, 0)))
+        L.update(input_multiplier=m, input_left_shift=ls, diff_min=dmin, output_zp=-128)
+    elif op == "mean":
+        m, s = arith.quantize_multiplier(float(10 ** rng.uniform(-1, 1)))
+        L.update(multiplier=[m], shift=[s], output_zp=int(rng.integers(-128, 128)))
+    else:
+        L.update(pads=[int(v) for v in rng.integers(0, 4, 4)], output_zp=L["input_zp"])
+    want = {"softmax": kernels.softmax_s8, "mean": kernels.mean_s8, "pad": kernels.pad_s8}[op](x, L)
+    L["out_shape"] = want.shape
+    return L, x, want
+
+
 def random_layer(rng, op: str):
     """(layer dict for golden.intsim.kernels, CHW input) with a valid random shape."""
+    if op in ("softmax", "mean", "pad"):
+        return random_tflm_layer(rng, op)
     c = int(rng.integers(1, 9))
     if op == "fully_connected":
         shape = (int(rng.integers(1, 80)), 1, 1) if rng.random() < 0.5 else (c, int(rng.integers(1, 6)), int(rng.integers(1, 6)))
@@ -295,9 +319,13 @@ def random_layer(rng, op: str):
             kernel = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
             stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
             pad = (int(rng.integers(0, kernel[0] + 1)), int(rng.integers(0, kernel[1] + 1)))
-        if op in ("maxpool2d", "avgpool2d"):
-            pad = (0, 0)
-        if op == "fully_connected" or all(n + 2 * p >= k for n, p, k in zip(shape[1:], pad, kernel)):
+        if op != "conv2d_1x1" and rng.random() < 0.3:      # 4 values: TFLite SAME pads the odd one after
+            pad = tuple(int(v) for v in rng.integers(0, 3, 4))
+        if op in ("maxpool2d", "avgpool2d"):             # padding smaller than the window (TFLM SAME)
+            pad = (0, 0) if rng.random() < 0.5 else tuple(min(int(v), kernel[i // 2] - 1)
+                                                           for i, v in enumerate(rng.integers(0, 3, 4)))
+        t, b, l_, r = pad4({"padding": pad})
+        if op == "fully_connected" or (shape[1] + t + b >= kernel[0] and shape[2] + l_ + r >= kernel[1]):
             break
         shape = (c, int(rng.integers(kernel[0], 14)), int(rng.integers(kernel[1], 14)))
     x = rng.integers(-128, 128, shape)
@@ -310,8 +338,9 @@ def random_layer(rng, op: str):
          "stride": stride, "padding": pad, "input_zp": in_zp, "output_zp": out_zp, "act_min": amin, "act_max": amax}
     if op == "maxpool2d" and rng.random() < 0.3:
         L["global"] = True
-    oc = {"conv2d": int(rng.integers(1, 9)), "conv2d_1x1": int(rng.integers(1, 9)), "fully_connected": int(rng.integers(1, 20))}.get(op, c)
-    wshape = {"conv2d": (oc, c, *kernel), "conv2d_1x1": (oc, c, 1, 1), "depthwise_conv2d": (c, 1, *kernel),
+    depth_mult = int(rng.choice([1, 1, 2, 3])) if op == "depthwise_conv2d" else 1
+    oc = {"conv2d": int(rng.integers(1, 9)), "conv2d_1x1": int(rng.integers(1, 9)), "fully_connected": int(rng.integers(1, 20))}.get(op, c * depth_mult)
+    wshape = {"conv2d": (oc, c, *kernel), "conv2d_1x1": (oc, c, 1, 1), "depthwise_conv2d": (oc, 1, *kernel),
               "fully_connected": (oc, int(np.prod(shape)))}.get(op)
     if wshape is not None:
         L["w"] = rng.integers(-128 if rng.random() < 0.2 else -127, 128, wshape)
@@ -326,7 +355,8 @@ def random_layer(rng, op: str):
 
 
 KERNEL_CASES = {"conv2d": 150, "conv2d_1x1": 120, "depthwise_conv2d": 150, "fully_connected": 120,
-                "maxpool2d": 100, "avgpool2d": 100}
+                "maxpool2d": 100, "avgpool2d": 100, "softmax": 60, "mean": 60, "pad": 40}
+SINGLE_VARIANT = ("avgpool2d", "softmax", "mean", "pad")   # no _ref/_opt pair
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -337,16 +367,17 @@ def test_kernels_match_intsim(build, variant):
         for _ in range(n):
             L, x, want = random_layer(rng, op)
             # the selected kernel, _ref and _opt (ops that have both)
-            for v in ((0,) if op == "avgpool2d" else (0, 1, 2)):
+            for v in ((0,) if op in SINGLE_VARIANT else (0, 1, 2)):
                 cases.append((op, v, L, x, want))
     raw = run(build(variant), "kernel", data=b"".join(encode_case(L, x, v) for _, v, L, x, _ in cases))
     pos = 0
     for k, (op, v, L, x, want) in enumerate(cases):
         status = int(np.frombuffer(raw[pos:pos + 4], I32)[0])
         pos += 4
-        desc = (f"case {k} {op} variant {v} in {x.shape} out {tuple(L['out_shape'])} kernel {L['kernel']} "
-                f"stride {L['stride']} padding {L['padding']} zp {L['input_zp']}/{L['output_zp']} "
-                f"act [{L['act_min']}, {L['act_max']}] global {L.get('global', False)}")
+        desc = (f"case {k} {op} variant {v} in {x.shape} out {tuple(L['out_shape'])} kernel {L.get('kernel')} "
+                f"stride {L.get('stride')} padding {L.get('padding', L.get('pads'))} "
+                f"zp {L['input_zp']}/{L['output_zp']} act [{L.get('act_min')}, {L.get('act_max')}] "
+                f"global {L.get('global', False)}")
         assert status == 0, f"{desc}: status {status}"
         got = np.frombuffer(raw[pos:pos + want.size], np.int8)
         pos += want.size

@@ -203,7 +203,8 @@ def test_disc1_builds_with_other_baud(tmp_path: Path) -> None:
     ("target", "flag", "region"),
     [
         ("qemu", "-DHIL_TEST_BLOAT=2000000", "FLASH"),  # 2 MB const array vs 1 MiB flash
-        ("disc1", "-DHIL_TEST_BLOAT_RAM=190000", "RAM"),  # 190 kB .bss + 8 KiB stack vs 192 KiB
+        ("disc1", "-DHIL_TEST_BLOAT_RAM=190000", "SRAM"),  # 190 kB .bss + 8 KiB stack vs 192 KiB
+        ("qemu", "-DHIL_TEST_BLOAT_CCM=70000", "CCM"),  # 70 kB .ccmram vs 64 KiB
     ],
 )
 def test_oversized_image_fails_with_readable_message(target: str, flag: str, region: str, tmp_path: Path) -> None:

@@ -87,9 +87,9 @@ def _synthetic_store(path):
     layers = [dict(name="conv1", type="conv2d", macs=1000), dict(name="fc1", type="fully_connected", macs=100)]
     with Store.open(path) as s:
         for k, conv in enumerate((1000, 1000, 1500)):
-            rid = s.start_run(dict(board="stm32f4-qemu", counter="systick_icount", models=["m"], vectors=30,
+            rid = s.start_run(dict(board="stm32f4-qemu", counter="icount", models=["m"], vectors=30,
                                    cflags="-O2" if k < 2 else "-O2 -O0"))
-            s.start_model(rid, "m", task="classification", counter="systick_icount", layers=layers,
+            s.start_model(rid, "m", task="classification", counter="icount", layers=layers,
                           classes=[str(c) for c in range(10)])
             rng = np.random.default_rng(k)
             for i in range(30):
@@ -98,8 +98,8 @@ def _synthetic_store(path):
                 s.record_vector(rid, "m", dict(index=i, label=i % 10, device=out, int_match=True,
                                                count=conv + 200, layer_counts=[conv, 200],
                                                round_trip_s=0.02 + 0.01 * rng.random()),
-                                counter="systick_icount", extra=dict(float_pred=i % 10))
-            s.finish_model(rid, "m", dict(vectors=30, int_mismatches=0,
+                                counter="icount", extra=dict(float_pred=i % 10))
+            s.finish_model(rid, "m", dict(vectors=30, int_mismatches=0, counter="icount", unit="instructions",
                                           accuracy=dict(metric="accuracy", device=26 / 30, float=1.0, int=26 / 30),
                                           link=dict(payload_bytes=30_000, seconds=1.0)))
             from hil.results.baseline import Thresholds, judge
@@ -130,9 +130,16 @@ def test_report_renders_offline_in_headless_chromium(tmp_path):
     assert len(plots) == 6, len(plots)       # count trend, accuracy, latency, layers, 2 confusion matrices
     assert dom.count("class=\"main-svg\"") >= 12
     legends = set(re.findall(r"class=\"legendtext\"[^>]*>([^<]+)<", dom))
-    assert "stm32f4-qemu / m (systick_icount)" in legends
+    assert "stm32f4-qemu / m (instructions)" in legends
     assert {"baseline run 2", "latest run 3"} <= legends
-    assert any(x.startswith("stm32f4-qemu / m (systick_icount) run 3") for x in legends)   # latency
+    assert any(x.startswith("stm32f4-qemu / m (instructions) run 3") for x in legends)   # latency
+    # the unit of the records (results JSON `unit`) names the axes, legends and the introduction
+    axes = set(re.findall(r"class=\"(?:y|x)title\"[^>]*>([^<]+)<", dom))
+    assert "instructions per inference" in axes, axes
+    intro = re.search(r"<h1>hil results</h1><p>(.*?)</p>", dom, re.S).group(1)
+    assert "<code>instructions</code> on stm32f4-qemu" in intro, intro
+    assert "icount" not in " ".join([intro, *axes, *legends]), "a counter kind, not a unit"
+    assert "icount" not in re.sub(r"<script.*?</script>", "", dom, flags=re.S)
     # the layer plot's two bar series: conv1 1000 -> 1500 drawn as bars
     assert dom.count("class=\"point\"") >= 4
 
@@ -148,7 +155,8 @@ def test_error_before_any_vector_aborts_the_run(tmp_path):
         assert "device died" in s.logs(rec.run_id)["host"]
 
 
-def test_nightly_on_the_sim_board(tmp_path, capsys):
+def test_nightly_on_the_sim_board(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("HIL_DB", raising=False)      # the lab config's `db` (the session sets $HIL_DB)
     lab = tmp_path / "lab.toml"
     lab.write_text(f'db = "{tmp_path / "n.db"}"\n[nightly]\nvectors = 5\nreport = "{tmp_path / "n.html"}"\n'
                    '[[nightly.run]]\nboard = "sim"\nmodels = ["mnist_lenet", "sine_mlp"]\n')
@@ -159,12 +167,12 @@ def test_nightly_on_the_sim_board(tmp_path, capsys):
         assert [r["status"] for r in runs] == ["complete", "complete"]
         assert [m["verdict"]["baseline"] for m in runs[0]["models"]] == [runs[1]["id"]] * 2
     assert (tmp_path / "n.html").stat().st_size > 1_000_000          # plotly.js embedded
-    # a board that cannot come up: reported, exit 2, the other board still recorded
+    # a board name that is no board: a lab config error before anything runs (as an unknown model is)
     lab.write_text(lab.read_text() + '[[nightly.run]]\nboard = "nosuch"\n')
     out = hil(capsys, "nightly", "--hil-config", lab, check=2)
-    assert "unknown board 'nosuch'" in out.out + out.err
+    assert "nightly.run[1].board: unknown board 'nosuch'" in out.out + out.err
     with Store.open(tmp_path / "n.db") as s:
-        assert len(s.runs()) == 3
+        assert len(s.runs()) == 2
     lab.write_text(lab.read_text().replace('board = "nosuch"', 'bord = "x"'))
     out = hil(capsys, "nightly", "--hil-config", lab, check=2)
     assert "needs board" in out.err

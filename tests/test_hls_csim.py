@@ -122,7 +122,7 @@ def _layer(name, op, in_shape, out_shape, **kw):
 
 def synthetic_docs(rng) -> list[dict]:
     """Two small random models: int8 with saturating left shifts, large right shifts, an
-    average pool and clamps; shift scheme with negative floors (no ReLU), biases,
+    average pool, clamps, 4-value (asymmetric) padding and a depth multiplier of 2; shift scheme with negative floors (no ReLU), biases,
     odd strides and kernels, a windowed and a global max pool."""
     from golden.intsim.arith import quantize_multiplier
 
@@ -136,14 +136,15 @@ def synthetic_docs(rng) -> list[dict]:
     int8 = dict(model="syn_int8", scheme="int8", rounding="tflm-double-rounding", layout="CHW", classes=None,
                 input=dict(shape=[2, 5, 5], dtype="int8", scale=1.0, zero_point=-3),
                 output=dict(shape=[5], dtype="int8", scale=1.0, zero_point=5), params=0, macs=0, layers=[
-        _layer("conv", "conv2d", [2, 5, 5], [3, 5, 5], kernel=[3, 3], stride=[1, 1], padding=[1, 1],
+        _layer("conv", "conv2d", [2, 5, 5], [3, 5, 5], kernel=[3, 3], stride=[1, 1], padding=[0, 2, 1, 1],
                weights_shape=[3, 2, 3, 3], weights=w(3, 2, 3, 3), bias=w(3, lo=-5000, hi=5000), input_zp=-3,
                output_zp=7, act_min=-128, act_max=127, **requant([741455.2, 0.0123, 3.7e-9])),
         _layer("avg", "avgpool2d", [3, 5, 5], [3, 2, 2], kernel=[2, 2], stride=[2, 2], padding=[0, 0]),
-        _layer("dw", "depthwise_conv2d", [3, 2, 2], [3, 2, 2], kernel=[3, 3], stride=[1, 1], padding=[1, 1],
-               weights_shape=[3, 1, 3, 3], weights=w(3, 1, 3, 3), bias=w(3, lo=-300, hi=300), input_zp=7,
-               output_zp=-20, act_min=-20, act_max=127, **requant([0.004, 0.5, 2.5])),
-        _layer("fc", "fully_connected", [12], [5], weights_shape=[5, 12], weights=w(5, 12), bias=w(5),
+        _layer("dw", "depthwise_conv2d", [3, 2, 2], [6, 2, 2], kernel=[3, 3], stride=[1, 1], padding=[1, 1, 0, 2],
+               depth_multiplier=2, weights_shape=[6, 1, 3, 3], weights=w(6, 1, 3, 3), bias=w(6, lo=-300, hi=300),
+               input_zp=7, output_zp=-20, act_min=-20, act_max=127,
+               **requant([0.004, 0.5, 2.5, 0.03, 0.3, 0.07])),
+        _layer("fc", "fully_connected", [24], [5], weights_shape=[5, 24], weights=w(5, 24), bias=w(5),
                input_zp=-20, output_zp=5, act_min=-128, act_max=127,
                **requant([0.001, 0.01, 0.1, 1.0, 1e-5])),
     ])
@@ -161,7 +162,24 @@ def synthetic_docs(rng) -> list[dict]:
         _layer("fc", "fully_connected", [3, 1, 1], [5], weights_shape=[5, 3], weights=w(5, 3, lo=-32, hi=31),
                bias=w(5, lo=-50, hi=50), rshift=2, relu=False),
     ])
-    return [artifact.finalize(int8), artifact.finalize(shift)]
+    from golden.intsim.arith import softmax_params
+    sm = softmax_params(1.0, 0.1)
+    mm, ms = quantize_multiplier(0.8)
+    tflm = dict(model="syn_tflm", scheme="int8", rounding="tflm-double-rounding", layout="CHW", classes=None,
+                input=dict(shape=[3, 9, 8], dtype="int8", scale=0.05, zero_point=-3),
+                output=dict(shape=[4, 1, 1], dtype="int8", scale=1 / 256, zero_point=-128), params=0, macs=0,
+                layers=[
+        _layer("pad", "pad", [3, 9, 8], [3, 10, 11], pads=[1, 0, 2, 1], input_zp=-3, output_zp=-3),
+        _layer("conv", "conv2d", [3, 10, 11], [4, 5, 5], kernel=[3, 3], stride=[2, 2], padding=[0, 1, 1, 0],
+               weights_shape=[4, 3, 3, 3], weights=w(4, 3, 3, 3), bias=w(4, lo=-2000, hi=2000), input_zp=-3,
+               output_zp=5, act_min=5, act_max=127, **requant([0.004, 0.01, 0.002, 0.007])),
+        _layer("maxpool", "maxpool2d", [4, 5, 5], [4, 3, 3], kernel=[3, 3], stride=[2, 2], padding=[1, 1, 1, 1]),
+        _layer("avgpool", "avgpool2d", [4, 3, 3], [4, 3, 3], kernel=[2, 2], stride=[1, 1], padding=[0, 1, 0, 1]),
+        _layer("mean", "mean", [4, 3, 3], [4, 1, 1], input_zp=5, output_zp=3, multiplier=[mm], shift=[ms]),
+        _layer("softmax", "softmax", [4, 1, 1], [4, 1, 1], input_zp=3, beta=1.0, input_multiplier=sm[0],
+               input_left_shift=sm[1], diff_min=sm[2], output_zp=-128),
+    ])
+    return [artifact.finalize(int8), artifact.finalize(shift), artifact.finalize(tflm)]
 
 
 def test_synthetic_edge_cases_bit_exact(tmp_path):
@@ -186,9 +204,9 @@ def test_synthetic_edge_cases_bit_exact(tmp_path):
         res.outputs.astype("<i4").tofile(f"{base}.logits.bin")
         for i, t in enumerate(res.layers):
             t.astype("<i4").tofile(f"{base}.layer_{i:02d}.bin")
-        if doc["scheme"] == "int8":     # the saturating channel really saturates, the ReLU clamps
+        if doc["model"] == "syn_int8":  # the saturating channel really saturates, the ReLU clamps
             assert {-128, 127} <= set(res.layers[0][:, 0].reshape(-1).tolist())
-        else:                          # floors of negative values are exercised
+        elif doc["scheme"] == "shift":  # floors of negative values are exercised
             assert res.layers[0].min() < 0 and res.outputs.min() < 0
         r = run_tb(img, name, tmp_path)
         assert r.returncode == 0 and "PASS" in r.stdout, r.stdout + r.stderr

@@ -51,6 +51,9 @@ def test_vectors_run_through_a_place_by_name(lab):
     with b:
         assert _holder(lab, "hil-twin-0") == b.lock.me
         assert b.link.url.startswith("rfc2217://127.0.0.1:")          # ser2net, started by the exporter
+        listening = lab.listeners()                   # coordinator and ser2net, on loopback only
+        assert {name for _, name in listening} >= {"ser2net"}, listening
+        assert all(addr.startswith(("127.0.0.1:", "[::1]:", "[::ffff:127.0.0.1]:")) for addr, _ in listening), listening
         assert b.info.counter == "icount" and b.info.board == "qemu-netduinoplus2"
         doc = run_model(b, "sine_mlp", vectors=5)
         assert doc["int_mismatches"] == 0 and doc["vectors"] == 5

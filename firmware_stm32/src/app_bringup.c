@@ -7,6 +7,9 @@
  *   CYCLES  run a fixed busy loop of 2 * HIL_BUSY_LOOP_ITERS instructions and
  *           print "CYCLES count=<n> kind=<DWT|SYSTICK|ICOUNT> iters=<k> hz=<core Hz>"
  *   STATS   print "STATS rx_dropped=<n> rx_overruns=<n>"
+ *   SINK n  take the next n bytes (1..SINK_MAX) without echo or any other work, then
+ *           print "SINK n=<n>": the raw floor of the UART's receive path, which
+ *           `hil bench link` measures next to the protocol (hil/link_floor.py)
  * Replies end in "\r\n". At boot one banner line is printed:
  *   "HIL-FW boot board=<name> hz=<core Hz> kind=<counter> clock=<desc>"
  *
@@ -29,7 +32,11 @@
 
 #define LINE_MAX 15u
 
+#define SINK_MAX 1000000u
+
 static char s_line[LINE_MAX + 1u];
+static uint32_t s_sink_left;     /* bytes the SINK command still takes */
+static uint32_t s_sink_n;
 static size_t s_line_len;
 static bool s_line_too_long;
 
@@ -41,6 +48,11 @@ const uint8_t hil_test_bloat[HIL_TEST_BLOAT] = {1u};
 #ifdef HIL_TEST_BLOAT_RAM
 /* Same for RAM (.bss). */
 uint8_t hil_test_bloat_ram[HIL_TEST_BLOAT_RAM];
+#endif
+#ifdef HIL_TEST_BLOAT_CCM
+/* Same for the CCM region (.ccmram). */
+#include "memory_regions.h"
+uint8_t hil_test_bloat_ccm[HIL_TEST_BLOAT_CCM] HIL_CCM;
 #endif
 
 static void put_kv_u32(const char *key, uint32_t v)
@@ -94,6 +106,27 @@ static bool line_is(const char *cmd)
     return i == s_line_len;
 }
 
+/* "SINK <n>" with 1 <= n <= SINK_MAX: starts taking n bytes; anything else is ignored. */
+static void cmd_sink(void)
+{
+    static const char prefix[] = "SINK ";
+    uint32_t n = 0u;
+    size_t i = 0u;
+    for (; prefix[i] != '\0'; ++i)
+        if (i >= s_line_len || s_line[i] != prefix[i])
+            return;
+    if (i == s_line_len)
+        return;
+    for (; i < s_line_len; ++i) {
+        if (s_line[i] < '0' || s_line[i] > '9')
+            return;
+        n = n * 10u + (uint32_t)(s_line[i] - '0');
+        if (n > SINK_MAX)
+            return;
+    }
+    s_sink_left = s_sink_n = n;
+}
+
 static void end_of_line(void)
 {
     if (s_line_len > 0u && s_line[s_line_len - 1u] == '\r')
@@ -103,6 +136,8 @@ static void end_of_line(void)
             cmd_cycles();
         else if (line_is("STATS"))
             cmd_stats();
+        else
+            cmd_sink();
     }
     s_line_len = 0u;
     s_line_too_long = false;
@@ -116,6 +151,9 @@ void app_init(void)
 #ifdef HIL_TEST_BLOAT_RAM
     *(volatile uint8_t *)&hil_test_bloat_ram[HIL_TEST_BLOAT_RAM - 1] = 0u;
 #endif
+#ifdef HIL_TEST_BLOAT_CCM
+    *(volatile uint8_t *)&hil_test_bloat_ccm[HIL_TEST_BLOAT_CCM - 1] = 0u;
+#endif
     uart_write_str("HIL-FW boot board=");
     uart_write_str(board_name());
     put_kv_u32(" hz=", board_clock_hz());
@@ -128,6 +166,13 @@ void app_init(void)
 
 void app_handle_byte(uint8_t b)
 {
+    if (s_sink_left > 0u) {
+        if (--s_sink_left == 0u) {
+            put_kv_u32("SINK n=", s_sink_n);
+            uart_write_str("\r\n");
+        }
+        return;
+    }
     uart_write_byte(b);
     if (b == '\n') {
         end_of_line();

@@ -18,6 +18,7 @@
 
 #include "board/board.h"
 #include "cycles.h"
+#include "memory_regions.h"
 #include "uart.h"
 
 #ifndef HIL_FW_VERSION
@@ -36,14 +37,16 @@
 #define DETAIL_ENGINE 3u       /* hil_model_run() failed */
 #define DETAIL_LAYER_RUN 4u    /* hil_model_run_until() failed */
 
-/* The arena the generator sized for the largest model bounds every tensor. */
-static uint8_t s_input[HIL_NN_ARENA_SIZE];
-static uint8_t s_output[OUTPUT_MAX];
-static uint8_t s_counts[HIL_DEV_COUNTS_BYTES(MAX_LAYERS)];
-static int8_t s_layer_copy[HIL_NN_ARENA_SIZE];
-static int s_copy_model = -1, s_copy_layer = -1;   /* what s_layer_copy holds */
-static hil_device_t s_dev;
-static hil_mlperf_t s_mlperf;     /* the MLPerf Tiny text protocol on the same UART (hil_mlperf.h) */
+/* No input or layer buffers of its own: LOAD_INPUT writes into the arena's
+ * input slot (hil_nn_arena, [0, in_size) of every model's plan, never
+ * overwritten by a layer), and a layer read-out points into the arena.
+ * The protocol buffers live in CCM (HIL_CCM, memory_regions.h), leaving SRAM
+ * to the arena. */
+static uint8_t s_output[OUTPUT_MAX] HIL_CCM;
+static uint8_t s_counts[HIL_DEV_COUNTS_BYTES(MAX_LAYERS)] HIL_CCM;
+static int s_tensor_model = -1, s_tensor_layer = -1;   /* which layer's tensor the arena holds */
+static hil_device_t s_dev HIL_CCM;
+static hil_mlperf_t s_mlperf HIL_CCM;   /* the MLPerf Tiny text protocol on the same UART (hil_mlperf.h) */
 
 /* The generated MLPerf table (python -m hil.mlperf.gen_c) and the model text mode serves
  * (make MLPERF_MODEL=name; empty: model 0). */
@@ -127,7 +130,7 @@ static uint32_t be_run(void *ctx, uint8_t id, uint8_t mode, const uint8_t *input
     (void)ctx;
     (void)mode;
     board_watchdog_kick();      /* one inference is well inside the watchdog period */
-    s_copy_layer = -1;
+    s_tensor_layer = -1;
     count_ctx_t c = {hook, hook_ctx, 0u};
     cycles_sync();
     uint32_t t0 = cycles_now();
@@ -138,20 +141,22 @@ static uint32_t be_run(void *ctx, uint8_t id, uint8_t mode, const uint8_t *input
     return rc == HIL_NN_OK ? 0u : DETAIL_ENGINE;
 }
 
-/* The engine ping-pongs between two arena halves, so earlier layers are gone
- * after a run: a layer is re-computed from the kept input on first access. */
+/* Later layers reuse the arena, so an earlier layer's tensor is gone after a
+ * run: the layers up to it are re-run from the kept input (the input slot)
+ * on first access, and the frame is sent straight from the arena. */
 static uint32_t be_layer_tensor(void *ctx, uint8_t id, uint16_t layer, const uint8_t *input,
                                 const uint8_t **data)
 {
     (void)ctx;
-    if (s_copy_model != (int)id || s_copy_layer != (int)layer) {
-        if (hil_model_run_until(hil_models[id], (const int8_t *)input, layer, s_layer_copy, NULL, NULL) != HIL_NN_OK)
+    if (s_tensor_model != (int)id || s_tensor_layer != (int)layer) {
+        s_tensor_layer = -1;
+        if (hil_model_run_until(hil_models[id], (const int8_t *)input, layer, NULL, NULL, NULL) != HIL_NN_OK)
             return DETAIL_LAYER_RUN;
-        s_copy_model = id;
-        s_copy_layer = layer;
+        s_tensor_model = id;
+        s_tensor_layer = layer;
     }
-    *data = (const uint8_t *)s_layer_copy;
-    return 0u;
+    *data = (const uint8_t *)hil_model_layer_tensor(hil_models[id], layer);
+    return *data != NULL ? 0u : DETAIL_LAYER_RUN;
 }
 
 static void be_write(void *ctx, const uint8_t *data, size_t len)
@@ -172,7 +177,7 @@ static const hil_dev_backend_t s_backend = {
 void app_init(void)
 {
     static const hil_dev_buffers_t buf = {
-        s_input, sizeof s_input, s_output, sizeof s_output, s_counts, MAX_LAYERS,
+        (uint8_t *)hil_nn_arena, HIL_NN_ARENA_SIZE, s_output, sizeof s_output, s_counts, MAX_LAYERS,
     };
     hil_device_init(&s_dev, &s_backend, &buf);
     hil_mlperf_init(&s_mlperf, &s_dev, hil_mlperf_models, hil_mlperf_model_count, HIL_MLPERF_MODEL);

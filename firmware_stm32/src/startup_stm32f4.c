@@ -16,7 +16,7 @@
 
 /* Symbols from ld/stm32f4_sections.ld. */
 extern uint32_t __hil_stack_top;
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss;
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sccm, _eccm;
 extern void (*__init_array_start[])(void);
 extern void (*__init_array_end[])(void);
 
@@ -86,6 +86,8 @@ void Reset_Handler(void)
     for (uint32_t *dst = &_sdata; dst < &_edata;)
         *dst++ = *src++;
     for (uint32_t *dst = &_sbss; dst < &_ebss;)
+        *dst++ = 0u;
+    for (uint32_t *dst = &_sccm; dst < &_eccm;)   /* .ccmram is zeroed like .bss (CCM is clocked at reset) */
         *dst++ = 0u;
 
     for (void (**fn)(void) = __init_array_start; fn < __init_array_end; ++fn)

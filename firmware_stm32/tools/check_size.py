@@ -7,19 +7,22 @@ With --models-header (the generated hil_models.h), the per-model activation
 arena lines (liveness-planned peak vs naive sum) are printed too, so a model
 that makes RAM overflow is named with its sizes.
 
-Region bounds come from the ELF itself (symbols __hil_flash_start/size and
-__hil_ram_start/size, defined by ld/stm32f4_sections.ld from the MEMORY
-regions), section sizes from `objdump -h`:
+Region bounds come from the ELF itself (symbols __hil_flash_start/size,
+__hil_ram_start/size and __hil_ccm_start/size, defined by
+ld/stm32f4_sections.ld from the MEMORY regions), section sizes from
+`objdump -h`:
 
   flash = every loaded section whose load address (LMA) is in flash,
           i.e. vectors + .text/.rodata + the initial values of .data
-  RAM   = every allocated section whose run address (VMA) is in RAM,
-          i.e. .stack + .data + .bss
+  CCM   = the .ccmram section (src/memory_regions.h: kernel scratch,
+          protocol buffers)
+  SRAM  = every other allocated section whose run address (VMA) is in the
+          SRAM window, i.e. .stack + .data + .bss (the activation arena)
 
-Prints one usage line and a breakdown (activation arena, kernel scratch,
-stack, protocol buffers, other RAM; flash of each model's tables, from
-`nm -S`) and exits 0 when both fit; otherwise prints which
-region overflows, by how many bytes, for which target, and exits 1. The
+Prints one usage line and a breakdown (activation arena, stack, other SRAM;
+kernel scratch, protocol buffers, other CCM; flash of each model's tables,
+from `nm -S`) and exits 0 when every region fits; otherwise prints each
+region that overflows, by how many bytes, for which target, and exits 1. The
 Makefile also runs this on an image relinked with --noinhibit-exec when the
 linker itself rejects an overflowing image, so the reader gets these numbers
 instead of only ld's "region `FLASH' overflowed".
@@ -75,21 +78,26 @@ def symbol_sizes(nm: str, elf: str) -> dict[str, int]:
     return sizes
 
 
-APP_BUFFERS = ("s_input", "s_layer_copy", "s_output", "s_ring", "s_rx", "s_tx", "s_rsp")
+# The protocol app's buffers (backend.c, uart.c; s_dev is the dispatcher with its frame buffers).
+APP_BUFFERS = ("s_dev", "s_output", "s_counts", "s_ring")
+CCM_SECTION = ".ccmram"
 
 
-def breakdown(sizes: dict[str, int], ram_used: int, stack: int) -> str:
-    """RAM by purpose and flash of each model's generated tables (m<id>_<name>_*)."""
+def breakdown(sizes: dict[str, int], sram_used: int, ccm_used: int, stack: int) -> str:
+    """SRAM and CCM by purpose and flash of each model's generated tables (m<id>_<name>_*).
+    The arena (input slot included) is in SRAM, the kernel scratch and protocol buffers in CCM."""
     arena, scratch = sizes.get("hil_nn_arena", 0), sizes.get("hil_nn_scratch", 0)
-    app = sum(sizes.get(k, 0) for k in APP_BUFFERS)
+    app = sum(sizes.get(k, 0) for k in APP_BUFFERS if k != "s_ring")
+    ring = sizes.get("s_ring", 0)
     models: dict[str, int] = {}
     for name, size in sizes.items():
         m = re.match(r"^m(\d+)_(\w+?)(?:_l\d+_\w+|_layers)?$", name)
         if m:
             models[m.group(2)] = models.get(m.group(2), 0) + size
     tables = ", ".join(f"{k} {v}" for k, v in models.items()) or "none"
-    return (f"RAM: activation arena {arena} + kernel scratch {scratch} (activations {arena + scratch}), "
-            f"stack {stack}, protocol buffers {app}, other {ram_used - arena - scratch - stack - app}; "
+    return (f"SRAM: activation arena {arena} (input slot included), stack {stack}, UART ring {ring}, "
+            f"other {sram_used - arena - stack - ring}; "
+            f"CCM: kernel scratch {scratch}, protocol buffers {app}, other {ccm_used - scratch - app}; "
             f"flash of model tables: {tables}")
 
 
@@ -120,29 +128,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         flash_start, flash_size = sym["__hil_flash_start"], sym["__hil_flash_size"]
         ram_start, ram_size = sym["__hil_ram_start"], sym["__hil_ram_size"]
+        ccm_size = sym["__hil_ccm_size"]
     except KeyError as missing:
         print(f"check_size: {args.elf} lacks symbol {missing}; link with ld/stm32f4_sections.ld", file=sys.stderr)
         return 2
 
     flash = [s for s in sections if "LOAD" in s.flags and s.size and in_window(s.lma, flash_start)]
-    ram = [s for s in sections if "ALLOC" in s.flags and s.size and in_window(s.vma, ram_start)]
+    ccm = [s for s in sections if "ALLOC" in s.flags and s.size and s.name == CCM_SECTION]
+    ram = [s for s in sections if "ALLOC" in s.flags and s.size and s.name != CCM_SECTION
+           and in_window(s.vma, ram_start)]
     flash_used = sum(s.size for s in flash)
     ram_used = sum(s.size for s in ram)
+    ccm_used = sum(s.size for s in ccm)
 
     def parts(secs: list[Section]) -> str:
         return " + ".join(f"{s.name} {s.size}" for s in secs) or "nothing"
 
     errors = []
-    if flash_used > flash_size:
-        errors.append(
-            f"FLASH overflow: needs {flash_used} bytes ({parts(flash)}), has {flash_size}: "
-            f"{flash_used - flash_size} bytes over"
-        )
-    if ram_used > ram_size:
-        errors.append(
-            f"RAM overflow: needs {ram_used} bytes ({parts(ram)}), has {ram_size}: "
-            f"{ram_used - ram_size} bytes over"
-        )
+    for region, used, size, secs in (("FLASH", flash_used, flash_size, flash), ("SRAM", ram_used, ram_size, ram),
+                                     ("CCM", ccm_used, ccm_size, ccm)):
+        if used > size:
+            errors.append(f"{region} overflow: needs {used} bytes ({parts(secs)}), has {size}: "
+                          f"{used - size} bytes over")
     if errors:
         print(f"check_size: ERROR: firmware for TARGET={args.target} does not fit:", file=sys.stderr)
         for e in errors:
@@ -157,11 +164,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"check_size: TARGET={args.target}: flash {flash_used}/{flash_size} bytes "
-        f"({100.0 * flash_used / flash_size:.1f}%), RAM {ram_used}/{ram_size} bytes "
-        f"({100.0 * ram_used / ram_size:.1f}%) [{parts(ram)}]"
+        f"({100.0 * flash_used / flash_size:.1f}%), SRAM {ram_used}/{ram_size} bytes "
+        f"({100.0 * ram_used / ram_size:.1f}%) [{parts(ram)}], CCM {ccm_used}/{ccm_size} bytes "
+        f"({100.0 * ccm_used / ccm_size:.1f}%)"
     )
     stack = sum(s.size for s in ram if s.name == ".stack")
-    print(f"check_size: {breakdown(symbol_sizes(args.nm, args.elf), ram_used, stack)}")
+    print(f"check_size: {breakdown(symbol_sizes(args.nm, args.elf), ram_used, ccm_used, stack)}")
     for a in arena_lines:
         print(f"check_size:   {a}")
     return 0

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arith import (avgpool_round, check_int32, floor_shift, requantize, requantize_to_int8)
+from .arith import (avgpool_round, check_int32, floor_shift, mean_requant_params,
+                    requantize, requantize_to_int8, softmax_row)
+from .padding import pad4
 
 
 def _patches(x: np.ndarray, kernel, stride, padding, pad_value: int) -> np.ndarray:
-    """CHW input -> [C, KH, KW, OH, OW] sliding windows (padded with pad_value)."""
+    """CHW input -> [C, KH, KW, OH, OW] sliding windows (padded with pad_value).
+
+    `padding` is (top, bottom, left, right) or a symmetric (ph, pw)."""
     kh, kw = kernel
     sh, sw = stride
-    ph, pw = padding
+    top, bottom, left, right = pad4({"padding": padding})
     c, h, w = x.shape
-    xp = np.full((c, h + 2 * ph, w + 2 * pw), pad_value, dtype=np.int64)
-    xp[:, ph:ph + h, pw:pw + w] = x
-    oh = (h + 2 * ph - kh) // sh + 1
-    ow = (w + 2 * pw - kw) // sw + 1
+    xp = np.full((c, h + top + bottom, w + left + right), pad_value, dtype=np.int64)
+    xp[:, top:top + h, left:left + w] = x
+    oh = (h + top + bottom - kh) // sh + 1
+    ow = (w + left + right - kw) // sw + 1
     win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
     # win: [C, H', W', KH, KW] -> take strided output positions
     win = win[:, ::sh, ::sw][:, :oh, :ow]
@@ -44,9 +48,12 @@ def conv2d_acc(x, weights, bias, kernel, stride, padding, input_zp: int = 0,
 
 def depthwise_conv2d_acc(x, weights, bias, kernel, stride, padding, input_zp: int = 0,
                          where: str = "depthwise_conv2d") -> np.ndarray:
-    """int32 accumulators of a depthwise convolution (depth multiplier 1)."""
+    """int32 accumulators of a depthwise convolution; with weights [C*M, 1, KH, KW]
+    (depth multiplier M) output channel oc reads input channel oc // M."""
     p = _patches(np.asarray(x, np.int64), kernel, stride, padding, input_zp) - input_zp
-    w = np.asarray(weights, np.int64)[:, 0]                 # [C, KH, KW]
+    w = np.asarray(weights, np.int64)[:, 0]                 # [C*M, KH, KW]
+    if w.shape[0] != p.shape[0]:
+        p = p[np.arange(w.shape[0]) // (w.shape[0] // p.shape[0])]
     acc = np.einsum("cijhw,cij->chw", p, w, optimize=True)
     if bias is not None:
         acc = acc + np.asarray(bias, np.int64)[:, None, None]
@@ -89,21 +96,57 @@ def fully_connected_s8(x, L: dict) -> np.ndarray:
                               L["output_zp"], L["act_min"], L["act_max"])
 
 
+def _pool_windows(x: np.ndarray, L: dict):
+    """[C, KH, KW, OH, OW] windows of a pooling layer and the mask of its unpadded cells."""
+    pads = pad4(L)
+    win = _patches(x, L["kernel"], L["stride"], pads, 0)
+    valid = _patches(np.ones((1,) + x.shape[1:], np.int64), L["kernel"], L["stride"], pads, 0)
+    return win, valid.astype(bool)
+
+
 def maxpool2d(x, L: dict) -> np.ndarray:
-    """Max pooling; valid for any integer scheme (scale and zero point unchanged)."""
+    """Max pooling; valid for any integer scheme (scale and zero point unchanged).
+    Padded cells take no part (TFLM); without padding partial edge windows are dropped."""
     x = np.asarray(x, np.int64)
     if L.get("global"):
         return x.max(axis=(1, 2), keepdims=True)
-    # padding is never used by our models; the window ignores partial edges (floor mode)
-    p = _patches(x, L["kernel"], L["stride"], (0, 0), 0)
-    return p.max(axis=(1, 2))
+    win, valid = _pool_windows(x, L)
+    return np.where(valid, win, np.iinfo(np.int64).min).max(axis=(1, 2))
 
 
 def avgpool2d_s8(x, L: dict) -> np.ndarray:
+    """TFLM int8 average pooling: the sum of the unpadded cells of each window divided
+    (rounded half away from zero) by their count."""
+    win, valid = _pool_windows(np.asarray(x, np.int64), L)
+    return avgpool_round(win.sum(axis=(1, 2)), valid.sum(axis=(1, 2)))
+
+
+def softmax_s8(x, L: dict) -> np.ndarray:
+    """TFLM int8 SOFTMAX over the classes: the last axis of a vector, the channels of a
+    CHW tensor (TFLite's last, NHWC, axis); out scale 1/256, zero point -128."""
     x = np.asarray(x, np.int64)
-    kh, kw = L["kernel"]
-    p = _patches(x, L["kernel"], L["stride"], (0, 0), 0)
-    return avgpool_round(p.sum(axis=(1, 2)), kh * kw)
+    rows = x.reshape(x.shape[0], -1).T if x.ndim == 3 else x.reshape(-1, x.shape[-1])
+    out = np.stack([softmax_row(r, L["input_multiplier"], L["input_left_shift"], L["diff_min"])
+                    for r in rows])
+    return out.T.reshape(x.shape) if x.ndim == 3 else out.reshape(x.shape)
+
+
+def mean_s8(x, L: dict) -> np.ndarray:
+    """TFLM int8 MEAN over H and W (keep_dims): int32 sum minus zp * count, requantized
+    by (multiplier, shift) of input_scale / output_scale with 1/count folded in."""
+    x = np.asarray(x, np.int64)
+    count = x.shape[1] * x.shape[2]
+    total = check_int32(x.sum(axis=(1, 2)) - L["input_zp"] * count, L["name"])
+    m, sh = mean_requant_params(int(L["multiplier"][0]), int(L["shift"][0]), count)
+    out = requantize_to_int8(total, m, sh, L["output_zp"])
+    return out.reshape(-1, 1, 1)
+
+
+def pad_s8(x, L: dict) -> np.ndarray:
+    """TFLite PAD on H and W: new cells hold the zero point (the value 0)."""
+    x = np.asarray(x, np.int64)
+    top, bottom, left, right = (int(v) for v in L["pads"])
+    return np.pad(x, ((0, 0), (top, bottom), (left, right)), constant_values=L["output_zp"])
 
 
 def grouped_conv2d_s8(x, L: dict) -> np.ndarray:
@@ -191,6 +234,9 @@ KERNELS = {
     ("int8", "concat"): concat_s8,
     ("int8", "channel_shuffle"): channel_shuffle,
     ("int8", "channel_slice"): channel_slice,
+    ("int8", "softmax"): softmax_s8,
+    ("int8", "mean"): mean_s8,
+    ("int8", "pad"): pad_s8,
     ("shift", "conv2d"): conv2d_shift,
     ("shift", "depthwise_conv2d"): depthwise_conv2d_shift,
     ("shift", "fully_connected"): fully_connected_shift,
@@ -199,3 +245,8 @@ KERNELS = {
 
 # kernels that take the list of their input tensors (the others take one tensor)
 MULTI_INPUT = ("add", "concat")
+
+# fields the TFLM ops read, checked when an artifact is loaded into the simulator
+REQUIRED_FIELDS = {"softmax": ("input_multiplier", "input_left_shift", "diff_min"),
+                   "mean": ("input_zp", "output_zp", "multiplier", "shift"),
+                   "pad": ("pads", "output_zp")}

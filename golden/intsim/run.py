@@ -7,7 +7,8 @@ import numpy as np
 
 from golden.errors import GoldenError
 from golden.artifact import INPUT, chain_inputs, layer_arrays
-from .kernels import KERNELS, MULTI_INPUT
+from .kernels import KERNELS, MULTI_INPUT, REQUIRED_FIELDS
+from .padding import pad4
 
 
 @dataclass
@@ -28,6 +29,12 @@ class IntegerSimulator:
         for L in self.layers:
             if (self.scheme, L["op"]) not in KERNELS:
                 raise GoldenError(f"layer '{L['name']}': op {L['op']} has no {self.scheme} kernel")
+            missing = [k for k in REQUIRED_FIELDS.get(L["op"], ()) if k not in L]
+            if missing:
+                raise GoldenError(f"layer '{L['name']}': op {L['op']} needs {', '.join(missing)}")
+            pad4(L)     # a malformed padding is named here, not deep inside a kernel
+            if L["op"] == "pad" and (len(L["pads"]) != 4 or min(L["pads"]) < 0):
+                raise GoldenError(f"layer '{L['name']}': pads {L['pads']} is not [top, bottom, left, right] >= 0")
 
     def run_one(self, x: np.ndarray, keep_layers: bool = False):
         x = np.asarray(x)

@@ -64,6 +64,20 @@ def identity() -> str:
     return f"{os.environ.get('LG_HOSTNAME') or socket.gethostname()}/{user}"
 
 
+class _QuietLabgridClient(logging.Filter):
+    """Within the block, drop what labgrid's client logs on the root logger (its "coordinator is
+    unavailable" ERROR would precede our one-line error, which already says it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}labgrid{os.sep}" not in record.pathname      # a record from the labgrid package
+
+    def __enter__(self):
+        logging.getLogger().addFilter(self)
+
+    def __exit__(self, *exc):
+        logging.getLogger().removeFilter(self)
+
+
 _SESSIONS: dict = {}     # coordinator address -> session: one per process (the coordinator
                          # refuses a second stream from the same connection)
 
@@ -81,9 +95,11 @@ class PlaceLock:
         self.me = identity()
         self.place: str | None = None
         self.token: str | None = None
+        quiet = _QuietLabgridClient()
         try:
             if coordinator not in _SESSIONS:
-                _SESSIONS[coordinator] = start_session(coordinator)
+                with quiet:
+                    _SESSIONS[coordinator] = start_session(coordinator)
             self.session = _SESSIONS[coordinator]
         except Exception as exc:  # noqa: BLE001 - grpc/asyncio raise many types
             raise BoardError(f"{board}: cannot reach the labgrid coordinator at {coordinator}: {exc}; "

@@ -8,12 +8,18 @@ No orphans: the process gets a parent-death signal (SIGKILL when the host
 dies, even by SIGKILL; `setpriv --pdeathsig`, else prctl in the child), so
 no emulator outlives its host. No port races: a port another process took
 between our probe and the emulator's bind makes the emulator exit with
-"Address already in use"; deploy() notices and tries a new port."""
+"Address already in use"; deploy() notices and tries a new port.
+
+Emulator output goes to a log in a folder of this board's own under the
+user's private runtime folder (hil/workers.py runtime_dir()), removed when
+the board is closed: what a run keeps of it is in the results store (logs())
+and, when the emulator did not start, in the error message itself."""
 from __future__ import annotations
 
 import atexit
 import ctypes
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -23,7 +29,7 @@ import time
 from typing import Callable
 
 from hil.boards.base import Board, BoardError
-from hil.workers import pin_process, worker_cpu
+from hil.workers import pin_process, runtime_dir, worker_cpu
 
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,15 @@ def _spawn(cmd: list[str], logfile) -> subprocess.Popen:
                             start_new_session=True, preexec_fn=preexec)
 
 
+def _sweep_dead_logs(base) -> None:
+    """Remove log folders (`logs-<pid>-...`) left by a host process that no longer exists (SIGKILL
+    skips close() and atexit)."""
+    for d in base.glob("logs-*-*"):
+        pid = d.name.split("-")[1]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,6 +75,8 @@ class LocalProcessBoard(Board):
 
     proc: subprocess.Popen | None = None
     log = None
+    log_dir: str | None = None      # this board's folder of emulator logs, removed by close()
+    closed_log: str | None = None   # the last log's text, kept when close() removed the folder
 
     def command(self, port: int) -> list[str]:
         raise NotImplementedError
@@ -71,7 +88,12 @@ class LocalProcessBoard(Board):
         for _ in range(PORT_TRIES):   # the free port can be taken between probe and bind: retry
             port = free_port()
             cmd = self.command(port)
-            self.log = tempfile.NamedTemporaryFile(prefix=f"hil-{self.name}-", suffix=".log", delete=False)
+            if self.log_dir is None:
+                self.closed_log = None
+                _sweep_dead_logs(runtime_dir())
+                self.log_dir = tempfile.mkdtemp(prefix=f"logs-{os.getpid()}-{self.name}-", dir=runtime_dir())
+                atexit.register(self._remove_logs)
+            self.log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", dir=self.log_dir, delete=False)
             self.proc = _spawn(cmd, self.log)
             atexit.register(self.stop)
             pin_process(self.proc.pid, worker_cpu())
@@ -97,6 +119,8 @@ class LocalProcessBoard(Board):
         return False
 
     def log_text(self) -> str:
+        if self.log_dir is None and self.closed_log is not None:
+            return self.closed_log
         try:
             with open(self.log.name) as f:
                 return f.read()
@@ -109,6 +133,18 @@ class LocalProcessBoard(Board):
 
     def log_tail(self) -> str:
         return self.log_text()[-500:].strip() or "(no output)"
+
+    def close(self) -> None:
+        super().close()
+        self._remove_logs()
+
+    def _remove_logs(self) -> None:
+        if self.log is not None:
+            self.closed_log = self.log_text()
+            self.log.close()
+        if self.log_dir is not None:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+            self.log_dir = None
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -17,11 +17,17 @@ from golden.paths import qmodel_path
 from golden.intsim.run import IntegerSimulator
 from hil.boards.base import Board, Capability
 from hil.protocol import codec, spec
+from hil.protocol.limits import max_repeat
 
 ERR = {n: i for n, i, _ in spec.ERRORS}
 DTYPE_IDS = {n: i for n, i, _ in spec.DTYPES}
 OP_IDS = {n: i for n, i, _ in spec.OPS}
 SPECIAL = {n: i for n, i, _ in spec.SPECIAL_TENSORS}
+
+
+def _wire_name(name: str) -> str:
+    """A layer name as the 16-byte ASCII field carries it (layer names may hold anything: issue 17)."""
+    return name.encode("ascii", "replace")[:16].decode("ascii")
 
 
 class _Reject(Exception):
@@ -92,7 +98,7 @@ class SimDevice:
             raise _Reject("BAD_LAYER", len(d["layers"]))
         L = d["layers"][layer]
         dt = "int8" if d["scheme"] == "int8" else "int32"
-        return dict(model_id=model_id, layer=layer, op=OP_IDS.get(L["op"], 0), name=L["name"][:16],
+        return dict(model_id=model_id, layer=layer, op=OP_IDS.get(L["op"], 0), name=_wire_name(L["name"]),
                     out_dtype=DTYPE_IDS[dt], out_ndim=len(L["out_shape"]), out_dims=L["out_shape"],
                     out_bytes=int(np.prod(L["out_shape"])) * np.dtype(dt).itemsize, macs=L["macs"])
 
@@ -100,10 +106,11 @@ class SimDevice:
         need = int(np.prod(self.docs[self._model(model_id)]["input"]["shape"]))
         if total != need:
             raise _Reject("WRONG_INPUT_SIZE", need)
+        # Every check before any state changes, as hil_device.c: a refused chunk keeps input and results.
+        if (offset != 0 and (model_id != self.input_model or offset > self.filled)) or offset + len(data) > total:
+            raise _Reject("BAD_OFFSET", self.filled)
         if offset == 0:
             self.input, self.input_model, self.filled, self.result = bytearray(need), model_id, 0, {}
-        if model_id != self.input_model or offset > self.filled or offset + len(data) > total:
-            raise _Reject("BAD_OFFSET", self.filled)
         self.input[offset:offset + len(data)] = data
         self.filled = max(self.filled, offset + len(data))
         return dict(model_id=model_id, total=total, filled=self.filled)
@@ -114,6 +121,9 @@ class SimDevice:
             raise _Reject("BAD_MODE", 0b1111)
         if (mode < 3 and repeat != 1) or repeat == 0:
             raise _Reject("BAD_PAYLOAD", codec.layout("INFER").fixed_len)
+        cap = max_repeat(self.docs[model_id]["macs"])
+        if repeat > cap:
+            raise _Reject("REPEAT_TOO_LARGE", cap)
         if model_id != self.input_model or self.filled != len(self.input):
             raise _Reject("INPUT_NOT_LOADED", self.filled if model_id == self.input_model else 0)
         x = np.frombuffer(bytes(self.input), np.int8).reshape(sim.input_shape)

@@ -42,6 +42,10 @@ class Stm32Disc1Board(Board):
     def locate(self, address: int) -> str | None:
         return locate(getattr(self, "elf", None), address)
 
+    def open(self):
+        self._choose_probe()     # no probe, or not the configured one: say so before a firmware build
+        return super().open()
+
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, self.baudrate(), board=self.name,
                                kernels=self.options.config.kernels)
@@ -56,7 +60,7 @@ class Stm32Disc1Board(Board):
     def _choose_probe(self):
         probes = _probes()
         uid = self.options.config.probe_uid
-        if not probes:
+        if not probes and uid is None:
             raise BoardError(f"{self.name}: no debug probe attached. {self.attached_text()}")
         if uid is None:
             if len(probes) > 1:

@@ -58,6 +58,17 @@ MAX_FRAME_WIRE = MAX_FRAME_ENCODED + 1                             # 1022, with 
 # not decode (its seq is not trustworthy). Hosts never send it.
 SEQ_NONE = 0xFFFF
 
+# Most work one INFER may ask for, so that no request blocks a device for long
+# (a lab's other tools may send anything): repeat <= MAX_INFER_REPEAT and
+# repeat x the model's MACs <= MAX_INFER_MACS, else ERROR REPEAT_TOO_LARGE with
+# the largest repeat the model accepts (repeat 1 is always accepted). The host
+# waits 0.5 s + 1 us per MAC (hil/device.py Timing): 98 s for mnist_lenet x1000,
+# which took 4.9 s on the QEMU twin and 26 s on fpga-sim (host wall clock,
+# 2026-12-02, loaded 2-core machine; 65,535 runs took minutes before the cap).
+# A 200 M-MAC INFER (e.g. resnet8 x16) gets 200 s at the same per-MAC rates.
+MAX_INFER_REPEAT = 1000
+MAX_INFER_MACS = 200_000_000
+
 # Order in which a receiver checks one delimited chunk E (bytes between two
 # 0x00). Python and C must agree on this exactly; the frame vectors hold them to it.
 DECODE_RULES = (
@@ -88,6 +99,8 @@ ERRORS = (
     ("INPUT_NOT_LOADED", 0x16, "INFER before a complete LOAD_INPUT for this model; detail = bytes loaded so far"),
     ("NO_RESULT", 0x17, "READ_TENSOR of something the last INFER did not produce; detail 0"),
     ("BAD_LAYER", 0x18, "layer or tensor index out of range; detail = layer_count"),
+    ("REPEAT_TOO_LARGE", 0x19, "INFER repeat above MAX_INFER_REPEAT, or repeat x model MACs above MAX_INFER_MACS; "
+                               "detail = the largest repeat this model accepts"),
     ("BUSY", 0x20, "device cannot take the request now; retry; detail 0"),
     ("INTERNAL", 0x21, "device-side failure (assert, arena too small); detail = board-specific code"),
 )
@@ -132,6 +145,9 @@ OPS = (
     ("concat", 8, "concatenation on channels, each input requantized to the output scale"),
     ("channel_shuffle", 9, "ShuffleNet channel shuffle (groups)"),
     ("channel_slice", 10, "a channel range of a tensor (channel split)"),
+    ("softmax", 11, "TFLite Micro int8 SOFTMAX over the classes (out scale 1/256, zero point -128)"),
+    ("mean", 12, "TFLite Micro int8 MEAN over H and W (keep dims)"),
+    ("pad", 13, "TFLite PAD on H and W with the zero point"),
 )
 
 # READ_TENSOR's `tensor` field: a layer index 0..layer_count-1, or one of these.
@@ -217,7 +233,7 @@ MESSAGES = (
      "fields": (
          ("model_id", "u8", 1, "must match the complete LOAD_INPUT"),
          ("mode", "u8", 1, "RUN_MODES id"),
-         ("repeat", "u16", 1, "1 for modes 0-2; >= 1 for TIMING"),
+         ("repeat", "u16", 1, "1 for modes 0-2; 1..the cap (MAX_INFER_REPEAT, MAX_INFER_MACS) for TIMING"),
      )},
     {"name": "INFER_RSP", "id": 0x86, "dir": "d2h", "doc": "answer to INFER",
      "fields": (

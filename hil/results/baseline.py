@@ -80,11 +80,11 @@ def _finding(kind, what, before, after, threshold, regression, unit="") -> dict:
                 and after is not None else None, threshold=threshold, regression=bool(regression), unit=unit)
 
 
-def _counts(vs: dict[int, dict], idx: list[int], deterministic: bool):
-    """(total, per-layer list) over `idx`: exact means of the paired vectors for deterministic
-    counters, medians (robust to outliers) for measured ones."""
+def _counts(vs: dict[int, dict], idx: list[int], deterministic: bool, layer_idx: list[int] | None = None):
+    """(total, per-layer list) over `idx` (layers over `layer_idx`, default `idx`): exact means of
+    the paired vectors for deterministic counters, medians (robust to outliers) for measured ones."""
     tot = [vs[i]["count"] for i in idx if vs[i].get("count") is not None]
-    lay = [vs[i]["layer_counts"] for i in idx if vs[i].get("layer_counts")]
+    lay = [vs[i]["layer_counts"] for i in (idx if layer_idx is None else layer_idx) if vs[i].get("layer_counts")]
     if not tot:
         return None, None
     agg = (lambda xs: round(sum(xs) / len(xs), 1)) if deterministic else statistics.median
@@ -118,8 +118,10 @@ def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: 
     if counter != "none" and (base_run["counter"] or "none") == counter and common:
         det = counter in DETERMINISTIC
         extra = 0.0 if det else th.tolerance
-        t0, l0 = _counts(base, common, det)
-        t1, l1 = _counts(cur, common, det)
+        # layers: on the shared vectors that read per-layer figures in both runs (the same inputs)
+        paired = [i for i in common if base[i].get("layer_counts") and cur[i].get("layer_counts")]
+        t0, l0 = _counts(base, common, det, paired)
+        t1, l1 = _counts(cur, common, det, paired)
         how = f"{'mean' if det else 'median'} of {len(common)} shared vectors"
         if t0 is not None and t1 is not None:
             total = dict(before=t0, after=t1, how=how)

@@ -25,8 +25,20 @@ LOG_RUNS = 30               # newest runs whose logs are embedded
 STATUS_COLOR = {"complete": "#1a7f37", "incomplete": "#9a6700", "aborted": "#cf222e"}
 
 
-def _key(run: dict, model: str) -> str:
-    return f"{run['board']} / {model} ({run['counter'] or 'none'})"
+def unit(run: dict, m: dict | None = None) -> str:
+    """The unit of a run's figures as its records name it (results JSON `unit`: `instructions`,
+    `modelled_cycles`, `cycles`, ...); for a model without a stored summary, the runner's unit of
+    the run's counter kind."""
+    from hil.runner import unit_of
+    stored = ((m or {}).get("summary") or {}).get("unit")
+    if stored:
+        return stored
+    u = unit_of(run["counter"] or "none")
+    return u[0] if u else "no counter"
+
+
+def _key(run: dict, model: str, m: dict | None = None) -> str:
+    return f"{run['board']} / {model} ({unit(run, m)})"
 
 
 def _fig_html(fig: go.Figure, div_id: str) -> str:
@@ -43,20 +55,24 @@ def _series(store: Store, runs: list[dict]) -> dict[str, list[tuple[dict, dict]]
     out: dict[str, list] = {}
     for r in sorted(runs, key=lambda r: r["id"]):
         for m in r["models"]:
-            out.setdefault(_key(r, m["model"]), []).append((r, m))
+            # grouped by counter kind (a count only compares with its own kind), named by unit
+            out.setdefault((r["board"], m["model"], r["counter"] or "none"), []).append((r, m))
     return out
 
 
 def count_trends(store: Store, series: dict) -> list[go.Figure]:
-    """One figure per counter kind (a count only compares with a count of its kind), log scale:
-    models differ by orders of magnitude."""
+    """One figure per counter kind (a count only compares with a count of its kind), named by its
+    unit, log scale: models differ by orders of magnitude."""
     by_kind: dict[str, go.Figure] = {}
-    for key, items in series.items():
+    units: dict[str, str] = {}
+    for items in series.values():
+        key = _key(items[-1][0], items[-1][1]["model"], items[-1][1])
         pts = [(r, store.count_stats(r["id"], m["model"]), m) for r, m in items]
         pts = [p for p in pts if p[1]]
         if not pts:
             continue
         kind = pts[0][0]["counter"] or "none"
+        units.setdefault(kind, unit(pts[-1][0], pts[-1][2]))
         fig = by_kind.setdefault(kind, go.Figure())
         reg = [bool((m.get("verdict") or {}).get("regression")) for _, _, m in pts]
         fig.add_trace(go.Scatter(
@@ -66,8 +82,8 @@ def count_trends(store: Store, series: dict) -> list[go.Figure]:
             text=[f"{r['cflags'] or ''}" for r, _, _ in pts],
             hovertemplate="run %{x}: %{y:,.0f}<br>%{text}<extra>" + html.escape(key) + "</extra>"))
     for kind, fig in by_kind.items():
-        fig.update_layout(title=f"Count per inference across runs, counter {kind} (median over vectors; "
-                          f"x marks a regression)", xaxis_title="run id", yaxis_title=f"count ({kind})",
+        fig.update_layout(title=f"{units[kind]} per inference across runs (median over vectors; "
+                          f"x marks a regression)", xaxis_title="run id", yaxis_title=f"{units[kind]} per inference",
                           yaxis_type="log", xaxis=dict(tickformat="d", dtick=1))
     return list(by_kind.values())
 
@@ -75,7 +91,8 @@ def count_trends(store: Store, series: dict) -> list[go.Figure]:
 def accuracy_trends(series: dict) -> list[go.Figure]:
     """Accuracy (classification) and MAE (regression models) in their own figures."""
     figs: dict[str, go.Figure] = {}
-    for key, items in series.items():
+    for items in series.values():
+        key = _key(items[-1][0], items[-1][1]["model"], items[-1][1])
         pts = [(r, m["summary"]["accuracy"]) for r, m in items if m.get("summary") and m["summary"].get("accuracy")]
         if not pts:
             continue
@@ -102,8 +119,10 @@ def layer_breakdown(store: Store, run: dict, m: dict) -> go.Figure | None:
         if bstats and len(bstats["layers"]) == len(names):
             fig.add_trace(go.Bar(x=names, y=bstats["layers"], name=f"baseline run {base_id}"))
     fig.add_trace(go.Bar(x=names, y=stats["layers"], name=f"latest run {run['id']}"))
-    fig.update_layout(barmode="group", title=f"Per-layer count, {_key(run, m['model'])}: latest vs baseline "
-                      f"(median over vectors)", xaxis_title="layer", yaxis_title=f"count ({run['counter']})")
+    u = unit(run, m)
+    fig.update_layout(barmode="group", title=f"Per-layer {u}, {_key(run, m['model'], m)}: latest vs baseline "
+                      f"(median over the vectors that read per-layer figures)", xaxis_title="layer",
+                      yaxis_title=f"{u} per inference")
     return fig
 
 
@@ -112,7 +131,7 @@ def latency_histogram(store: Store, latest: list[tuple[dict, dict]]) -> go.Figur
     for r, m in latest:
         rtt = [v["round_trip_s"] * 1e3 for v in store.vectors(r["id"], m["model"]) if v["round_trip_s"]]
         if rtt:
-            fig.add_trace(go.Histogram(x=rtt, name=f"{_key(r, m['model'])} run {r['id']}", opacity=0.7,
+            fig.add_trace(go.Histogram(x=rtt, name=f"{_key(r, m['model'], m)} run {r['id']}", opacity=0.7,
                                        nbinsx=30))
     fig.update_layout(barmode="overlay", title="Round-trip latency per vector, latest run (host clock, "
                       "includes the link)", xaxis_title="round trip (ms)", yaxis_title="vectors")
@@ -166,13 +185,13 @@ def _when(t):
 
 
 def _run_rows(store: Store, runs: list[dict], with_logs: set[int]) -> str:
-    cols = ("id", "status", "started", "ended", "board", "device_board", "probe_uid", "clock_hz", "counter",
+    cols = ("id", "status", "started", "ended", "board", "device_board", "probe_uid", "clock_hz", "unit",
             "host", "git_commit", "git_dirty", "fw_version", "build_hash", "image_hash", "compiler", "cflags")
     out = ["<table id='runs'><tr>" + "".join(f"<th>{c}</th>" for c in cols) + "<th>models</th><th>logs</th></tr>"]
     for r in runs:
         cells = []
         for c in cols:
-            val = r[c]
+            val = ", ".join(dict.fromkeys(unit(r, m) for m in r["models"]) or [unit(r)]) if c == "unit" else r[c]
             if c in ("started", "ended"):
                 val = _when(val)
             style = f" style='color:{STATUS_COLOR.get(val, '#000')}'" if c == "status" else ""
@@ -208,6 +227,25 @@ JS = """function openHash(){var e=document.getElementById(location.hash.slice(1)
 if(e&&e.tagName==='DETAILS'){e.open=true;}}window.addEventListener('hashchange',openHash);openHash();"""
 
 
+UNIT_MEANING = {"instructions": "guest instructions on the QEMU twin, exact, not silicon cycles",
+                "modelled_cycles": "HLS cycles modelled from the loop structure, not measured",
+                "cycles": "silicon core clock cycles, measured"}
+
+
+def _units_intro(runs: list[dict]) -> str:
+    """Which units the figures of these runs are in, as their records name them."""
+    boards: dict[str, list[str]] = {}
+    for r in runs:
+        for m in r["models"] or [None]:
+            boards.setdefault(unit(r, m), [])
+            if r["board"] not in boards[unit(r, m)]:
+                boards[unit(r, m)].append(r["board"])
+    parts = [f"<code>{html.escape(u)}</code> on {html.escape(', '.join(b))}"
+             + (f" ({UNIT_MEANING[u]})" if u in UNIT_MEANING else "") for u, b in boards.items()]
+    return ("Every figure is in the unit its run recorded (the results JSON's <code>unit</code>): "
+            + ("; ".join(parts) or "no runs") + ". Figures are only compared within one unit and board.")
+
+
 def render(store: Store, limit: int | None = 200) -> str:
     runs = store.runs(limit=limit)                    # newest first
     series = _series(store, runs)
@@ -223,7 +261,7 @@ def render(store: Store, limit: int | None = 200) -> str:
             figs.append((f"confusion-{n}-{j}", f))
     regressions = [(r, m) for r, m in latest if (m.get("verdict") or {}).get("regression")]
     head = (f"<p><b>{len(regressions)} regression(s)</b> in the latest run of {len(latest)} board/model "
-            f"series: " + (", ".join(html.escape(f"{_key(r, m['model'])} run {r['id']} "
+            f"series: " + (", ".join(html.escape(f"{_key(r, m['model'], m)} run {r['id']} "
                                                  f"({', '.join(m['verdict']['layers_moved']) or 'no layer'})")
                                      for r, m in regressions) or "none") + "</p>")
     body = "".join(f"<div class='fig'>{_fig_html(f, fid)}</div>" for fid, f in figs)
@@ -231,10 +269,7 @@ def render(store: Store, limit: int | None = 200) -> str:
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>hil report</title><style>{CSS}</style>"
             f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
             f"<h1>hil results</h1><p>store {html.escape(str(store.path))}, {len(runs)} runs, generated "
-            f"{_when(time.time())}. Counts carry their counter kind: <code>icount</code> is "
-            f"instructions on the QEMU twin (<code>systick_icount</code>: its older SysTick ticks, 0.168 per "
-            f"instruction), <code>modelled</code> is modelled HLS cycles, <code>dwt</code> is silicon cycles; "
-            f"only counts of one kind are compared.</p>{head}"
+            f"{_when(time.time())}. {_units_intro(runs)}</p>{head}"
             f"<h2>Regression verdicts</h2>{_verdict_rows(runs)}<h2>Plots</h2>{body}"
             f"<h2>Runs</h2>{_run_rows(store, runs, with_logs)}<h2>Logs</h2>"
             f"{_logs(store, [r for r in runs if r['id'] in with_logs])}"

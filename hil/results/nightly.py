@@ -94,7 +94,7 @@ def run_nightly(args, console: Console) -> int:
                         res = run_model(board, m, vectors, sink=rec.sink)
                         v = rec.finish_model(m, res)
                         bad |= bool(res["int_mismatches"]) or v["regression"]
-                        summary.add_row(board_name, m, str(rec.run_id), str(res["vectors"]),
+                        summary.add_row(escape(board_name), escape(m), str(rec.run_id), str(res["vectors"]),
                                         str(res["int_mismatches"]), str(v["baseline"] or "-"),
                                         "[red]REGRESSION[/]" if v["regression"] else "[green]ok[/]")
                 for line in rec.regression_lines():
@@ -102,8 +102,9 @@ def run_nightly(args, console: Console) -> int:
             except (HilError, OSError) as exc:      # one board down must not hide the others' results
                 log.error("nightly: board %s failed: %s", board_name, exc)
                 failed_boards.append(board_name)
-                summary.add_row(board_name, "-", "-", "-", "-", "-", f"[red]board failed: {escape(str(exc))[:80]}[/]")
+                summary.add_row(escape(board_name), "-", "-", "-", "-", "-",
+                                f"[red]board failed: {escape(str(exc)[:80])}[/]")
         write_report(store, out)
     stdout_console().print(summary)
-    console.print(f"results in {db_path(args)}, report written to {out}")
+    console.print(escape(f"results in {db_path(args)}, report written to {out}"))
     return 2 if failed_boards else (1 if bad else 0)

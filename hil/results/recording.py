@@ -53,7 +53,9 @@ def resolve_resume(args, store: Store) -> int | None:
     if args.resume == "last":
         run = store.incomplete_run(board=args.board)
         if run is None:
-            raise StoreError(f"no incomplete run of board {args.board} in {store.path}: nothing to resume")
+            which = f" of board {args.board}" if args.board else ""
+            raise StoreError(f"no incomplete run{which} in {store.path}: nothing to resume"
+                             + ("" if store.runs(limit=1) else " (the store holds no runs at all)"))
     else:
         try:
             run = store.incomplete_run(run_id=int(args.resume))

@@ -121,3 +121,41 @@ def test_over_long_chunk_is_reported_with_max_payload(dut):
     err = _errors_with_seq(dut, 0xFFFF)
     assert err["code"] == 0x04 and err["detail"] == spec.MAX_PAYLOAD    # PAYLOAD_TOO_LARGE, MAX_PAYLOAD
     assert dut.request("PING")["proto_version"] == 1
+
+
+def _output_of_a_run(dut, hil_board, model):
+    """Load vector 0 and INFER (mode OUTPUTS): the output bytes a READ_TENSOR returns afterwards."""
+    mr = prepare(hil_board, model.name)
+    dut.load_input(model.id, mr.bundle.inputs[0].tobytes())
+    dut.request("INFER", model_id=model.id, mode=0, repeat=1)
+    return dut.read_tensor(0xFFFF)
+
+
+def test_refused_load_input_keeps_input_and_results(dut, hil_board, first_model):
+    m, n = first_model, first_model.in_bytes
+    before = _output_of_a_run(dut, hil_board, m)
+    refused = [dict(offset=n + 1, data=b"\x01"), dict(offset=n - 1, data=b"\x01\x02")]   # a gap, past the end
+    if n + 1 <= codec.layout("LOAD_INPUT").tail_max:
+        refused.append(dict(offset=0, data=bytes(n + 1)))       # a new input, too long
+    for fields in refused:
+        with pytest.raises(DeviceError, match=f"BAD_OFFSET.*detail {n}"):
+            dut.request("LOAD_INPUT", model_id=m.id, total=n, **fields)
+    with pytest.raises(DeviceError, match="WRONG_INPUT_SIZE"):
+        dut.request("LOAD_INPUT", model_id=m.id, total=n + 1, offset=0, data=b"\x01")
+    assert dut.read_tensor(0xFFFF) == before                    # the last results are kept ...
+    dut.request("INFER", model_id=m.id, mode=0, repeat=1)       # ... and so is the loaded input
+    assert dut.read_tensor(0xFFFF) == before
+
+
+def test_infer_over_the_repeat_cap_is_refused_at_once(dut, hil_board, first_model):
+    from hil.protocol.limits import max_repeat
+    m = first_model
+    if not hil_board.info.run_modes & (1 << 3):
+        pytest.skip(f"board {hil_board.name} has no TIMING mode")
+    before = _output_of_a_run(dut, hil_board, m)
+    cap = max_repeat(m.macs)
+    for repeat in (cap + 1, 0xFFFF):
+        # 65,535 runs took minutes before the cap: an answer within 5 s means nothing ran.
+        with pytest.raises(DeviceError, match=f"REPEAT_TOO_LARGE.*detail {cap}"):
+            dut.request("INFER", model_id=m.id, mode=3, repeat=repeat, timeout=5.0)
+    assert dut.read_tensor(0xFFFF) == before                    # a refused INFER keeps the results

@@ -31,6 +31,7 @@
 #include "nn/hil_fully_connected_s8.h"
 #include "nn/hil_pool2d_s8.h"
 #include "nn/hil_requantize.h"
+#include "nn/hil_tflm_ops_s8.h"
 #include "hil_nn_opt.h" /* src/nn: the optimised kernels' requantization */
 
 static void die(const char *msg)
@@ -183,9 +184,10 @@ enum {
     K_VARIANT,   /* 0: the kernel the build selected, 1: _ref, 2: _opt (ops that have both) */
     K_C, K_H, K_W,          /* input dims */
     K_OC, K_OH, K_OW,       /* output dims (as the caller claims them) */
-    K_KH, K_KW, K_SH, K_SW, K_PH, K_PW,
+    K_KH, K_KW, K_SH, K_SW, K_PT, K_PB, K_PL, K_PR, /* padding top, bottom, left, right (pad: the pads) */
     K_IN_ZP, K_OUT_ZP, K_ACT_MIN, K_ACT_MAX,
     K_HAS_BIAS, K_GLOBAL,
+    K_DIFF_MIN,  /* softmax; its input multiplier and left shift come as multiplier[0], shift[0] */
     KH_FIELDS
 };
 
@@ -196,10 +198,10 @@ static int run_kernel_case(const int32_t *k, const int8_t *in, const int8_t *w, 
     const hil_dims_t out_dims = {(uint16_t)k[K_OC], (uint16_t)k[K_OH], (uint16_t)k[K_OW]};
     const hil_hw_t kernel = {(uint16_t)k[K_KH], (uint16_t)k[K_KW]};
     const hil_hw_t stride = {(uint16_t)k[K_SH], (uint16_t)k[K_SW]};
-    const hil_hw_t padding = {(uint16_t)k[K_PH], (uint16_t)k[K_PW]};
+    const hil_pad_t padding = {(uint16_t)k[K_PT], (uint16_t)k[K_PB], (uint16_t)k[K_PL], (uint16_t)k[K_PR]};
     const hil_conv_params_t conv = {kernel, stride, padding, k[K_IN_ZP], k[K_OUT_ZP], k[K_ACT_MIN], k[K_ACT_MAX]};
     const hil_fc_params_t fc = {k[K_IN_ZP], k[K_OUT_ZP], k[K_ACT_MIN], k[K_ACT_MAX]};
-    const hil_pool_params_t pool = {kernel, stride, (uint8_t)k[K_GLOBAL]};
+    const hil_pool_params_t pool = {kernel, stride, (uint8_t)k[K_GLOBAL], padding};
     const hil_quant_params_t quant = {mult, shift};
     switch (k[K_OP]) {
     case HIL_OP_CONV2D:
@@ -238,6 +240,12 @@ static int run_kernel_case(const int32_t *k, const int8_t *in, const int8_t *w, 
         return hil_maxpool2d_s8(&pool, &in_dims, in, &out_dims, out);
     case HIL_OP_AVGPOOL2D:
         return hil_avgpool2d_s8(&pool, &in_dims, in, &out_dims, out);
+    case HIL_OP_SOFTMAX:
+        return hil_softmax_s8(&in_dims, mult[0], shift[0], k[K_DIFF_MIN], in, out);
+    case HIL_OP_MEAN:
+        return hil_mean_s8(&in_dims, k[K_IN_ZP], k[K_OUT_ZP], mult[0], shift[0], in, out);
+    case HIL_OP_PAD:
+        return hil_pad_s8(&in_dims, padding, k[K_OUT_ZP], in, &out_dims, out);
     default:
         return HIL_NN_ERR_OP;
     }
@@ -262,6 +270,10 @@ static int cmd_kernel(void)
         case HIL_OP_FULLY_CONNECTED:
             n_w = (size_t)k[K_OC] * n_in;
             n_ch = (size_t)k[K_OC];
+            break;
+        case HIL_OP_SOFTMAX:
+        case HIL_OP_MEAN:
+            n_ch = 1u;
             break;
         default:
             break;

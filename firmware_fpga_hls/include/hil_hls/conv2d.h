@@ -7,7 +7,7 @@
  * partitioned here. Modelled cycles: hil/targets/hls/cycles.py (trip OUT_C*OUT_H*OUT_W).
  *
  * CFG (generated, <model>_tables.h): LAYER, IN_C/H/W, OUT_C/H/W, K_H/W, S_H/W,
- * P_H/W, B_LEN, HAS_BIAS, in_t, out_t, w_t; shift: RSHIFT, RELU; s8: IN_ZP,
+ * P_T/B/L/R (padding top, bottom, left, right; the window starts P_T/P_L before), B_LEN, HAS_BIAS, in_t, out_t, w_t; shift: RSHIFT, RELU; s8: IN_ZP,
  * OUT_ZP, ACT_MIN, ACT_MAX. OUT: hls::stream, out_t[C][H][W] or a port pointer.
  */
 #ifndef HIL_HLS_CONV2D_H
@@ -21,7 +21,7 @@ namespace hil {
 /* Sum over the window of (x - zp) * w; padded positions contribute 0 (they hold zp). */
 template <class CFG>
 inline acc_t conv2d_window(const typename CFG::in_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W],
-                           const typename CFG::w_t w[CFG::OUT_C][CFG::IN_C][CFG::K_H][CFG::K_W],
+                           const int8_t w[CFG::OUT_C][CFG::IN_C][CFG::K_H][CFG::K_W],
                            int c, int oh, int ow, int zp)
 {
 #pragma HLS INLINE
@@ -32,11 +32,11 @@ WIN_C:
         for (int kh = 0; kh < CFG::K_H; kh++) {
         WIN_W:
             for (int kw = 0; kw < CFG::K_W; kw++) {
-                const int ih = oh * CFG::S_H - CFG::P_H + kh;
-                const int iw = ow * CFG::S_W - CFG::P_W + kw;
+                const int ih = oh * CFG::S_H - CFG::P_T + kh;
+                const int iw = ow * CFG::S_W - CFG::P_L + kw;
                 const bool inside = ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W;
                 const ap_int<CFG::IN_BITS + 1> x = inside ? ap_int<CFG::IN_BITS + 1>(in[ic][ih][iw] - zp) : ap_int<CFG::IN_BITS + 1>(0);
-                acc += acc_t(x * w[c][ic][kh][kw]);
+                acc += acc_t(x * typename CFG::w_t(w[c][ic][kh][kw]));
             }
         }
     }
@@ -45,8 +45,8 @@ WIN_C:
 
 template <class CFG, class OUT>
 void conv2d_shift(const typename CFG::in_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W], OUT &out,
-                  const typename CFG::w_t w[CFG::OUT_C][CFG::IN_C][CFG::K_H][CFG::K_W],
-                  const acc_t b[CFG::B_LEN])
+                  const int8_t w[CFG::OUT_C][CFG::IN_C][CFG::K_H][CFG::K_W],
+                  const int32_t b[CFG::B_LEN])
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable = w complete dim = 2
@@ -58,7 +58,7 @@ CONV_PIX:
 #pragma HLS PIPELINE II = 1
         acc_t acc = conv2d_window<CFG>(in, w, c, oh, ow, 0);
         if (CFG::HAS_BIAS) {
-            acc += b[c];
+            acc += acc_t(b[c]);
         }
         const typename CFG::out_t v = typename CFG::out_t(floor_shift<CFG::RSHIFT, CFG::RELU>(acc));
         Sink<OUT>::put(out, c, oh, ow, o, v);
@@ -70,8 +70,8 @@ CONV_PIX:
 
 template <class CFG, class OUT>
 void conv2d_s8(const s8_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W], OUT &out,
-               const typename CFG::w_t w[CFG::OUT_C][CFG::IN_C][CFG::K_H][CFG::K_W],
-               const acc_t b[CFG::B_LEN], const acc_t mult[CFG::OUT_C], const ap_int<8> shift[CFG::OUT_C])
+               const int8_t w[CFG::OUT_C][CFG::IN_C][CFG::K_H][CFG::K_W],
+               const int32_t b[CFG::B_LEN], const int32_t mult[CFG::OUT_C], const int8_t shift[CFG::OUT_C])
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable = w complete dim = 2
@@ -83,9 +83,9 @@ CONV_PIX:
 #pragma HLS PIPELINE II = 1
         acc_t acc = conv2d_window<CFG>(in, w, c, oh, ow, CFG::IN_ZP);
         if (CFG::HAS_BIAS) {
-            acc += b[c];
+            acc += acc_t(b[c]);
         }
-        const s8_t v = requantize_s8(acc, mult[c], shift[c].to_int(), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
+        const s8_t v = requantize_s8(acc, acc_t(mult[c]), int(shift[c]), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
         Sink<OUT>::put(out, c, oh, ow, o, v);
         HIL_CSIM_TAP(CFG::LAYER, o, v);
         HIL_CSIM_TRIP(CFG::LAYER);

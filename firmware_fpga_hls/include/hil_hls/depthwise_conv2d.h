@@ -1,8 +1,9 @@
 /* depthwise_conv2d.h: hil::depthwise_conv2d_shift, hil::depthwise_conv2d_s8
- * (golden/intsim/kernels.py; depth multiplier 1, weights [C][1][K_H][K_W]).
+ * (golden/intsim/kernels.py; depth multiplier M = OUT_C / IN_C, weights [C*M][1][K_H][K_W]:
+ * output channel c reads input channel c / M).
  *
  * Same structure as conv2d.h: DW_PIX, one output pixel per cycle in CHW order,
- * the K_H x K_W window of one channel unrolled. CFG as in conv2d.h (IN_C == OUT_C).
+ * the K_H x K_W window of one channel unrolled. CFG as in conv2d.h (OUT_C = M * IN_C).
  */
 #ifndef HIL_HLS_DEPTHWISE_CONV2D_H
 #define HIL_HLS_DEPTHWISE_CONV2D_H
@@ -14,7 +15,7 @@ namespace hil {
 
 template <class CFG>
 inline acc_t depthwise_window(const typename CFG::in_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W],
-                              const typename CFG::w_t w[CFG::OUT_C][1][CFG::K_H][CFG::K_W],
+                              const int8_t w[CFG::OUT_C][1][CFG::K_H][CFG::K_W],
                               int c, int oh, int ow, int zp)
 {
 #pragma HLS INLINE
@@ -23,11 +24,11 @@ WIN_H:
     for (int kh = 0; kh < CFG::K_H; kh++) {
     WIN_W:
         for (int kw = 0; kw < CFG::K_W; kw++) {
-            const int ih = oh * CFG::S_H - CFG::P_H + kh;
-            const int iw = ow * CFG::S_W - CFG::P_W + kw;
+            const int ih = oh * CFG::S_H - CFG::P_T + kh;
+            const int iw = ow * CFG::S_W - CFG::P_L + kw;
             const bool inside = ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W;
-            const ap_int<CFG::IN_BITS + 1> x = inside ? ap_int<CFG::IN_BITS + 1>(in[c][ih][iw] - zp) : ap_int<CFG::IN_BITS + 1>(0);
-            acc += acc_t(x * w[c][0][kh][kw]);
+            const ap_int<CFG::IN_BITS + 1> x = inside ? ap_int<CFG::IN_BITS + 1>(in[c / (CFG::OUT_C / CFG::IN_C)][ih][iw] - zp) : ap_int<CFG::IN_BITS + 1>(0);
+            acc += acc_t(x * typename CFG::w_t(w[c][0][kh][kw]));
         }
     }
     return acc;
@@ -35,8 +36,8 @@ WIN_H:
 
 template <class CFG, class OUT>
 void depthwise_conv2d_shift(const typename CFG::in_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W], OUT &out,
-                            const typename CFG::w_t w[CFG::OUT_C][1][CFG::K_H][CFG::K_W],
-                            const acc_t b[CFG::B_LEN])
+                            const int8_t w[CFG::OUT_C][1][CFG::K_H][CFG::K_W],
+                            const int32_t b[CFG::B_LEN])
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable = w complete dim = 3
@@ -47,7 +48,7 @@ DW_PIX:
 #pragma HLS PIPELINE II = 1
         acc_t acc = depthwise_window<CFG>(in, w, c, oh, ow, 0);
         if (CFG::HAS_BIAS) {
-            acc += b[c];
+            acc += acc_t(b[c]);
         }
         const typename CFG::out_t v = typename CFG::out_t(floor_shift<CFG::RSHIFT, CFG::RELU>(acc));
         Sink<OUT>::put(out, c, oh, ow, o, v);
@@ -59,9 +60,9 @@ DW_PIX:
 
 template <class CFG, class OUT>
 void depthwise_conv2d_s8(const s8_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W], OUT &out,
-                         const typename CFG::w_t w[CFG::OUT_C][1][CFG::K_H][CFG::K_W],
-                         const acc_t b[CFG::B_LEN], const acc_t mult[CFG::OUT_C],
-                         const ap_int<8> shift[CFG::OUT_C])
+                         const int8_t w[CFG::OUT_C][1][CFG::K_H][CFG::K_W],
+                         const int32_t b[CFG::B_LEN], const int32_t mult[CFG::OUT_C],
+                         const int8_t shift[CFG::OUT_C])
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable = w complete dim = 3
@@ -72,9 +73,9 @@ DW_PIX:
 #pragma HLS PIPELINE II = 1
         acc_t acc = depthwise_window<CFG>(in, w, c, oh, ow, CFG::IN_ZP);
         if (CFG::HAS_BIAS) {
-            acc += b[c];
+            acc += acc_t(b[c]);
         }
-        const s8_t v = requantize_s8(acc, mult[c], shift[c].to_int(), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
+        const s8_t v = requantize_s8(acc, acc_t(mult[c]), int(shift[c]), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
         Sink<OUT>::put(out, c, oh, ow, o, v);
         HIL_CSIM_TAP(CFG::LAYER, o, v);
         HIL_CSIM_TRIP(CFG::LAYER);

@@ -22,7 +22,7 @@
 namespace hil {
 
 template <class CFG, class IN>
-inline void matvec_mac(IN &in, const typename CFG::w_t w[CFG::OUT_N][CFG::IN_N], acc_t acc[CFG::OUT_N], int zp)
+inline void matvec_mac(IN &in, const int8_t w[CFG::OUT_N][CFG::IN_N], acc_t acc[CFG::OUT_N], int zp)
 {
 #pragma HLS INLINE
     ap_int<CFG::IN_BITS + 1> x = 0;
@@ -37,7 +37,7 @@ FC_MAC:
         for (int p = 0; p < CFG::P; p++) {
             const int o = g * CFG::P + p;
             if (o < CFG::OUT_N) {
-                const acc_t prod = acc_t(x * w[o][i]);
+                const acc_t prod = acc_t(x * typename CFG::w_t(w[o][i]));
                 acc[o] = (i == 0 ? acc_t(0) : acc[o]) + prod;
             }
         }
@@ -50,8 +50,8 @@ FC_MAC:
 }
 
 template <class CFG, class IN, class OUT>
-void fully_connected_shift(IN &in, OUT &out, const typename CFG::w_t w[CFG::OUT_N][CFG::IN_N],
-                           const acc_t b[CFG::B_LEN])
+void fully_connected_shift(IN &in, OUT &out, const int8_t w[CFG::OUT_N][CFG::IN_N],
+                           const int32_t b[CFG::B_LEN])
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable = w cyclic factor = CFG::P dim = 1
@@ -61,7 +61,7 @@ void fully_connected_shift(IN &in, OUT &out, const typename CFG::w_t w[CFG::OUT_
 FC_OUT:
     for (int o = 0; o < CFG::OUT_N; o++) {
 #pragma HLS PIPELINE II = 1
-        const acc_t a = CFG::HAS_BIAS ? acc_t(acc[o] + b[o]) : acc[o];
+        const acc_t a = CFG::HAS_BIAS ? acc_t(acc[o] + acc_t(b[o])) : acc[o];
         const typename CFG::out_t v = typename CFG::out_t(floor_shift<CFG::RSHIFT, CFG::RELU>(a));
         Sink<OUT>::put(out, o, 0, 0, o, v);
         HIL_CSIM_TAP(CFG::LAYER, o, v);
@@ -70,8 +70,8 @@ FC_OUT:
 }
 
 template <class CFG, class IN, class OUT>
-void fully_connected_s8(IN &in, OUT &out, const typename CFG::w_t w[CFG::OUT_N][CFG::IN_N],
-                        const acc_t b[CFG::B_LEN], const acc_t mult[CFG::OUT_N], const ap_int<8> shift[CFG::OUT_N])
+void fully_connected_s8(IN &in, OUT &out, const int8_t w[CFG::OUT_N][CFG::IN_N],
+                        const int32_t b[CFG::B_LEN], const int32_t mult[CFG::OUT_N], const int8_t shift[CFG::OUT_N])
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable = w cyclic factor = CFG::P dim = 1
@@ -81,8 +81,8 @@ void fully_connected_s8(IN &in, OUT &out, const typename CFG::w_t w[CFG::OUT_N][
 FC_OUT:
     for (int o = 0; o < CFG::OUT_N; o++) {
 #pragma HLS PIPELINE II = 1
-        const acc_t a = CFG::HAS_BIAS ? acc_t(acc[o] + b[o]) : acc[o];
-        const s8_t v = requantize_s8(a, mult[o], shift[o].to_int(), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
+        const acc_t a = CFG::HAS_BIAS ? acc_t(acc[o] + acc_t(b[o])) : acc[o];
+        const s8_t v = requantize_s8(a, acc_t(mult[o]), int(shift[o]), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
         Sink<OUT>::put(out, o, 0, 0, o, v);
         HIL_CSIM_TAP(CFG::LAYER, o, v);
         HIL_CSIM_TRIP(CFG::LAYER);

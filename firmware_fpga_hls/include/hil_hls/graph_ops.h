@@ -95,8 +95,8 @@ SLICE_PIX:
 
 template <class CFG, class OUT>
 void grouped_conv2d_s8(const s8_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W], OUT &out,
-                       const typename CFG::w_t w[CFG::OUT_C][CFG::IN_CG][CFG::K_H][CFG::K_W],
-                       const acc_t b[CFG::B_LEN], const acc_t mult[CFG::OUT_C], const ap_int<8> shift[CFG::OUT_C])
+                       const int8_t w[CFG::OUT_C][CFG::IN_CG][CFG::K_H][CFG::K_W],
+                       const int32_t b[CFG::B_LEN], const int32_t mult[CFG::OUT_C], const int8_t shift[CFG::OUT_C])
 {
 #pragma HLS INLINE off
 #pragma HLS ARRAY_PARTITION variable = w complete dim = 2
@@ -114,18 +114,18 @@ GCONV_PIX:
             for (int kh = 0; kh < CFG::K_H; kh++) {
             WIN_W:
                 for (int kw = 0; kw < CFG::K_W; kw++) {
-                    const int ih = oh * CFG::S_H - CFG::P_H + kh;
-                    const int iw = ow * CFG::S_W - CFG::P_W + kw;
+                    const int ih = oh * CFG::S_H - CFG::P_T + kh;
+                    const int iw = ow * CFG::S_W - CFG::P_L + kw;
                     const bool inside = ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W;
                     const ap_int<9> x = inside ? ap_int<9>(in[base + ic][ih][iw] - CFG::IN_ZP) : ap_int<9>(0);
-                    acc += acc_t(x * w[c][ic][kh][kw]);
+                    acc += acc_t(x * typename CFG::w_t(w[c][ic][kh][kw]));
                 }
             }
         }
         if (CFG::HAS_BIAS) {
-            acc += b[c];
+            acc += acc_t(b[c]);
         }
-        const s8_t v = requantize_s8(acc, mult[c], shift[c].to_int(), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
+        const s8_t v = requantize_s8(acc, acc_t(mult[c]), int(shift[c]), CFG::OUT_ZP, CFG::ACT_MIN, CFG::ACT_MAX);
         Sink<OUT>::put(out, c, oh, ow, o, v);
         HIL_CSIM_TAP(CFG::LAYER, o, v);
         HIL_CSIM_TRIP(CFG::LAYER);

@@ -11,5 +11,6 @@
 #include "hil_hls/pool2d.h"
 #include "hil_hls/fully_connected.h"
 #include "hil_hls/graph_ops.h"
+#include "hil_hls/tflm_ops.h"
 
 #endif /* HIL_HLS_KERNELS_H */

@@ -26,13 +26,18 @@ void maxpool2d(const typename CFG::in_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W], OUT
 POOL_PIX:
     for (int o = 0; o < CFG::OUT_C * CFG::OUT_H * CFG::OUT_W; o++) {
 #pragma HLS PIPELINE II = 1
-        typename CFG::in_t m = in[c][oh * CFG::S_H][ow * CFG::S_W];
+        typename CFG::in_t m = 0;
+        bool any = false; /* padded cells take no part (TFLM) */
     WIN_H:
         for (int kh = 0; kh < CFG::K_H; kh++) {
         WIN_W:
             for (int kw = 0; kw < CFG::K_W; kw++) {
-                const typename CFG::in_t x = in[c][oh * CFG::S_H + kh][ow * CFG::S_W + kw];
-                m = x > m ? x : m;
+                const int ih = oh * CFG::S_H - CFG::P_T + kh, iw = ow * CFG::S_W - CFG::P_L + kw;
+                if (ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W) {
+                    const typename CFG::in_t x = in[c][ih][iw];
+                    m = (!any || x > m) ? x : m;
+                    any = true;
+                }
             }
         }
         Sink<OUT>::put(out, c, oh, ow, o, m);
@@ -70,17 +75,21 @@ template <class CFG, class OUT>
 void avgpool2d_s8(const s8_t in[CFG::IN_C][CFG::IN_H][CFG::IN_W], OUT &out)
 {
 #pragma HLS INLINE off
-    const int count = CFG::K_H * CFG::K_W;
     int c = 0, oh = 0, ow = 0;
 POOL_PIX:
     for (int o = 0; o < CFG::OUT_C * CFG::OUT_H * CFG::OUT_W; o++) {
 #pragma HLS PIPELINE II = 1
         acc_t sum = 0;
+        int count = 0; /* the window's unpadded cells (TFLM) */
     WIN_H:
         for (int kh = 0; kh < CFG::K_H; kh++) {
         WIN_W:
             for (int kw = 0; kw < CFG::K_W; kw++) {
-                sum += in[c][oh * CFG::S_H + kh][ow * CFG::S_W + kw];
+                const int ih = oh * CFG::S_H - CFG::P_T + kh, iw = ow * CFG::S_W - CFG::P_L + kw;
+                if (ih >= 0 && ih < CFG::IN_H && iw >= 0 && iw < CFG::IN_W) {
+                    sum += in[c][ih][iw];
+                    count++;
+                }
             }
         }
         const acc_t num = sum > 0 ? acc_t(sum + count / 2) : acc_t(sum - count / 2);

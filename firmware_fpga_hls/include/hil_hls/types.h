@@ -19,6 +19,14 @@ typedef ap_int<32> acc_t;   /* every accumulator: int32, wrapping like a device 
 typedef ap_int<8> s8_t;     /* int8: model inputs exactly as sent over the wire, int8-scheme activations */
 typedef ap_int<64> wide_t;  /* requantization products (int32 x int32) */
 
+/* Constant tables (<model>_tables.cpp: weights, biases, multipliers, shifts) are
+ * plain int8_t / int32_t arrays, not ap_int: g++ compiles a plain initialiser in
+ * no time, while one ap_int constructor per element took minutes and gigabytes
+ * for the graph models. Kernels take `const int8_t w[...]` and convert each
+ * element where it is used (CFG::w_t for the multiplier, acc_t for the bias and
+ * multiplier), so the datapath widths are unchanged. For Vitis HLS a const global
+ * array is still a ROM (BRAM or LUTROM), 8 / 32 bits wide. */
+
 /* Where a kernel writes output element (c, h, w) (flat CHW index i): a FIFO
  * (written in order), a ping-pong buffer [C][H][W], or the top's output port.
  * A class template, so the three are told apart by type, never by overloading. */

@@ -1,6 +1,6 @@
 /* hil_conv2d_s8.h: dense int8 convolution, CHW (the `conv2d` op).
  *
- *   out[o, y, x] = requantize_s8(bias[o] + sum_{i, ky, kx} (in[i, y*sh - ph + ky, x*sw - pw + kx]
+ *   out[o, y, x] = requantize_s8(bias[o] + sum_{i, ky, kx} (in[i, y*sh - top + ky, x*sw - left + kx]
  *                                 - input_zp) * w[o, i, ky, kx])
  * with out-of-range input positions contributing 0 (padding = input_zp), as
  * golden/intsim/kernels.py conv2d_s8. Accumulators are int32 (wrapping); the
@@ -12,7 +12,7 @@
  *   in_dims   input (Cin, H, W); in: Cin*H*W int8 values
  *   weights   [Cout, Cin, KH, KW] int8, Cout = out_dims->c
  *   bias      Cout int32 values, or NULL
- *   out_dims  (Cout, OH, OW) with OH = (H + 2*ph - KH) / sh + 1, likewise OW
+ *   out_dims  (Cout, OH, OW) with OH = (H + top + bottom - KH) / sh + 1, likewise OW
  *   out       Cout*OH*OW int8 values; must not overlap in
  * Return HIL_NN_OK, or HIL_NN_ERR_ARG when the shapes disagree (nothing written). */
 #ifndef HIL_CONV2D_S8_H
@@ -38,7 +38,7 @@ int hil_conv2d_s8_opt(const hil_conv_params_t *conv, const hil_quant_params_t *q
                       const hil_dims_t *in_dims, const int8_t *in, const int8_t *weights,
                       const int32_t *bias, const hil_dims_t *out_dims, int8_t *out);
 
-/* 1 if the convolution is pointwise: kernel 1x1, stride 1, padding 0. */
+/* 1 if the convolution is pointwise: kernel 1x1, stride 1, no padding on any side. */
 int hil_conv2d_1x1_s8_applies(const hil_conv_params_t *conv);
 
 /* The kernel the build selected: _opt with HIL_NN_KERNELS_OPT=1 (make

@@ -1,16 +1,16 @@
-/* hil_depthwise_conv2d_s8.h: depthwise int8 convolution, depth multiplier 1,
- * CHW (the `depthwise_conv2d` op):
+/* hil_depthwise_conv2d_s8.h: depthwise int8 convolution, depth multiplier
+ * M = out_dims->c / in_dims->c >= 1, CHW (the `depthwise_conv2d` op):
  *
- *   out[c, y, x] = requantize_s8(bias[c] + sum_{ky, kx} (in[c, y*sh - ph + ky, x*sw - pw + kx]
+ *   out[c, y, x] = requantize_s8(bias[c] + sum_{ky, kx} (in[c / M, y*sh - top + ky, x*sw - left + kx]
  *                                 - input_zp) * w[c, 0, ky, kx])
  * padding contributing 0, as golden/intsim/kernels.py depthwise_conv2d_s8.
  *
  *   conv      kernel, stride, padding, zero points and activation clamp
- *   quant     per channel multiplier/shift, C entries each
+ *   quant     per output channel multiplier/shift, C*M entries each
  *   in_dims   (C, H, W); in: C*H*W int8 values
- *   weights   [C, 1, KH, KW] int8
- *   bias      C int32 values, or NULL
- *   out_dims  (C, OH, OW), OH = (H + 2*ph - KH) / sh + 1, likewise OW
+ *   weights   [C*M, 1, KH, KW] int8
+ *   bias      C*M int32 values, or NULL
+ *   out_dims  (C*M, OH, OW), OH = (H + top + bottom - KH) / sh + 1, likewise OW
  *   out       C*OH*OW int8 values; must not overlap in
  * Return HIL_NN_OK or HIL_NN_ERR_ARG (shapes disagree, nothing written). */
 #ifndef HIL_DEPTHWISE_CONV2D_S8_H

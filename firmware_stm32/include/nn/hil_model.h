@@ -9,6 +9,9 @@
  * the offsets from tensor lifetimes (hil/targets/stm32/memory_plan.py): two tensors share
  * bytes only if they are never live at the same time, so no malloc and no
  * per-model RAM. The tensor of the last layer run is copied to the caller.
+ * The arena's first in_size bytes are the input slot of every model's plan:
+ * no layer writes there, so the caller may load the input into hil_nn_arena
+ * itself and it survives the run (the STM32 backend keeps no other copy).
  *
  * Firmware:
  *   static void on_layer(void *ctx, uint32_t i, const hil_layer_t *layer, const int8_t *t)
@@ -53,7 +56,7 @@ typedef struct {
     uint32_t out_size;
     hil_hw_t kernel;           /* conv and pool layers */
     hil_hw_t stride;
-    hil_hw_t padding;          /* conv layers; 0 for pools */
+    hil_pad_t padding;         /* conv and pool layers; pad: the pads */
     uint8_t global_pool;       /* maxpool2d over all of H x W */
     int32_t input_zp;          /* conv and fully connected layers: [-128, 127] */
     int32_t output_zp;
@@ -61,7 +64,7 @@ typedef struct {
     int32_t act_max;
     const int8_t *weights;     /* conv [Cout, Cin, KH, KW], depthwise [C, 1, KH, KW], FC [Out, In] */
     const int32_t *bias;       /* per output channel, or NULL */
-    const int32_t *multiplier; /* per output channel */
+    const int32_t *multiplier; /* per output channel; mean, softmax: one value */
     const int32_t *shift;      /* per output channel */
     uint32_t macs;
     /* graph (qmodel v2) */
@@ -75,6 +78,7 @@ typedef struct {
     const int32_t *in_zps;     /* add, concat: one per input */
     const int32_t *in_multipliers;
     const int32_t *in_shifts;
+    int32_t diff_min;          /* softmax (multiplier[0], shift[0]: input_multiplier, input_left_shift) */
 } hil_layer_t;
 
 typedef struct {
@@ -106,16 +110,23 @@ extern int8_t hil_nn_arena[];
 extern const uint32_t hil_nn_arena_size;
 
 /* Run all layers: input holds model->in_size int8 values, output receives
- * model->out_size. hook may be NULL. input and output must not lie in
- * hil_nn_arena. Returns HIL_NN_OK or a negative HIL_NN_ERR_* code. */
+ * model->out_size. hook may be NULL. input is either hil_nn_arena (the input
+ * slot) or outside it; output must not lie in hil_nn_arena. Returns
+ * HIL_NN_OK or a negative HIL_NN_ERR_* code. */
 int hil_model_run(const hil_model_t *model, const int8_t *input, int8_t *output,
                   hil_layer_hook_t hook, void *ctx);
 
 /* Run layers 0..last_layer only; out receives layer last_layer's tensor
- * (model->layers[last_layer].out_size values). hil_model_run() is
+ * (model->layers[last_layer].out_size values), or out is NULL and the tensor
+ * stays in the arena (hil_model_layer_tensor()). hil_model_run() is
  * hil_model_run_until(model, input, layer_count - 1, output, hook, ctx). */
 int hil_model_run_until(const hil_model_t *model, const int8_t *input, uint32_t last_layer,
                         int8_t *out, hil_layer_hook_t hook, void *ctx);
+
+/* Where layer `layer`'s output lives in hil_nn_arena (NULL if out of range):
+ * right after hil_model_run_until(model, ..., layer, ...) it holds that
+ * layer's tensor, until the arena is used again. */
+const int8_t *hil_model_layer_tensor(const hil_model_t *model, uint32_t layer);
 
 /* Arena bytes the executor needs for model (the generator's plan). */
 uint32_t hil_model_arena_need(const hil_model_t *model);

@@ -3,7 +3,7 @@
  * The input is rewritten tile by tile into columns of (x - input_zp) as int16
  * pairs in hil_nn_scratch: for a pointwise (1x1, stride 1, no padding) layer a
  * transpose of CHW, 4 pixels x 2 channels per pair of loads; for any other
- * shape an im2col with the padding as zeros. hil_gemm_tile_s8() then computes
+ * shape an im2col with the padding (any of the four sides) as zeros. hil_gemm_tile_s8() then computes
  * 2 output channels x 2 pixels per step (one 8-word block of weights, two
  * 2-word blocks of columns, eight SMLADs for 16 MACs). Integer sums are exact,
  * so the result is the reference kernel's bit for bit; shapes whose smallest
@@ -69,8 +69,8 @@ static void pack_im2col(const hil_conv_params_t *conv, const hil_dims_t *in_dims
             }
             break;
         }
-        const int32_t iy0 = oy * conv->stride.h - conv->padding.h;
-        const int32_t ix0 = ox * conv->stride.w - conv->padding.w;
+        const int32_t iy0 = oy * conv->stride.h - conv->padding.top;
+        const int32_t ix0 = ox * conv->stride.w - conv->padding.left;
         const int32_t kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = w - ix0 < kw ? w - ix0 : kw;
         int8_t *c8 = col;
         for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {

@@ -17,7 +17,7 @@ int hil_conv2d_s8_ref(const hil_conv_params_t *conv, const hil_quant_params_t *q
     const int32_t cin = in_dims->c, h = in_dims->h, w = in_dims->w;
     const int32_t kh = conv->kernel.h, kw = conv->kernel.w;
     const int32_t sh = conv->stride.h, sw = conv->stride.w;
-    const int32_t ph = conv->padding.h, pw = conv->padding.w;
+    const int32_t ph = conv->padding.top, pw = conv->padding.left;
     const int32_t zp = conv->input_zp;
     const int32_t in_plane = h * w, k_plane = kh * kw;
 

@@ -5,7 +5,8 @@
 int hil_conv2d_1x1_s8_applies(const hil_conv_params_t *conv)
 {
     return conv->kernel.h == 1u && conv->kernel.w == 1u && conv->stride.h == 1u &&
-           conv->stride.w == 1u && conv->padding.h == 0u && conv->padding.w == 0u;
+           conv->stride.w == 1u && conv->padding.top == 0u && conv->padding.bottom == 0u &&
+           conv->padding.left == 0u && conv->padding.right == 0u;
 }
 
 int hil_conv2d_wrapper_s8(const hil_conv_params_t *conv, const hil_quant_params_t *quant,

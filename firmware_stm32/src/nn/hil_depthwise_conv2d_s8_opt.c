@@ -1,6 +1,7 @@
-/* hil_depthwise_conv2d_s8_opt.c: depthwise 3x3, stride 1, any padding, with SMLAD.
+/* hil_depthwise_conv2d_s8_opt.c: depthwise 3x3, stride 1, any padding (four sides) and any
+ * depth multiplier M (output channel oc reads input channel oc / M), with SMLAD.
  *
- * Per channel the input plane is rewritten once as (x - input_zp) int16 with
+ * Per input channel the input plane is rewritten once as (x - input_zp) int16 with
  * the padding as zeros (hil_nn_scratch), 4 values per SXTAB16 pair. Two
  * vertically neighbouring outputs share the loads of their middle plane rows;
  * per plane row p and column x, with d = (p[x], p[x+1]) and t = (p[x+2], .),
@@ -96,13 +97,14 @@ int hil_depthwise_conv2d_s8_opt(const hil_conv_params_t *conv, const hil_quant_p
                                 const int32_t *bias, const hil_dims_t *out_dims, int8_t *out)
 {
     if (!hil_nn_window_ok(in_dims, out_dims, conv->kernel, conv->stride, conv->padding) ||
-        out_dims->c != in_dims->c) {
+        out_dims->c == 0u || out_dims->c % in_dims->c != 0u) {
         return HIL_NN_ERR_ARG;
     }
+    const int32_t mult_depth = out_dims->c / in_dims->c;
     const int32_t h = in_dims->h, w = in_dims->w, oh = out_dims->h, ow = out_dims->w;
-    const int32_t ph = conv->padding.h, pw = conv->padding.w;
-    const int32_t wp = w + 2 * pw + 2; /* + 2: the second word t of the last column */
-    const int32_t hp = h + 2 * ph;
+    const int32_t ph = conv->padding.top, pw = conv->padding.left;
+    const int32_t wp = w + pw + conv->padding.right + 2; /* + 2: the second word t of the last column */
+    const int32_t hp = h + ph + conv->padding.bottom;
     if (conv->kernel.h != 3u || conv->kernel.w != 3u || conv->stride.h != 1u ||
         conv->stride.w != 1u || (uint32_t)(hp * wp) > HIL_NN_SCRATCH_BYTES / 2u) {
         return hil_depthwise_conv2d_s8_ref(conv, quant, in_dims, in, weights, bias, out_dims, out);
@@ -113,10 +115,12 @@ int hil_depthwise_conv2d_s8_opt(const hil_conv_params_t *conv, const hil_quant_p
     }
     const int32_t zp = conv->input_zp, neg_zp2 = hil_pack_lo(-zp, -zp);
     const int full = conv->act_min == -128 && conv->act_max == 127;
-    for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {
-        const int8_t *x = in + c * h * w;
-        for (int32_t y = 0; y < h; y++, x += w) {
-            fill_row(plane + (y + ph) * wp + pw, x, w, zp, neg_zp2);
+    for (int32_t c = 0; c < (int32_t)out_dims->c; c++) {
+        if (c % mult_depth == 0) { /* a new input channel: refill the plane */
+            const int8_t *x = in + (c / mult_depth) * h * w;
+            for (int32_t y = 0; y < h; y++, x += w) {
+                fill_row(plane + (y + ph) * wp + pw, x, w, zp, neg_zp2);
+            }
         }
         hil_rq_t q;
         hil_rq_init(&q, quant->multiplier[c], quant->shift[c], conv->output_zp, conv->act_min,

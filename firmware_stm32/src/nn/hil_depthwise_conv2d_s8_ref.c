@@ -1,4 +1,5 @@
-/* hil_depthwise_conv2d_s8_ref.c: reference depthwise int8 convolution, depth multiplier 1. */
+/* hil_depthwise_conv2d_s8_ref.c: reference depthwise int8 convolution, any depth multiplier
+ * M = out_dims->c / in_dims->c (output channel oc reads input channel oc / M). */
 #include "nn/hil_depthwise_conv2d_s8.h"
 
 #include "nn/hil_requantize.h"
@@ -11,18 +12,19 @@ int hil_depthwise_conv2d_s8_ref(const hil_conv_params_t *conv, const hil_quant_p
                                 const int32_t *bias, const hil_dims_t *out_dims, int8_t *out)
 {
     if (!hil_nn_window_ok(in_dims, out_dims, conv->kernel, conv->stride, conv->padding) ||
-        out_dims->c != in_dims->c) {
+        out_dims->c == 0u || out_dims->c % in_dims->c != 0u) {
         return HIL_NN_ERR_ARG;
     }
+    const int32_t mult_depth = out_dims->c / in_dims->c;
     const int32_t h = in_dims->h, w = in_dims->w;
     const int32_t kh = conv->kernel.h, kw = conv->kernel.w;
     const int32_t sh = conv->stride.h, sw = conv->stride.w;
-    const int32_t ph = conv->padding.h, pw = conv->padding.w;
+    const int32_t ph = conv->padding.top, pw = conv->padding.left;
     const int32_t zp = conv->input_zp;
     const int32_t in_plane = h * w, k_plane = kh * kw;
 
-    for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {
-        const int8_t *x_c = in + c * in_plane;
+    for (int32_t c = 0; c < (int32_t)out_dims->c; c++) {
+        const int8_t *x_c = in + (c / mult_depth) * in_plane;
         const int8_t *w_c = weights + c * k_plane;
         const uint32_t b = bias != 0 ? (uint32_t)bias[c] : 0u;
         const int32_t mult = quant->multiplier[c], shift = quant->shift[c];

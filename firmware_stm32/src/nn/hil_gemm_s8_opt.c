@@ -2,6 +2,11 @@
  * (see hil_nn_opt.h), and the scratch buffer they share. */
 #include "hil_nn_opt.h"
 
+/* HIL_NN_SCRATCH_IN_CCM=1 (the STM32 firmware's build): in the CCM region
+ * (section .ccmram), leaving SRAM to the activation arena. */
+#if defined(HIL_NN_SCRATCH_IN_CCM) && HIL_NN_SCRATCH_IN_CCM
+__attribute__((section(".ccmram")))
+#endif
 int32_t hil_nn_scratch[HIL_NN_SCRATCH_BYTES / 4u];
 
 void hil_pack_rows_q15(const int8_t *r0, const int8_t *r1, int32_t k, int32_t k4, int32_t *a)

@@ -33,7 +33,8 @@ static void pool_2x2(const int8_t *in, int32_t c, int32_t h, int32_t w, int32_t 
 int hil_maxpool2d_s8_opt(const hil_pool_params_t *pool, const hil_dims_t *in_dims, const int8_t *in,
                          const hil_dims_t *out_dims, int8_t *out)
 {
-    const hil_hw_t no_padding = {0u, 0u};
+    const hil_pad_t no_padding = {0u, 0u, 0u, 0u};
+    /* global, padded (SAME) and other shapes: the reference kernel */
     if (pool->global || out_dims->c != in_dims->c ||
         !hil_nn_window_ok(in_dims, out_dims, pool->kernel, pool->stride, no_padding)) {
         return hil_maxpool2d_s8_ref(pool, in_dims, in, out_dims, out);

@@ -1,14 +1,16 @@
-/* hil_maxpool2d_s8_ref.c: reference int8 max pooling (windowed or global). */
+/* hil_maxpool2d_s8_ref.c: reference int8 max pooling (windowed, padded, or global). */
 #include "nn/hil_pool2d_s8.h"
 
-static const hil_hw_t NO_PADDING = {0u, 0u};
+static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 
-static int8_t window_max(const int8_t *x, int32_t row_stride, int32_t kh, int32_t kw)
+/* Maximum over rows [y0, y1) and columns [x0, x1) of a plane (the window's unpadded cells). */
+static int8_t window_max(const int8_t *plane, int32_t w, int32_t y0, int32_t y1, int32_t x0, int32_t x1)
 {
-    int8_t m = x[0];
-    for (int32_t ky = 0; ky < kh; ky++) {
-        for (int32_t kx = 0; kx < kw; kx++) {
-            const int8_t v = x[ky * row_stride + kx];
+    int8_t m = plane[y0 * w + x0];
+    for (int32_t y = y0; y < y1; y++) {
+        for (int32_t x = x0; x < x1; x++) {
+            const int8_t v = plane[y * w + x];
             m = v > m ? v : m;
         }
     }
@@ -27,18 +29,24 @@ int hil_maxpool2d_s8_ref(const hil_pool_params_t *pool, const hil_dims_t *in_dim
             return HIL_NN_ERR_ARG;
         }
         for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {
-            out[c] = window_max(in + c * plane, w, h, w);
+            out[c] = window_max(in + c * plane, w, 0, h, 0, w);
         }
         return HIL_NN_OK;
     }
-    if (!hil_nn_window_ok(in_dims, out_dims, pool->kernel, pool->stride, NO_PADDING)) {
+    if (!hil_nn_window_ok(in_dims, out_dims, pool->kernel, pool->stride, pool->padding)) {
         return HIL_NN_ERR_ARG;
     }
     for (int32_t c = 0; c < (int32_t)in_dims->c; c++) {
         for (int32_t oy = 0; oy < (int32_t)out_dims->h; oy++) {
+            const int32_t iy0 = oy * pool->stride.h - pool->padding.top;
+            const int32_t y0 = max_i32(0, iy0), y1 = min_i32(h, iy0 + pool->kernel.h);
             for (int32_t ox = 0; ox < (int32_t)out_dims->w; ox++) {
-                const int8_t *x = in + (c * plane + oy * pool->stride.h * w + ox * pool->stride.w);
-                *out++ = window_max(x, w, pool->kernel.h, pool->kernel.w);
+                const int32_t ix0 = ox * pool->stride.w - pool->padding.left;
+                const int32_t x0 = max_i32(0, ix0), x1 = min_i32(w, ix0 + pool->kernel.w);
+                if (y0 >= y1 || x0 >= x1) {
+                    return HIL_NN_ERR_ARG; /* a window of padding only has no maximum */
+                }
+                *out++ = window_max(in + c * plane, w, y0, y1, x0, x1);
             }
         }
     }

@@ -8,6 +8,7 @@
 #include "nn/hil_fully_connected_s8.h"
 #include "nn/hil_graph_ops_s8.h"
 #include "nn/hil_pool2d_s8.h"
+#include "nn/hil_tflm_ops_s8.h"
 
 uint32_t hil_model_arena_need(const hil_model_t *model)
 {
@@ -34,7 +35,7 @@ int hil_layer_run(const hil_layer_t *layer, const int8_t *const *ins, int8_t *ou
     const hil_quant_params_t quant = {layer->multiplier, layer->shift};
     const hil_conv_params_t conv = {layer->kernel, layer->stride, layer->padding, layer->input_zp,
                                     layer->output_zp, layer->act_min, layer->act_max};
-    const hil_pool_params_t pool = {layer->kernel, layer->stride, layer->global_pool};
+    const hil_pool_params_t pool = {layer->kernel, layer->stride, layer->global_pool, layer->padding};
     const int8_t *in = ins[0];
     switch (layer->op) {
     case HIL_OP_CONV2D:
@@ -65,6 +66,14 @@ int hil_layer_run(const hil_layer_t *layer, const int8_t *const *ins, int8_t *ou
         return hil_channel_shuffle_s8(&layer->in_dims, layer->groups, in, out);
     case HIL_OP_CHANNEL_SLICE:
         return hil_channel_slice_s8(&layer->in_dims, layer->start, layer->out_dims.c, in, out);
+    case HIL_OP_SOFTMAX:
+        return hil_softmax_s8(&layer->in_dims, layer->multiplier[0], layer->shift[0], layer->diff_min,
+                              in, out);
+    case HIL_OP_MEAN:
+        return hil_mean_s8(&layer->in_dims, layer->input_zp, layer->output_zp, layer->multiplier[0],
+                           layer->shift[0], in, out);
+    case HIL_OP_PAD:
+        return hil_pad_s8(&layer->in_dims, layer->padding, layer->output_zp, in, &layer->out_dims, out);
     default:
         return HIL_NN_ERR_OP;
     }
@@ -108,9 +117,19 @@ int hil_model_run_until(const hil_model_t *model, const int8_t *input, uint32_t 
             hook(ctx, i, layer, y);
         }
     }
-    const hil_layer_t *last = &model->layers[last_layer];
-    memcpy(out, hil_nn_arena + last->out_offset, last->out_size);
+    if (out != 0) {
+        const hil_layer_t *last = &model->layers[last_layer];
+        memcpy(out, hil_nn_arena + last->out_offset, last->out_size);
+    }
     return HIL_NN_OK;
+}
+
+const int8_t *hil_model_layer_tensor(const hil_model_t *model, uint32_t layer)
+{
+    if (layer >= model->layer_count) {
+        return 0;
+    }
+    return hil_nn_arena + model->layers[layer].out_offset;
 }
 
 int hil_model_run(const hil_model_t *model, const int8_t *input, int8_t *output,

@@ -6,7 +6,9 @@
  * ASan/UBSan it checks the protocol's promises: every decoded request frame
  * and every undecodable chunk gets exactly one response, and every response is
  * a well-formed frame (CRC, length, type = request | 0x80 or ERROR) carrying
- * the request's seq (SEQ_NONE for chunks). */
+ * the request's seq (SEQ_NONE for chunks); a refused LOAD_INPUT or INFER leaves
+ * the loaded input and the last results as they were; no INFER runs more than
+ * hil_device_max_repeat() times. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,6 +29,20 @@ static hil_frame_rx_t mirror_rx;     /* decodes what the host sent, as the devic
 static uint32_t responses;
 static uint8_t expect_type;
 static uint16_t expect_seq;
+static uint8_t last_type;            /* type of the last response frame */
+static uint8_t last_code;            /* its ERROR code (0 for other frames) */
+
+typedef struct {
+    int input_model, result_model;
+    uint32_t filled;
+    uint8_t result_mode;
+} state_t;
+
+static state_t state_of(const hil_device_t *d)
+{
+    state_t s = {d->input_model, d->result_model, d->filled, d->result_mode};
+    return s;
+}
 
 static void sink(void *ctx, const uint8_t *data, size_t len)
 {
@@ -41,6 +57,10 @@ static void sink(void *ctx, const uint8_t *data, size_t len)
             CHECK(f.seq == expect_seq);
             CHECK(f.type == HIL_MSG_ERROR || f.type == (uint8_t)(expect_type | 0x80u));
             CHECK(f.len <= HIL_MAX_PAYLOAD);
+            last_type = f.type;
+            last_code = f.type == HIL_MSG_ERROR ? f.payload[HIL_ERROR_OFF_CODE] : 0u;
+            if (f.type == (HIL_MSG_INFER | 0x80u))   /* the test backend's models have 1234 MACs */
+                CHECK(hil_get_u16(f.payload + HIL_INFER_RSP_OFF_REPEAT) <= hil_device_max_repeat(1234u));
         }
     }
 }
@@ -61,8 +81,17 @@ static void feed_stream(const uint8_t *data, size_t size, uint32_t *events)
             expect_seq = HIL_SEQ_NONE;
         }
         *events += r != HIL_RX_MORE;
+        state_t before = state_of(&dev);
+        last_type = 0u;
         hil_device_feed(&dev, data + i, 1u);
         CHECK(responses == *events);
+        /* (an INFER whose run failed, INTERNAL, has no valid results left to keep) */
+        if (r == HIL_RX_FRAME && last_type == HIL_MSG_ERROR && last_code != HIL_ERR_INTERNAL
+            && (f.type == HIL_MSG_LOAD_INPUT || f.type == HIL_MSG_INFER)) {
+            state_t after = state_of(&dev);
+            CHECK(after.input_model == before.input_model && after.filled == before.filled);
+            CHECK(after.result_model == before.result_model && after.result_mode == before.result_mode);
+        }
         CHECK(hil_device_current_seq(&dev) == HIL_SEQ_NONE);
     }
 }

@@ -13,7 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from hil.protocol import codec
+from hil.protocol import codec, spec
+from hil.protocol.limits import max_repeat
 
 REPO = Path(__file__).resolve().parents[3]
 VECTORS = REPO / "tests" / "vectors" / "protocol_frames.json"
@@ -40,6 +41,20 @@ def sessions() -> dict[str, bytes]:
                 + _msg("LAYER_INFO", 4, model_id=model_id, layer=0) + load
                 + _msg("INFER", 30, model_id=model_id, mode=mode, repeat=3 if mode == 3 else 1) + reads)
     out["extra_request"] = codec.encode_frame(0x70, 5)
+    # Refusals that must keep state: after a complete input and an INFER, a LOAD_INPUT with a gap, one
+    # running past the end, one at offset 0 that is too long, INFERs over the repeat cap; then READ OUTPUT.
+    good = _msg("LOAD_INPUT", 1, model_id=0, total=4, offset=0, data=bytes(4)) + \
+        _msg("INFER", 2, model_id=0, mode=1, repeat=1)
+    out["refusals_keep_state"] = good + b"".join([
+        _msg("LOAD_INPUT", 3, model_id=0, total=4, offset=5, data=b"\x01"),
+        _msg("LOAD_INPUT", 4, model_id=0, total=4, offset=3, data=b"\x01\x02"),
+        _msg("LOAD_INPUT", 5, model_id=0, total=4, offset=0, data=bytes(5)),
+        _msg("INFER", 6, model_id=0, mode=3, repeat=spec.MAX_INFER_REPEAT + 1),
+        _msg("INFER", 7, model_id=0, mode=3, repeat=0xFFFF),
+        _msg("READ_TENSOR", 8, tensor=0xFFFF, offset=0),
+        _msg("READ_TENSOR", 9, tensor=0xFFFE, offset=0),
+        _msg("INFER", 10, model_id=0, mode=3, repeat=max_repeat(1234)),
+    ])
     out.update(mlperf_sessions())
     return out
 

@@ -137,6 +137,11 @@ void hil_device_reset_link(hil_device_t *dev);
  * puts it in its FAULT frame so the host knows which request died. */
 uint16_t hil_device_current_seq(const hil_device_t *dev);
 
+/* Largest INFER repeat accepted for a model of `macs` MACs (>= 1):
+ * min(HIL_MAX_INFER_REPEAT, HIL_MAX_INFER_MACS / macs); above it INFER is
+ * refused with REPEAT_TOO_LARGE (detail = this value) before anything runs. */
+uint32_t hil_device_max_repeat(uint32_t macs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -78,6 +78,13 @@ static result_t get_model(const hil_device_t *d, uint8_t id, hil_dev_model_t *m)
     return e != 0u ? fail(HIL_ERR_INTERNAL, e) : ok(0u);
 }
 
+uint32_t hil_device_max_repeat(uint32_t macs)
+{
+    uint32_t by_macs = macs == 0u ? HIL_MAX_INFER_REPEAT : HIL_MAX_INFER_MACS / macs;
+    uint32_t cap = by_macs < HIL_MAX_INFER_REPEAT ? by_macs : HIL_MAX_INFER_REPEAT;
+    return cap > 0u ? cap : 1u;
+}
+
 /* ---- requests ------------------------------------------------------------- */
 
 static result_t on_ping(hil_device_t *d)
@@ -166,13 +173,15 @@ static result_t on_load_input(hil_device_t *d, const uint8_t *p, uint16_t len)
         return fail(HIL_ERR_WRONG_INPUT_SIZE, m.in.bytes);
     if (total > d->buf.input_cap)
         return fail(HIL_ERR_INTERNAL, DETAIL_INPUT_BUFFER);
+    /* Every check before any state changes: a refused chunk leaves the
+     * loaded input and the last results as they were. */
+    if ((off != 0u && (d->input_model != (int)id || off > d->filled)) || (uint64_t)off + n > total)
+        return fail(HIL_ERR_BAD_OFFSET, d->filled);
     if (off == 0u) {                       /* a new input: old results are gone */
         d->input_model = id;
         d->filled = 0u;
         d->result_model = -1;
     }
-    if (d->input_model != (int)id || off > d->filled || (uint64_t)off + n > total)
-        return fail(HIL_ERR_BAD_OFFSET, d->filled);
     memcpy(d->buf.input + off, p + HIL_LOAD_INPUT_OFF_DATA, n);
     if (off + n > d->filled)
         d->filled = off + n;
@@ -204,6 +213,9 @@ static result_t on_infer(hil_device_t *d, const uint8_t *p)
         return fail(HIL_ERR_BAD_MODE, ident.run_modes);
     if ((mode != HIL_MODE_TIMING && repeat != 1u) || repeat == 0u)
         return fail(HIL_ERR_BAD_PAYLOAD, HIL_INFER_LEN);
+    uint32_t max_repeat = hil_device_max_repeat(m.macs);
+    if (repeat > max_repeat)               /* refused at once: no run blocks the device for long */
+        return fail(HIL_ERR_REPEAT_TOO_LARGE, max_repeat);
     if (d->input_model != (int)id || d->filled != m.in.bytes)
         return fail(HIL_ERR_INPUT_NOT_LOADED, d->input_model == (int)id ? d->filled : 0u);
     if (m.out.bytes > d->buf.output_cap || m.layer_count > d->buf.max_layers)

@@ -3,6 +3,7 @@
 One image per model list (ids in list order) under firmware_fpga_hls/build/:
 
     build/models/<model>/   generated code and objects of one model (shared by images)
+    build/cache/tables/     each model's constant tables, compiled once per model hash (tables_cache.py)
     build/common/           objects of the device library, backend, TCP main, testbench
     build/<image>/gen/      the image's registry, models.mk, manifest.json
     build/<image>/fpga_sim  the emulated board        build/<image>/csim_tb  the testbench
@@ -29,6 +30,7 @@ from golden.registry import DEFAULT_MODELS_HLS
 from hil import device_lib
 from hil.errors import BoardError
 from hil.targets import source_dir
+from hil.targets.build_output import build_failed
 
 
 
@@ -78,10 +80,15 @@ def image_dir(models: list[str]) -> Path:
     return source_dir("firmware_fpga_hls") / "build" / name
 
 
-def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict | None = None) -> FpgaImage:
-    """Generate and compile the emulator and the testbench for `models`; BoardError on any failure."""
+def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict | None = None,
+                build_root: Path | None = None) -> FpgaImage:
+    """Generate and compile the emulator and the testbench for `models`; BoardError on any failure.
+
+    `build_root` (default firmware_fpga_hls/build) holds everything built; the
+    benchmark passes an empty directory to time a cold build."""
     from hil.targets.hls.codegen import CodegenError, generate
     from hil.mlperf.gen_c import write as mlperf_table
+    from hil.targets.hls.tables_cache import tables_object
     if not models:
         raise BoardError(f"{board}: no models to build")
     for tool in ("make", "g++", "gcc"):
@@ -90,10 +97,10 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
     ap = ap_types_dir()
     if ap is None:
         raise BoardError(f"{board}: the ap_int headers are not installed: {AP_TYPES_HINT}")
-    img = image_dir(models)
-    gen_dir = img / "gen"
     fpga_dir = source_dir("firmware_fpga_hls")
-    build_root = fpga_dir / "build"
+    build_root = Path(build_root).resolve() if build_root else fpga_dir / "build"
+    img = build_root / image_dir(models).name
+    gen_dir = img / "gen"
     build_root.mkdir(parents=True, exist_ok=True)
     with open(build_root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -102,13 +109,15 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
             mlperf_table(models, gen_dir / "hil_mlperf_models.c")    # the MLPerf text front end's table
         except (CodegenError, ValueError, OSError) as exc:
             raise BoardError(f"{board}: cannot generate HLS code for {', '.join(models)}: {exc}") from None
+        manifest = json.loads((gen_dir / "manifest.json").read_text())
+        tables = [tables_object(e["ident"], e["qmodel_hash"], Path(e["tables"]), build_root / "cache" / "tables")
+                  for e in manifest["models"]]
         cmd = ["make", "-C", str(fpga_dir), f"-j{max(2, os.cpu_count() or 2)}", f"AP_TYPES={ap}",
-               f"DEVICE_LIB={device_lib.ROOT}",
+               f"DEVICE_LIB={device_lib.ROOT}", "TABLE_OBJS=" + " ".join(str(t.path) for t in tables),
                f"BUILD_DIR={img}", f"GEN_DIR={gen_dir}", f"COMMON_DIR={build_root / 'common'}"]
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-20:])
-        raise BoardError(f"{board}: HLS C simulation build failed ({' '.join(cmd[:3])} ...):\n{tail}")
+        raise build_failed(f"{board}: HLS C simulation build", cmd, r.stdout, r.stderr)
     return FpgaImage(list(models), img, gen_dir, img / "fpga_sim", img / "csim_tb")
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hil.errors import CodegenError
+from hil.targets.c_text import c_identifier
 from hil.targets.hls.csynth import CsynthReport, parse_csynth
 
 if TYPE_CHECKING:
@@ -103,9 +104,8 @@ def schedule(plan: ModelPlan) -> ModelPlan:
 # ---- calibration from csynth reports (parsed by csynth.py) -----------------
 
 def cfg_ident(name: str) -> str:
-    """C++ identifier of a layer (codegen names its config struct `<ident>_cfg`)."""
-    ident = re.sub(r"\W", "_", name)
-    return ident if not ident[0].isdigit() else "l_" + ident
+    """C++ identifier of a layer (codegen names its config struct `<ident>_cfg`): hil/targets/c_text.py."""
+    return c_identifier(name)
 
 
 def calibration_from_report(plan: ModelPlan, report: CsynthReport) -> dict:

@@ -158,7 +158,7 @@ def is_matvec(L: dict) -> bool:
         return True
     if L["op"] == "conv2d":
         _, h, w = shape3(L["in_shape"])
-        return (h, w) == (1, 1) and list(L["kernel"]) == [1, 1] and list(L.get("padding", [0, 0])) == [0, 0]
+        return (h, w) == (1, 1) and list(L["kernel"]) == [1, 1] and not any(L.get("padding", [0, 0]))
     return False
 
 
@@ -181,7 +181,9 @@ def kernel_name(L: dict, scheme: str) -> str:
 GRAPH_KERNELS = {"add": ("hil::add_s8", "ADD_PIX"), "concat": ("hil::concat2_s8", "CAT_PIX"),
                  "channel_shuffle": ("hil::channel_shuffle", "SHUF_PIX"),
                  "channel_slice": ("hil::channel_slice", "SLICE_PIX"),
-                 "grouped_conv2d": ("hil::grouped_conv2d_s8", "GCONV_PIX")}
+                 "grouped_conv2d": ("hil::grouped_conv2d_s8", "GCONV_PIX"),
+                 "pad": ("hil::pad_s8", "PAD_PIX"), "mean": ("hil::mean_s8", "MEAN_IN"),
+                 "softmax": ("hil::softmax_s8", "SMAX_C")}
 
 
 def is_graph(doc: dict) -> bool:
@@ -261,9 +263,12 @@ def plan_layer(L: dict, scheme: str, budget: int) -> Stage:
                 + _epilogue_depth(L, scheme) + DEPTH["write"]
             return Stage(name, op, "window", kern, [Loop(label, c * oh * ow, 1, depth)], macs=L["macs"],
                          parallel=taps)
-        requant = {"add": 3 * DEPTH["requant_s8"] + DEPTH["add"], "concat": DEPTH["add"] + DEPTH["requant_s8"]}
+        requant = {"add": 3 * DEPTH["requant_s8"] + DEPTH["add"], "concat": DEPTH["add"] + DEPTH["requant_s8"],
+                   "mean": DEPTH["add"] + DEPTH["requant_s8"], "softmax": 4 * DEPTH["requant_s8"]}
         depth = DEPTH["read"] + requant.get(op, 0) + DEPTH["write"]
-        return Stage(name, op, "window", kern, [Loop(label, c * oh * ow, 1, depth)])
+        # one loop turn per output value; mean per input value, softmax three passes over the channels
+        trip = {"mean": math.prod(shape3(L["in_shape"])), "softmax": 3 * c * oh * ow}.get(op, c * oh * ow)
+        return Stage(name, op, "window", kern, [Loop(label, trip, 1, depth)])
     raise CodegenError(f"layer '{name}': op {op} has no HLS kernel")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from golden import artifact
+from golden.intsim.arith import mean_requant_params
 from hil.errors import CodegenError
 from hil.targets.hls import codegen as cg
 from hil.targets.hls.cycles import cfg_ident
@@ -30,6 +31,16 @@ def graph_cfg(doc: dict, L: dict) -> list[str]:
         return [f"    static const int GROUPS = {L['groups']};"]
     if op == "channel_slice":
         return [f"    static const int START = {L['start']};"]
+    if op == "pad":
+        return [f"    static const int PAD_T = {L['pads'][0]}, PAD_L = {L['pads'][2]}, ZP = {L['output_zp']};"]
+    if op == "mean":
+        _, h, w = shape3(L["in_shape"])
+        m, sh = mean_requant_params(int(L["multiplier"][0]), int(L["shift"][0]), h * w)
+        return [f"    static const int IN_ZP = {L['input_zp']}, OUT_ZP = {L['output_zp']};",
+                f"    static const int MULT = {_c_i32(m)}, SHIFT = {sh};  /* 1/(H*W) folded in */"]
+    if op == "softmax":
+        return [f"    static const int IN_MULT = {_c_i32(L['input_multiplier'])}, "
+                f"IN_LSHIFT = {L['input_left_shift']}, DIFF_MIN = {L['diff_min']};"]
     if op not in ("add", "concat"):
         return []
     zps, ms, shs = L["input_zps"], L["input_multipliers"], L["input_shifts"]

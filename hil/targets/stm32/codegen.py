@@ -8,8 +8,9 @@ golden/artifacts/<name>/<name>.qmodel.json). Model ids are 0..n-1 in argument
 order. The output is read by the int8 engine in firmware_stm32/src/nn
 (include/nn/hil_model.h): const weight, bias, multiplier and shift arrays
 (flash), one `hil_model_t` per model with its qmodel hash, the `hil_models[]`
-table and the executor's arena: each layer's output at an offset planned from
-tensor lifetimes (hil/targets/stm32/memory_plan.py), the arena sized for the largest plan.
+table and the executor's arena: the input in the slot at offset 0, each layer's
+output at an offset planned from tensor lifetimes (hil/targets/stm32/memory_plan.py),
+the arena sized for the largest plan.
 Files are only rewritten when their text changes, so make rebuilds nothing
 needlessly.
 """
@@ -18,15 +19,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from golden import artifact
+from golden.errors import GoldenError
+from golden.intsim.padding import pad4
 from golden.paths import qmodel_path
 from hil.errors import CodegenError, HilError
 from hil.targets import source_dir
+from hil.targets.c_text import c_comment, c_identifier, c_string
 from hil.targets.stm32.memory_plan import plan
 
 DEFAULT_OUT = Path("firmware_stm32") / "build" / "gen"   # relative: resolved by _out_dir()
@@ -41,7 +44,8 @@ OPS = {"conv2d": "HIL_OP_CONV2D", "depthwise_conv2d": "HIL_OP_DEPTHWISE_CONV2D",
        "fully_connected": "HIL_OP_FULLY_CONNECTED", "maxpool2d": "HIL_OP_MAXPOOL2D",
        "avgpool2d": "HIL_OP_AVGPOOL2D", "grouped_conv2d": "HIL_OP_GROUPED_CONV2D",
        "add": "HIL_OP_ADD", "concat": "HIL_OP_CONCAT", "channel_shuffle": "HIL_OP_CHANNEL_SHUFFLE",
-       "channel_slice": "HIL_OP_CHANNEL_SLICE"}
+       "channel_slice": "HIL_OP_CHANNEL_SLICE", "softmax": "HIL_OP_SOFTMAX", "mean": "HIL_OP_MEAN",
+       "pad": "HIL_OP_PAD"}
 CONV_OPS = ("conv2d", "depthwise_conv2d", "grouped_conv2d")
 MAX_INPUTS = 16          # HIL_NN_MAX_INPUTS
 WEIGHTED_OPS = CONV_OPS + ("fully_connected",)
@@ -57,8 +61,8 @@ def resolve(arg: str) -> Path:
 
 # ---- checks ------------------------------------------------------------------
 
-def _out_extent(n: int, k: int, s: int, p: int) -> int:
-    return (n + 2 * p - k) // s + 1 if k >= 1 and s >= 1 and n + 2 * p >= k else -1
+def _out_extent(n: int, k: int, s: int, lo: int, hi: int) -> int:
+    return (n + lo + hi - k) // s + 1 if k >= 1 and s >= 1 and n + lo + hi >= k else -1
 
 
 def check_layer(model: str, i: int, L: dict) -> None:
@@ -82,17 +86,35 @@ def check_layer(model: str, i: int, L: dict) -> None:
         need(len(L["in_shape"]) == 3 and len(L["out_shape"]) == 3, "conv/pool tensors must be CHW")
     if op in CONV_OPS or (op in ("maxpool2d", "avgpool2d") and not L.get("global")):
         (kh, kw), (sh, sw) = L["kernel"], L["stride"]
-        ph, pw = L.get("padding") or (0, 0)
+        try:
+            top, bottom, left, right = pad4(L)
+        except GoldenError as exc:
+            need(False, str(exc))
         if op not in CONV_OPS:
-            need((ph, pw) == (0, 0), "pool padding must be 0 (the simulator ignores it)")
-        need(all(1 <= v <= 0xFFFF for v in (kh, kw, sh, sw)) and 0 <= min(ph, pw) and
-             max(ph, pw) <= 0xFFFF, "kernel/stride in [1, 65535], padding in [0, 65535]")
-        need((oh, ow) == (_out_extent(h, kh, sh, ph), _out_extent(w, kw, sw, pw)),
+            need(top < kh and left < kw, "pool padding must leave an unpadded cell in every window")
+        need(all(1 <= v <= 0xFFFF for v in (kh, kw, sh, sw)) and
+             max(top, bottom, left, right) <= 0xFFFF, "kernel/stride in [1, 65535], padding in [0, 65535]")
+        need((oh, ow) == (_out_extent(h, kh, sh, top, bottom), _out_extent(w, kw, sw, left, right)),
              f"out_shape {L['out_shape']} disagrees with in_shape/kernel/stride/padding")
     if op == "maxpool2d" and L.get("global"):
         need((cout, oh, ow) == (cin, 1, 1), "global pool output must be (C, 1, 1)")
-    if op in ("maxpool2d", "avgpool2d", "depthwise_conv2d", "channel_shuffle"):
+    if op in ("maxpool2d", "avgpool2d", "channel_shuffle", "pad"):
         need(cout == cin, "channels must pass through")
+    if op == "depthwise_conv2d":
+        need(cout % cin == 0 and cout // cin == L.get("depth_multiplier", cout // cin),
+             "output channels must be the input channels times the depth multiplier")
+    if op == "pad":
+        t, b, l, r = (int(v) for v in L["pads"])
+        need(min(t, b, l, r) >= 0 and (oh, ow) == (h + t + b, w + l + r), f"pads {L['pads']} disagree with the shapes")
+        need(L["input_zp"] == L["output_zp"], "pad keeps the zero point")
+    if op == "mean":
+        need((cout, oh, ow) == (cin, 1, 1) and h * w <= (1 << 23), "mean output must be (C, 1, 1), H*W <= 2^23")
+        need(len(L["multiplier"]) == 1 and len(L["shift"]) == 1 and -31 <= L["shift"][0] <= 31,
+             "one multiplier and a shift in [-31, 31]")
+    if op == "softmax":
+        need(L["in_shape"] == L["out_shape"] and L["input_multiplier"] > 0 and
+             0 <= L["input_left_shift"] <= 31 and L["diff_min"] <= 0,
+             "softmax keeps the shape; input_multiplier > 0, input_left_shift in [0, 31], diff_min <= 0")
     need(1 <= len(L["inputs"]) <= MAX_INPUTS, f"needs 1..{MAX_INPUTS} inputs")
     need(len(L["inputs"]) == 2 if op == "add" else op == "concat" or len(L["inputs"]) == 1,
          f"{len(L['inputs'])} inputs (add takes 2, concat any, other ops 1)")
@@ -220,14 +242,6 @@ def table_size(doc: dict) -> TableSize:
 
 # ---- rendering ---------------------------------------------------------------
 
-def _c_ident(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", text)
-
-
-def _c_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _c_int(v: int) -> str:
     return "(-2147483647 - 1)" if v == -(1 << 31) else str(int(v))
 
@@ -253,6 +267,10 @@ def _hw(pair) -> str:
     return "{%du, %du}" % tuple(pair)
 
 
+def _pad(four) -> str:
+    return "{%du, %du, %du, %du}" % tuple(four)
+
+
 def _float(x: float) -> str:
     return f"{float(x)!r}f"
 
@@ -272,7 +290,9 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
     if L["op"] in WEIGHTED_OPS:
         arrays += _c_array("int8_t", f"{sym}_weights", L["weights"], 24)
         ptr["weights"] = f"{sym}_weights"
-    if L["op"] in WEIGHTED_OPS or L["op"] == "add":
+    if L["op"] == "softmax":     # multiplier[0], shift[0]: TFLM's input_multiplier, input_left_shift
+        L = dict(L, multiplier=[L["input_multiplier"]], shift=[L["input_left_shift"]])
+    if L["op"] in WEIGHTED_OPS or L["op"] in ("add", "mean", "softmax"):
         for key in ("bias", "multiplier", "shift"):
             if L.get(key) is not None:
                 arrays += _c_array("int32_t", f"{sym}_{key}", L[key], 8 if key != "shift" else 16)
@@ -281,33 +301,34 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
     in_chw = _chw(L["in_shape"])
     kernel = in_chw[1:] if glob else L.get("kernel", (0, 0))
     stride = (1, 1) if glob else L.get("stride", (0, 0))
-    padding = (L.get("padding") or (0, 0)) if L["op"] in CONV_OPS else (0, 0)
+    padding = L["pads"] if L["op"] == "pad" else (0, 0, 0, 0) if glob else pad4(L)
     zp = {k: L.get(k, 0) for k in ("input_zp", "output_zp")}
     act = (L.get("act_min", -128), L.get("act_max", 127))
-    init = (f"    {{ /* {i}: {L['name']} */\n"
-            f"        {OPS[L['op']]}, {_c_str(L['name'])},\n"
+    init = (f"    {{ /* {i}: {c_comment(L['name'])} */\n"
+            f"        {OPS[L['op']]}, {c_string(L['name'])},\n"
             f"        {_shape(L['in_shape'])}, {_shape(L['out_shape'])},\n"
             f"        {_dims(L['in_shape'])}, {_dims(L['out_shape'])},\n"
             f"        {_prod(L['in_shape'])}u, {_prod(L['out_shape'])}u,\n"
-            f"        {_hw(kernel)}, {_hw(stride)}, {_hw(padding)}, {int(glob)}u,\n"
+            f"        {_hw(kernel)}, {_hw(stride)}, {_pad(padding)}, {int(glob)}u,\n"
             f"        {zp['input_zp']}, {zp['output_zp']}, {act[0]}, {act[1]},\n"
             f"        {ptr['weights']}, {ptr['bias']}, {ptr['multiplier']}, {ptr['shift']},\n"
             f"        {int(L.get('macs', 0))}u,\n"
             f"        {len(L['inputs'])}u, {sym}_inputs, {sym}_in_sizes, {offset}u,\n"
             f"        {int(L.get('groups', 1))}u, {int(L.get('start', 0))}u, {int(L.get('left_shift', 0))},\n"
             f"        {graph['in_zps']}, {graph['in_multipliers']}, {graph['in_shifts']},\n"
+            f"        {int(L.get('diff_min', 0))},\n"
             f"    }},")
     return arrays, init
 
 
 def _model_c(idx: int, doc: dict) -> list[str]:
-    prefix = f"m{idx}_{_c_ident(doc['model'])}"
-    lines = ["", f"/* ---- model {idx}: {doc['model']} {doc['hash']} ---- */"]
+    prefix = f"m{idx}_{c_identifier(doc['model'])}"
+    lines = ["", f"/* ---- model {idx}: {c_comment(doc['model'])} {c_comment(doc['hash'])} ---- */"]
     inits = []
     ids = {artifact.INPUT: 0} | {L["name"]: i + 1 for i, L in enumerate(doc["layers"])}
     shapes = artifact.tensor_shapes(doc)
     p = plan(doc)
-    lines.append(f"/* arena plan: peak {p.peak} B, naive sum {p.naive} B */")
+    lines.append(f"/* arena plan: peak {p.peak} B (input slot {p.input_bytes} B at 0), naive sum {p.naive} B */")
     for i, L in enumerate(doc["layers"]):
         arrays, init = _layer_c(prefix, i, L, ids, shapes, p.offsets[i])
         lines += arrays
@@ -318,12 +339,12 @@ def _model_c(idx: int, doc: dict) -> list[str]:
     macs = sum(int(L.get("macs", 0)) for L in doc["layers"])
     lines += [
         f"static const hil_model_t {prefix} = {{",
-        f"    {idx}u, {_c_str(doc['model'])},",
+        f"    {idx}u, {c_string(doc['model'])},",
         f"    {_shape(inp['shape'])}, {_shape(out['shape'])},",
         f"    {_prod(inp['shape'])}u, {_prod(out['shape'])}u,",
         f"    {_float(inp['scale'])}, {inp['zero_point']}, {_float(out['scale'])}, {out['zero_point']},",
         f"    {len(inits)}u, {prefix}_layers, {macs}u,",
-        f"    {_c_str(doc['hash'])},",
+        f"    {c_string(doc['hash'])},",
         "    {" + ", ".join(f"0x{b:02x}u" for b in digest) + "},",
         f"    {p.peak}u,",
         "};",
@@ -339,14 +360,15 @@ def set_hash(docs: list[dict]) -> str:
 
 def _stamp_lines(docs: list[dict]) -> list[str]:
     lines = [f" * {STAMP}.", f" * model set {set_hash(docs)}"]
-    lines += [f" *   id {i}: {d['model']} {d['hash']}" for i, d in enumerate(docs)]
+    lines += [f" *   id {i}: {c_comment(d['model'])} {c_comment(d['hash'])}" for i, d in enumerate(docs)]
     return lines
 
 
 def arena_size(docs: list[dict]) -> int:
-    """The largest planned peak; never below one tensor, since dispatchers size their
-    one-tensor buffers (input, layer copy) with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX."""
-    return max([1] + [max(arena_need(d), tensor_max(d)) for d in docs])
+    """The largest planned peak. Every tensor, the input slot included, lies inside its
+    model's plan, so this also bounds one tensor (dispatchers that keep their own input or
+    layer buffers may size them with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX)."""
+    return max([1] + [arena_need(d) for d in docs])
 
 
 def tensor_buffer_size(docs: list[dict]) -> int:
@@ -358,18 +380,19 @@ def render_header(docs: list[dict]) -> str:
              *_stamp_lines(docs), " * activation arena per model (tools/check_size.py prints these):"]
     for d in docs:
         p = plan(d)
-        lines.append(f" *   arena {d['model']}: planned {p.peak} B, naive sum {p.naive} B, "
-                     f"largest tensor {tensor_max(d)} B")
+        lines.append(f" *   arena {c_comment(d['model'])}: planned {p.peak} B, naive sum {p.naive} B, "
+                     f"input slot {p.input_bytes} B, largest tensor {tensor_max(d)} B")
     lines += [" */",
              "#ifndef HIL_MODELS_H", "#define HIL_MODELS_H", "",
              '#include "nn/hil_model.h"', "",
              f"#define HIL_MODEL_COUNT {len(docs)}u",
-             "/* the activation arena: the largest planned peak of any model */",
+             "/* the activation arena: the largest planned peak of any model; its first bytes",
+             " * are every model's input slot (hil_nn_arena itself may be the run's input) */",
              f"#define HIL_NN_ARENA_SIZE {arena_size(docs)}u",
              "/* the largest single tensor (input, output or layer) of any model */",
              f"#define HIL_NN_TENSOR_MAX {tensor_buffer_size(docs)}u",
-             f'#define HIL_MODELS_SET_HASH "{set_hash(docs)}"']
-    lines += [f"#define HIL_MODEL_ID_{_c_ident(d['model']).upper()} {i}u" for i, d in enumerate(docs)]
+             f'#define HIL_MODELS_SET_HASH {c_string(set_hash(docs))}']
+    lines += [f"#define HIL_MODEL_ID_{c_identifier(d['model']).upper()} {i}u" for i, d in enumerate(docs)]
     lines += ["", "/* hil_models[id] for id in [0, hil_model_count) */",
               "extern const hil_model_t *const hil_models[];",
               "extern const uint32_t hil_model_count;", "", "#endif /* HIL_MODELS_H */", ""]
@@ -387,7 +410,7 @@ def render_source(docs: list[dict]) -> str:
              "const uint32_t hil_nn_arena_size = HIL_NN_ARENA_SIZE;"]
     for idx, doc in enumerate(docs):
         lines += _model_c(idx, doc)
-    refs = ", ".join(f"&m{i}_{_c_ident(d['model'])}" for i, d in enumerate(docs)) or "0"
+    refs = ", ".join(f"&m{i}_{c_identifier(d['model'])}" for i, d in enumerate(docs)) or "0"
     lines += ["", f"const hil_model_t *const hil_models[{max(1, len(docs))}] = {{{refs}}};",
               "const uint32_t hil_model_count = HIL_MODEL_COUNT;", ""]
     return "\n".join(lines)
@@ -407,6 +430,27 @@ def load_models(args: list[str]) -> list[dict]:
     if dup:
         raise CodegenError(f"model(s) given twice: {', '.join(dup)}")
     return docs
+
+
+def read_models_list(path: Path) -> list[str]:
+    """The qmodel paths of a models list file (firmware_stm32/nn.mk MODELS_LIST): paths stay data."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CodegenError(f"models list {path}: cannot read it ({exc})") from None
+    return [ln for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def write_models_list(path: Path, qmodels: list[Path]) -> bool:
+    """Write a models list (one absolute path a line, each with its file's sha256 in a comment, so
+    a changed artifact changes the list and make regenerates the tables); only when the text changes."""
+    lines = ["# models for hil.targets.stm32.codegen --models-list: one qmodel path a line, ids in order"]
+    for q in qmodels:
+        q = Path(q).resolve()
+        if "\n" in str(q) or "\r" in str(q):
+            raise CodegenError(f"artifact path {str(q)!r} holds a line break; move the artifacts root")
+        lines += [f"# sha256 {hashlib.sha256(q.read_bytes()).hexdigest()}", str(q)]
+    return _write_if_changed(Path(path), "\n".join(lines) + "\n")
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -436,12 +480,14 @@ def generate(args: list[str], out_dir: Path = DEFAULT_OUT) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hil.targets.stm32.codegen", description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", help="qmodel.json paths or model names; ids in this order")
+    parser.add_argument("--models-list", type=Path, default=None,
+                        help="a file with one qmodel.json path a line ('#' lines are comments), after MODELS")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory ({DEFAULT_OUT})")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     ns = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if ns.quiet else logging.INFO, format="codegen_c: %(message)s")
     try:
-        generate(ns.models, ns.out)
+        generate(ns.models + (read_models_list(ns.models_list) if ns.models_list else []), ns.out)
     except HilError as e:
         log.error("%s", e)
         return 1

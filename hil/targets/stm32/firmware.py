@@ -10,9 +10,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from golden import artifact
 from golden.paths import qmodel_path
-from hil.errors import BoardError
+from hil.errors import BoardError, CodegenError
 from hil.targets import source_dir
+from hil.targets.build_output import build_failed
+from hil.targets.stm32.codegen import write_models_list
 
 
 
@@ -41,19 +44,37 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
     for m, p in zip(models, paths):
         if not Path(p).exists():
             raise BoardError(f"{board}: no quantized artifact for model '{m}' ({p}): run `hil golden build`")
+        _check_scheme(board, m, p)     # validates the artifact: a broken one is its one line, not make's output
     firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
     build_dir += f"-{tag}" if tag else ""      # e.g. the MLPerf twin's one-model images
+    # artifact paths reach make as data: a list file the make fragment hands to the generator
+    # (firmware_stm32/nn.mk MODELS_LIST), never words on a make or shell command line
+    models_list = f"{build_dir}/models.list"
     cmd = ["make", "-C", str(firmware_dir), f"TARGET={target}", f"BAUD={baud}", f"KERNELS={kernels}",
-           f"MODELS={' '.join(paths)}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
+           f"MODELS_LIST={models_list}", f"BUILD_DIR={build_dir}", "PYTHON=" + _python()]
     (firmware_dir / "build").mkdir(exist_ok=True)
     with open(firmware_dir / "build" / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            write_models_list(firmware_dir / models_list, [Path(p) for p in paths])
+        except (CodegenError, OSError) as exc:
+            raise BoardError(f"{board}: cannot write {firmware_dir / models_list}: {exc}") from None
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
-        raise BoardError(f"{board}: firmware build failed ({' '.join(cmd[:4])} ...):\n{tail}")
+        raise build_failed(f"{board}: firmware build", cmd, r.stdout, r.stderr)
     return firmware_dir / build_dir / "hil_fw.elf"
+
+
+def _check_scheme(board: str, model: str, path: str) -> None:
+    """One line, before make, for an artifact the int8 engine cannot run (codegen would say it in a build log)."""
+    try:
+        scheme = artifact.load(path)["scheme"]
+    except (artifact.ArtifactError, KeyError) as exc:
+        raise BoardError(f"{board}: model '{model}': {exc}") from None
+    if scheme != "int8":
+        raise BoardError(f"{board}: model '{model}' is a '{scheme}' scheme artifact (the FPGA flow); the STM32 "
+                         f"engine runs int8 artifacts only: run it on fpga-sim")
 
 
 def _python() -> str:

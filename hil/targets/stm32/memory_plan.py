@@ -7,6 +7,11 @@ offset that overlaps no tensor live at the same time (TFLite Micro's greedy
 planner). A layer never writes over its own inputs. The STM32 generator emits
 the offsets; `hil golden show` and the firmware size report print the planned
 peak against the naive sum (every tensor its own bytes).
+
+The model input has the arena's first bytes, [0, input_bytes), for the whole
+run: the STM32 firmware loads it there (LOAD_INPUT) and keeps it across runs
+(INFER again, TIMING repeats, a layer read-out re-runs from it), so no input
+buffer of its own is needed. Layer tensors are planned above it.
 """
 from __future__ import annotations
 
@@ -22,8 +27,9 @@ ALIGN = 4
 class ArenaPlan:
     offsets: tuple[int, ...]    # byte offset of each layer's output tensor
     sizes: tuple[int, ...]      # bytes of each layer's output tensor
-    peak: int                   # arena bytes the plan needs
-    naive: int                  # bytes if every tensor had its own place (4-byte aligned)
+    peak: int                   # arena bytes the plan needs (input slot included)
+    naive: int                  # bytes if every tensor, the input too, had its own place (4-byte aligned)
+    input_bytes: int = 0        # the input slot at offset 0 (4-byte aligned), live for the whole run
 
     @property
     def saved(self) -> float:
@@ -50,6 +56,7 @@ def lifetimes(layers: list[dict]) -> list[tuple[int, int]]:
 
 def plan(doc: dict) -> ArenaPlan:
     layers = doc["layers"]
+    base = _align(prod(doc["input"]["shape"]))      # the input slot, [0, base) for the whole run
     sizes = [prod(L["out_shape"]) for L in layers]
     life = lifetimes(layers)
     placed: list[tuple[int, int, int]] = []     # (offset, end, layer)
@@ -57,21 +64,22 @@ def plan(doc: dict) -> ArenaPlan:
     for i in sorted(range(len(layers)), key=lambda k: (-sizes[k], k)):
         a, b = life[i]
         busy = sorted((o, e) for o, e, j in placed if life[j][0] <= b and a <= life[j][1])
-        off = 0
+        off = base
         for o, e in busy:
             if off + sizes[i] <= o:
                 break
             off = max(off, _align(e))
         offsets[i] = off
         placed.append((off, off + sizes[i], i))
-    peak = max((o + s for o, s in zip(offsets, sizes)), default=0)
-    return ArenaPlan(tuple(offsets), tuple(sizes), peak, sum(_align(s) for s in sizes))
+    peak = max((o + s for o, s in zip(offsets, sizes)), default=base)
+    return ArenaPlan(tuple(offsets), tuple(sizes), peak, base + sum(_align(s) for s in sizes), base)
 
 
 def check(doc: dict, p: ArenaPlan) -> None:
     """Raise AssertionError if two tensors live at the same time share a byte."""
     life = lifetimes(doc["layers"])
     n = len(p.sizes)
+    assert all(o >= p.input_bytes for o in p.offsets), "a layer tensor overlaps the input slot"
     for i in range(n):
         for j in range(i + 1, n):
             if life[i][0] <= life[j][1] and life[j][0] <= life[i][1]:

@@ -9,6 +9,7 @@ example's Makefile (gcc); deploy() starts the program on a free port.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -30,7 +31,8 @@ class HostExampleBoard(LocalProcessBoard):
     exe: Path | None = None
 
     def build_dir(self) -> Path:
-        tag = "+".join(self.options.models)
+        # the checkout in the name too: two checkouts' builds in one folder would pass for up to date
+        tag = "+".join(self.options.models) + "-" + hashlib.sha256(str(HERE).encode()).hexdigest()[:8]
         return Path(os.environ.get("HIL_HOST_EXAMPLE_BUILD", tempfile.gettempdir())) / f"hil-host-example-{tag}"
 
     def build(self) -> None:
