@@ -212,3 +212,50 @@ def test_mlperf_tiny_board_from_a_lab_config_url(qemu_url):
         doc = run_model(b, "mnist_lenet", vectors=4)
     assert (doc["vectors"], doc["int_mismatches"], doc["unit"]) == (4, 0, "microseconds")
     assert 2000 < doc["microseconds"] < 10000          # mnist_lenet: about 0.5 M instructions at 168 MHz
+
+
+def test_tflite_model_judged_against_tflm_over_text(tmp_path, monkeypatch):
+    """A `.tflite` imported into a tmp artifacts root, served by the QEMU twin in text only: its
+    printed outputs are held to TFLite Micro's (hil/mlperf/reference.py), a few vectors."""
+    why = _available("stm32f4-qemu")
+    if why:
+        pytest.skip(why)
+    import json
+    from pathlib import Path
+
+    from hil.cli import main
+    from hil.errors import BoardError
+    from hil.mlperf.dut import NOT_PRINTED
+    from hil.mlperf.reference import TFLM, check_reference, printed_mismatches, reference_outputs
+    data = Path(__file__).parent / "data" / "tflite"
+    monkeypatch.setenv("HIL_ARTIFACTS", "")
+    monkeypatch.delenv("HIL_ARTIFACTS")
+    monkeypatch.chdir(tmp_path)
+    assert main(["golden", "build", "--tflite", str(data / "flatten_fc_tfl.tflite"), "--name", "lab_fc",
+                 "--data", str(data / "flatten_fc_tfl.npz"), "--artifacts", "art"]) == 0
+    assert main(["run", "--board", "mlperf-qemu", "--model", "lab_fc", "--artifacts", "art", "--vectors", "3",
+                 "--json", "r.json", "--no-db"]) == 0
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["counter"] == "lap_us" and doc["int_mismatches"] == 0
+    assert doc["tflm"]["vectors"] == 3 and doc["tflm"]["device_mismatches"] == 0
+    assert all(v["tflm_match"] for v in doc["per_vector"])
+    # the printed comparison itself: TFLM's outputs print as themselves, one step off does not
+    monkeypatch.setenv("HIL_ARTIFACTS", str(tmp_path / "art"))
+    assert check_reference("lab_fc") == TFLM
+    qdoc = artifact.load(qmodel_path("lab_fc"))
+    ref = reference_outputs("lab_fc", bundle.read(artifact_dir("lab_fc")).inputs[:3])
+    fmt = OutputFormat.of(qdoc)
+    off = ref.astype(np.int64).copy()
+    off[1, 0] += 1 if off[1, 0] < 127 else -1
+    unprinted = ref.astype(np.int64).copy()
+    unprinted[2, -1] = NOT_PRINTED
+    assert printed_mismatches(fmt, ref, ref).tolist() == [False] * 3
+    assert printed_mismatches(fmt, off, ref).tolist() == [False, True, False]
+    assert printed_mismatches(fmt, unprinted, ref).tolist() == [False, False, True]
+    # the imported file changed: refused in one line, never judged against another reference
+    (tmp_path / "art" / "lab_fc" / qdoc["source"]["file"]).write_bytes(b"not the model")
+    from hil import tflm_check
+    tflm_check._reference.cache_clear()
+    with pytest.raises(BoardError, match="sha256 differs") as e:
+        check_reference("lab_fc")
+    assert "\n" not in str(e.value)
