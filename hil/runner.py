@@ -285,7 +285,7 @@ def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
     """Per-layer counts (median) over `repeats` vectors chosen as `run_model` chooses them."""
     mr = prepare(board, name)
     if board.info.counter not in MEASURED or Capability.MLPERF_TEXT in board.capabilities:
-        raise BoardError(f"{board.name}: no per-layer counter (counter kind '{board.info.counter}'), "
+        raise BoardError(f"{board.name}: no per-layer cycle counter (counter kind '{board.info.counter}'), "
                          f"nothing to profile")
     counts, totals = [], []
     for i in subset.select(mr.bundle.labels, repeats).tolist():
