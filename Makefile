@@ -27,7 +27,7 @@ test: setup
 	@bash scripts/check_clean_tree.sh check build/tree-before-test.txt
 
 # libFuzzer on the C device library (frame decoder, dispatcher) with ASan + UBSan:
-# `make fuzz` runs each of the two harnesses FUZZ_SECONDS (default 300); `make test` a 25 s smoke run each.
+# `make fuzz` runs each of the three harnesses FUZZ_SECONDS (default 300); `make test` a 25 s smoke run each.
 # Figures of a long run: docs/fuzzing.md.
 fuzz: setup
 	$(MAKE) -C hil/device_lib/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS) PYTHON=$(abspath $(PY)) OUT=$(CURDIR)/build/fuzz

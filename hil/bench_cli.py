@@ -1,4 +1,4 @@
-"""`hil bench kernels|link|fpga-build`: benchmark commands (figures, not pass/fail tests)."""
+"""`hil bench kernels|link|fpga-build|mlperf`: benchmark commands (figures, not pass/fail tests)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from hil.boards import DEFAULT_BOARD
-from hil.cli_args import output_file
+from hil.cli_args import output_file, positive_int
 from hil.report import stdout_console
 
 
@@ -47,8 +47,18 @@ def cmd_fpga_build(args, console: Console) -> int:
     return 0
 
 
+def cmd_mlperf(args, console: Console) -> int:
+    from hil.mlperf.bench import bench_mlperf, tables
+    doc = bench_mlperf(args.perf_model, args.model, args.vectors, args.n, args.warmup)
+    out = stdout_console()
+    for t in tables(doc):
+        out.print(t)
+    _write_json(args.json, doc, console)
+    return 0
+
+
 def add_parsers(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput")
+    b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput, MLPerf Tiny")
     bsub = b.add_subparsers(dest="bench", required=True)
     k = bsub.add_parser("kernels", help="instructions of the reference and optimised kernels side by side")
     k.add_argument("--board", default=DEFAULT_BOARD)
@@ -67,3 +77,11 @@ def add_parsers(sub) -> None:
     f.add_argument("--model", action="append", help="model (repeatable; default: all built-in models)")
     f.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
     f.set_defaults(func=cmd_fpga_build)
+    m = bsub.add_parser("mlperf", help="MLPerf Tiny performance mode on the QEMU twin; text vs binary protocol cost")
+    m.add_argument("--perf-model", default="kws_dscnn", help="model of the performance mode (default kws_dscnn)")
+    m.add_argument("--model", action="append", help="models of the protocol comparison (default kws_dscnn, mnist_lenet)")
+    m.add_argument("--vectors", type=positive_int, default=20, help="vectors per protocol and model")
+    m.add_argument("-n", type=positive_int, default=None, help="inferences per window (default: the task's, kws01 70)")
+    m.add_argument("--warmup", type=int, default=None, help="warm-ups per window (default: the task's, kws01 10)")
+    m.add_argument("--json", type=output_file, default=None, help="write the figures as JSON here")
+    m.set_defaults(func=cmd_mlperf)

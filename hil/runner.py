@@ -35,6 +35,7 @@ UNITS = {
     "systick": ("cycles", "cycle"),
     "modelled": ("modelled_cycles", "modelled_cycle"),
     "systick_icount": ("icount_ticks", "icount_tick"),   # old QEMU firmware: 0.168 ticks per instruction
+    "lap_us": ("microseconds", "microsecond"),           # an MLPerf Tiny device's m-lap-us- (its own clock)
 }
 MEASURED = set(UNITS)
 
@@ -260,6 +261,7 @@ def counter_note(counter: str) -> str:
         "systick": "core clock cycles from SysTick",
         "systick_icount": "SysTick ticks under QEMU -icount (0.168 per instruction), not silicon cycles",
         "modelled": "modelled HLS cycles from loop structure, not measured",
+        "lap_us": "microseconds of the device's own clock (MLPerf Tiny m-lap-us-)",
         "none": "no counter on this board",
     }.get(counter, counter)
 
@@ -282,8 +284,8 @@ def layer_table(doc: dict, layer_counts: list[list[int]], counter: str) -> list[
 def profile_model(board: Board, name: str, repeats: int = 5) -> dict:
     """Per-layer counts (median) over `repeats` vectors chosen as `run_model` chooses them."""
     mr = prepare(board, name)
-    if board.info.counter not in MEASURED:
-        raise BoardError(f"{board.name}: no cycle counter (counter kind '{board.info.counter}'), "
+    if board.info.counter not in MEASURED or Capability.MLPERF_TEXT in board.capabilities:
+        raise BoardError(f"{board.name}: no per-layer cycle counter (counter kind '{board.info.counter}'), "
                          f"nothing to profile")
     counts, totals = [], []
     for i in subset.select(mr.bundle.labels, repeats).tolist():
