@@ -3,6 +3,7 @@ integer simulator: all six fixtures in one STM32 image on stm32f4-qemu (MobileNe
 input loads in chunks), KWS and ResNet-8 on fpga-sim. Every vector: `make tflite-check`."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,17 @@ from golden import paths
 from hil.boards import BoardOptions, board_class
 from hil.cli import main
 from hil.runner import run_model
+from hil.targets.hls.build import AP_TYPES_HINT, ap_types_dir
 
 DATA = Path(__file__).parent / "data" / "tflite"
 FIXTURES = ("kws_dscnn_tfl", "resnet8_tfl", "mobilenet_v1_025_tfl", "ad_autoencoder_tfl", "ops_mix_tfl",
             "flatten_fc_tfl")
 VECTORS = 3
+
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                                reason="qemu-system-arm / arm-none-eabi-gcc not on PATH (make setup)")
+needs_hls = pytest.mark.skipif(ap_types_dir() is None or shutil.which("g++") is None,
+                               reason=f"g++ or the Xilinx ap_int headers missing: {AP_TYPES_HINT}")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +50,7 @@ def _check(board_name: str, names: tuple[str, ...], root: Path, monkeypatch) -> 
         return board.memory()
 
 
+@needs_qemu
 def test_every_fixture_in_one_stm32_image_matches_tflm(root, monkeypatch):
     mem = _check("stm32f4-qemu", FIXTURES, root, monkeypatch)
     for region in ("flash", "sram", "ccm"):
@@ -51,5 +59,6 @@ def test_every_fixture_in_one_stm32_image_matches_tflm(root, monkeypatch):
     assert mem["flash_bytes"] > 500_000          # MobileNet + autoencoder tables really are in this image
 
 
+@needs_hls
 def test_kws_and_resnet_on_fpga_sim_match_tflm(root, monkeypatch):
     _check("fpga-sim", ("kws_dscnn_tfl", "resnet8_tfl"), root, monkeypatch)
