@@ -1,7 +1,7 @@
 # Both entry points install what they need (scripts/setup.sh is idempotent).
 PY := .venv/bin/python
 
-.PHONY: setup demo test golden fuzz tflm-check clean
+.PHONY: setup demo test golden fuzz tflm-check tflite-check clean
 
 FUZZ_SECONDS ?= 300
 
@@ -39,6 +39,12 @@ golden: setup
 # compared with golden/intsim (tests/test_tflm_arith.py runs a stratified subset); a few minutes.
 tflm-check: setup
 	$(PY) scripts/tflm_check.py
+
+# Every vector of every .tflite fixture (tests/data/tflite) on stm32f4-qemu, KWS and ResNet-8 also on
+# fpga-sim, against TFLite Micro and golden/intsim, with instructions and flash/SRAM/CCM (docs/tflite.md);
+# 386 s on this machine (2 shared cores). tests/test_tflite_boards.py runs 3 vectors of each.
+tflite-check: setup
+	$(PY) scripts/tflite_check.py --json build/tflite-check.json
 
 clean:
 	rm -rf firmware_stm32/build build .pytest_cache
