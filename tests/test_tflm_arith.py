@@ -179,20 +179,28 @@ MODEL_VECTORS = {"sine_mlp": None, "mnist_lenet": None, "kws_dscnn": None, "sque
                  "shufflenetv2_mini": 100, "resnet8": 60}
 
 
+LIVE_INTSIM_VECTORS = 40     # of those, re-run through golden/intsim here (the rest: its committed outputs)
+
+
 @pytest.mark.parametrize("name", list(MODEL_VECTORS))
 def test_exported_builtin_model_runs_in_tflm_bit_identical_to_intsim(name):
+    """TFLM on the exported file == golden/intsim on the artifact. The bundle's int_logits are
+    golden/intsim's outputs for this very artifact (same hash; test_golden_artifacts re-runs the
+    simulator over every vector), so they are the reference for every vector; a stratified part
+    is re-run through the simulator here as well."""
     doc = artifact.load(qmodel_path(name))
     b = bundle.read(artifact_dir(name))
     assert b.manifest["qmodel_hash"] == doc["hash"], f"{name}: bundle made from another artifact"
     idx = select(b.labels, MODEL_VECTORS[name])
     e = export(doc)      # raises unless TFLM derives every multiplier exactly as the artifact holds it
     assert e.scales.multipliers > 0
-    xs = b.inputs[idx]
-    got = tflm_outputs(e.data, xs, doc["layers"][-1]["out_shape"]).reshape(len(xs), -1)
-    for ref, what in ((b.int_logits[idx], "the bundle's int_logits"),
-                      (IntegerSimulator(doc).run(xs).outputs, "golden/intsim")):
-        bad = np.flatnonzero((got != ref.reshape(len(xs), -1)).any(axis=1))
-        assert bad.size == 0, f"{name}: vectors {idx[bad][:8].tolist()} differ between TFLM and {what}"
+    got = tflm_outputs(e.data, b.inputs[idx], doc["layers"][-1]["out_shape"]).reshape(len(idx), -1)
+    bad = np.flatnonzero((got != b.int_logits[idx].reshape(len(idx), -1)).any(axis=1))
+    assert bad.size == 0, f"{name}: vectors {idx[bad][:8].tolist()} differ between TFLM and the bundle"
+    live = select(b.labels[idx], LIVE_INTSIM_VECTORS)
+    sim = IntegerSimulator(doc).run(b.inputs[idx[live]]).outputs.reshape(len(live), -1)
+    bad = np.flatnonzero((got[live] != sim).any(axis=1))
+    assert bad.size == 0, f"{name}: vectors {idx[live][bad][:8].tolist()} differ between TFLM and golden/intsim"
 
 
 def test_malformed_tflm_layers_are_named_on_load():
