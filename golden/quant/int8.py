@@ -118,7 +118,8 @@ def _quantize_weighted(L: FloatLayer, s_in, zp_in, s_out, zp_out) -> dict:
     w = L.module.weight.detach().double().numpy()
     b = L.module.bias.detach().double().numpy() if L.module.bias is not None else np.zeros(w.shape[0])
     absmax = np.abs(w.reshape(w.shape[0], -1)).max(axis=1)
-    s_w = np.where(absmax > 0, absmax / 127.0, 1.0).astype(np.float32).astype(np.float64)
+    s_w = (absmax / 127.0).astype(np.float32).astype(np.float64)     # float32, as a .tflite holds it
+    s_w = np.where(s_w > 0, s_w, 1.0)                                   # all-zero (or float32-tiny) rows
     bshape = (-1,) + (1,) * (w.ndim - 1)
     qw = np.clip(np.round(w / s_w.reshape(bshape)), -127, 127).astype(np.int64)
     qb = np.round(b / (s_in * s_w)).astype(np.int64)
