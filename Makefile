@@ -36,7 +36,8 @@ golden: setup
 	.venv/bin/hil golden build --model all
 
 # Every bundle vector of every built-in int8 model exported as .tflite and run in TFLite Micro,
-# compared with golden/intsim (tests/test_tflm_arith.py runs a stratified subset); a few minutes.
+# compared with the bundles and golden/intsim (tests/test_tflm_arith.py: every vector of the small
+# models, a stratified subset of the big ones); about 14 minutes on the shared 2-core machine.
 tflm-check: setup
 	$(PY) scripts/tflm_check.py
 
