@@ -11,22 +11,25 @@ zero point differs goes through a QUANTIZE (int8 -> int8) first. Channel
 shuffle is RESHAPE + TRANSPOSE + RESHAPE, channel slice STRIDED_SLICE.
 
 TFLM derives every requantization multiplier from the float32 scales of the
-file (golden.tflite_scales); `Exported.view` is the artifact with the
-multipliers TFLM will use, and `Exported.scales` counts how many of them equal
-hil's own.
+file. hil's artifacts store float32 scales and multipliers derived from them
+the same way (golden.tflite.tflm_params, shared by quantizer, importer and this
+exporter), so the file carries the artifact's own scales and the exporter checks
+that every parameter TFLM will derive equals the artifact's: an artifact made
+otherwise (quantized before hil stored float32 scales) is refused with one line,
+never written as a file TFLM would run differently.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from golden.artifact import INPUT, chain_inputs
 from golden.errors import ExportError, GoldenError  # noqa: F401 - ExportError re-exported
-from golden.intsim.arith import INT8_MAX, INT8_MIN, softmax_params
+from golden.intsim.arith import INT8_MAX, INT8_MIN
 from golden.intsim.padding import pad4
-from golden.tflite_scales import (f32, multiplier_distance, solve_filter_scale, tflm_add_params,
-                                  tflm_ratio_multiplier)
+from golden.tflite import tflm_params as tp
+from golden.tflite.tflm_params import f32
 
 
 
@@ -41,25 +44,21 @@ def _schema():
 
 @dataclass
 class ScaleReport:
-    """How many requantization multipliers TFLM derives exactly as hil stores them."""
-    multipliers: int = 0          # per-channel and per-op multipliers TFLM derives
-    exact: int = 0                # of those, equal to hil's
-    max_steps: int = 0            # largest distance to hil's, in Q31 multiplier steps
-    layers_adjusted: list[str] = field(default_factory=list)   # layers with a multiplier != hil's
+    """The requantization parameters TFLM derives from the file, each checked equal to the artifact's."""
+    multipliers: int = 0          # per-channel and per-op (multiplier, shift) pairs checked
 
-    def add(self, layer: str, got: tuple[int, int], want: tuple[int, int]) -> None:
-        d = multiplier_distance(got, want)
+    def check(self, layer: str, what: str, got, want) -> None:
+        got, want = tuple(int(v) for v in got), tuple(int(v) for v in want)
+        if got != want:
+            raise ExportError(f"layer '{layer}': {what} {want} is not what TFLite Micro derives from the "
+                              f"artifact's float32 scales {got}; re-quantize the model with `hil golden build` "
+                              f"(artifacts made before hil stored float32 scales)")
         self.multipliers += 1
-        self.exact += d == 0
-        self.max_steps = max(self.max_steps, d)
-        if d and layer not in self.layers_adjusted:
-            self.layers_adjusted.append(layer)
 
 
 @dataclass
 class Exported:
     data: bytes                   # the .tflite flatbuffer
-    view: dict                    # the artifact with the multipliers TFLM derives from `data`
     scales: ScaleReport
     operators: list[str]          # TFLite builtin operator of each op, in order
 
@@ -145,13 +144,9 @@ class _Flat:
 def _activation(s, L: dict, scale: float, zp: int) -> int:
     """The fused activation whose TFLM range (from the float32 output scale) is hil's clamp."""
     lo, hi = L.get("act_min", INT8_MIN), L.get("act_max", INT8_MAX)
-    relu_lo = max(INT8_MIN, zp)
-    six = min(INT8_MAX, zp + int(np.round(np.float32(6.0) / np.float32(scale))))
-    for fn, rng in ((s.ActivationFunctionType.NONE, (INT8_MIN, INT8_MAX)),
-                    (s.ActivationFunctionType.RELU, (relu_lo, INT8_MAX)),
-                    (s.ActivationFunctionType.RELU6, (relu_lo, six))):
-        if (lo, hi) == rng:
-            return fn
+    for name in ("NONE", "RELU", "RELU6"):
+        if (lo, hi) == tp.activation_range(name, scale, zp):
+            return getattr(s.ActivationFunctionType, name)
     raise ExportError(f"layer '{L['name']}': clamp [{lo}, {hi}] is none of TFLite's fused activations "
                       f"(NONE, RELU, RELU6) at output scale {scale} and zero point {zp}")
 
@@ -176,7 +171,6 @@ class _Exporter:
         self.q: dict[str, tuple[float, int]] = {}    # hil tensor name -> (float32 scale, zero point)
         self.shape: dict[str, list[int]] = {}        # hil tensor name -> CHW shape
         self.report = ScaleReport()
-        self.view_layers: list[dict] = []
 
     def act(self, name: str, chw, scale: float, zp: int) -> int:
         self.q[name], self.shape[name] = (f32(scale), int(zp)), list(chw)
@@ -190,12 +184,10 @@ class _Exporter:
             handler = getattr(self, "op_" + L["op"], None)
             if handler is None:
                 raise ExportError(f"layer '{L['name']}': op {L['op']} has no TFLite export")
-            view = dict(L)
-            handler(L, view)
-            self.view_layers.append(view)
+            handler(L)
         out = self.t[d["layers"][-1]["name"]]
         data = self.f.finish([x], [out], f"hil export of {d.get('model')} ({d.get('hash', '')})")
-        return Exported(data, dict(d, layers=self.view_layers), self.report, self.f.op_names)
+        return Exported(data, self.report, self.f.op_names)
 
     # -- helpers
     def _padded_input(self, L: dict, kernel, stride):
@@ -221,17 +213,17 @@ class _Exporter:
         self.f.op("PAD", [self.t[src], paddings], [out], self.s.PadOptionsT(), "PadOptions")
         return out
 
-    def _weighted_scales(self, L: dict, view: dict):
-        """Per-channel float32 filter scales and the multipliers TFLM derives from them."""
+    def _weighted_scales(self, L: dict):
+        """The artifact's per-channel float32 filter scales, checked: TFLM derives hil's multipliers."""
         s_in, s_out = self.q[L["inputs"][0]][0], f32(L["output_scale"])
-        fs, mults, shifts = [], [], []
-        for m, sh in zip(L["multiplier"], L["shift"]):
-            r = solve_filter_scale(s_in, s_out, m, sh)
-            self.report.add(L["name"], (r.multiplier, r.shift), (int(m), int(sh)))
-            fs.append(r.scale)
-            mults.append(r.multiplier)
-            shifts.append(r.shift)
-        view.update(multiplier=mults, shift=shifts, weight_scale=fs)
+        n = len(L["multiplier"])
+        if "weight_scale" not in L:
+            raise ExportError(f"layer '{L['name']}': no weight_scale in the artifact (a .tflite file needs "
+                              f"the filter scales)")
+        fs = [f32(v) for v in np.broadcast_to(np.asarray(L["weight_scale"], np.float64), (n,))]
+        mults, shifts = tp.conv_multipliers(s_in, fs, s_out, n)
+        for c, got in enumerate(zip(mults, shifts)):
+            self.report.check(L["name"], f"channel {c} multiplier/shift", got, (L["multiplier"][c], L["shift"][c]))
         return fs, s_in
 
     def _bias(self, L: dict, fs, s_in) -> int:
@@ -240,10 +232,10 @@ class _Exporter:
                              data=b.astype(np.int32), dtype="int32")
 
     # -- ops
-    def op_conv2d(self, L, view):
+    def op_conv2d(self, L):
         s = self.s
         x, padding = self._padded_input(L, L["kernel"], L["stride"])
-        fs, s_in = self._weighted_scales(L, view)
+        fs, s_in = self._weighted_scales(L)
         w = np.asarray(L["weights"], np.int64).reshape(L["weights_shape"]).transpose(0, 2, 3, 1)
         wt = self.f.tensor(L["name"] + "/filter", w.shape, fs, [0] * len(fs), data=w.astype(np.int8))
         out = self.act(L["name"], L["out_shape"], L["output_scale"], L["output_zp"])
@@ -253,10 +245,10 @@ class _Exporter:
         o.fusedActivationFunction = _activation(s, L, *self.q[L["name"]])
         self.f.op("CONV_2D", [x, wt, self._bias(L, fs, s_in)], [out], o, "Conv2DOptions")
 
-    def op_depthwise_conv2d(self, L, view):
+    def op_depthwise_conv2d(self, L):
         s = self.s
         x, padding = self._padded_input(L, L["kernel"], L["stride"])
-        fs, s_in = self._weighted_scales(L, view)
+        fs, s_in = self._weighted_scales(L)
         w = np.asarray(L["weights"], np.int64).reshape(L["weights_shape"])[:, 0].transpose(1, 2, 0)[None]
         wt = self.f.tensor(L["name"] + "/filter", w.shape, fs, [0] * len(fs), data=w.astype(np.int8), qdim=3)
         out = self.act(L["name"], L["out_shape"], L["output_scale"], L["output_zp"])
@@ -267,10 +259,10 @@ class _Exporter:
         o.fusedActivationFunction = _activation(s, L, *self.q[L["name"]])
         self.f.op("DEPTHWISE_CONV_2D", [x, wt, self._bias(L, fs, s_in)], [out], o, "DepthwiseConv2DOptions")
 
-    def op_fully_connected(self, L, view):
+    def op_fully_connected(self, L):
         s = self.s
         src = L["inputs"][0]
-        fs, s_in = self._weighted_scales(L, view)
+        fs, s_in = self._weighted_scales(L)
         w = np.asarray(L["weights"], np.int64).reshape(L["weights_shape"])
         shape = self.shape[src]
         if len(shape) == 3 and shape[1] * shape[2] > 1:     # CHW flatten order -> NHWC flatten order
@@ -294,53 +286,50 @@ class _Exporter:
         o.fusedActivationFunction = s.ActivationFunctionType.NONE
         self.f.op(code, [x], [out], o, "Pool2DOptions")
 
-    def op_maxpool2d(self, L, view):
+    def op_maxpool2d(self, L):
         self._pool(L, "MAX_POOL_2D")
 
-    def op_avgpool2d(self, L, view):
+    def op_avgpool2d(self, L):
         if (L.get("act_min", INT8_MIN), L.get("act_max", INT8_MAX)) != (INT8_MIN, INT8_MAX):
             raise ExportError(f"layer '{L['name']}': average pooling with a clamp has no export")
         self._pool(L, "AVERAGE_POOL_2D")
 
-    def op_add(self, L, view):
+    def op_add(self, L):
         s = self.s
         a, b = L["inputs"]
-        (m1, m2, mo) = tflm_add_params(self.q[a][0], self.q[b][0], L["output_scale"], L["left_shift"])
-        for got, want in zip((m1, m2, mo), (*zip(L["input_multipliers"], L["input_shifts"]),
-                                            (L["multiplier"][0], L["shift"][0]))):
-            self.report.add(L["name"], got, (int(want[0]), int(want[1])))
-        if L["left_shift"] != 20 or [self.q[a][1], self.q[b][1]] != list(L["input_zps"]):
+        if L["left_shift"] != tp.ADD_LEFT_SHIFT or [self.q[a][1], self.q[b][1]] != list(L["input_zps"]):
             raise ExportError(f"layer '{L['name']}': ADD parameters are not TFLite Micro's int8 ADD")
-        view.update(input_multipliers=[m1[0], m2[0]], input_shifts=[m1[1], m2[1]],
-                    multiplier=[mo[0]], shift=[mo[1]])
+        p = tp.add_params(self.q[a][0], self.q[b][0], L["output_scale"], L["left_shift"])
+        for i in range(2):
+            self.report.check(L["name"], f"input {i} multiplier/shift", (p["input_multipliers"][i], p["input_shifts"][i]),
+                              (L["input_multipliers"][i], L["input_shifts"][i]))
+        self.report.check(L["name"], "output multiplier/shift", (p["multiplier"][0], p["shift"][0]),
+                          (L["multiplier"][0], L["shift"][0]))
         out = self.act(L["name"], L["out_shape"], L["output_scale"], L["output_zp"])
         o = s.AddOptionsT()
         o.fusedActivationFunction = _activation(s, L, *self.q[L["name"]])
         self.f.op("ADD", [self.t[a], self.t[b]], [out], o, "AddOptions")
 
-    def op_concat(self, L, view):
+    def op_concat(self, L):
         s = self.s
         s_out, zp_out = f32(L["output_scale"]), int(L["output_zp"])
-        ins, mults, shifts = [], [], []
+        ins = []
         for i, (src, m, sh) in enumerate(zip(L["inputs"], L["input_multipliers"], L["input_shifts"])):
-            got = tflm_ratio_multiplier(self.q[src][0], s_out)
-            self.report.add(L["name"], got, (int(m), int(sh)))
-            mults.append(got[0])
-            shifts.append(got[1])
+            self.report.check(L["name"], f"input {i} multiplier/shift", tp.ratio_multiplier(self.q[src][0], s_out),
+                              (m, sh))
             if self.q[src] == (s_out, zp_out):
                 ins.append(self.t[src])
                 continue
             q = self.f.tensor(f"{L['name']}/requant{i}", nhwc_shape(self.shape[src]), s_out, zp_out)
             self.f.op("QUANTIZE", [self.t[src]], [q], s.QuantizeOptionsT(), "QuantizeOptions")
             ins.append(q)
-        view.update(input_multipliers=mults, input_shifts=shifts)
         out = self.act(L["name"], L["out_shape"], s_out, zp_out)
         o = s.ConcatenationOptionsT()
         o.axis = 3
         o.fusedActivationFunction = s.ActivationFunctionType.NONE
         self.f.op("CONCATENATION", ins, [out], o, "ConcatenationOptions")
 
-    def op_channel_shuffle(self, L, view):
+    def op_channel_shuffle(self, L):
         s = self.s
         src = L["inputs"][0]
         c, h, w = self.shape[src]
@@ -356,7 +345,7 @@ class _Exporter:
         self.f.op("RESHAPE", [tr, self.f.const_i32(L["name"] + "/shape2", [1, h, w, c])], [out],
                   s.ReshapeOptionsT(), "ReshapeOptions")
 
-    def op_channel_slice(self, L, view):
+    def op_channel_slice(self, L):
         s = self.s
         src = L["inputs"][0]
         c, h, w = self.shape[src]
@@ -367,33 +356,33 @@ class _Exporter:
         self.f.op("STRIDED_SLICE", [self.t[src], begin, end, strides], [out], s.StridedSliceOptionsT(),
                   "StridedSliceOptions")
 
-    def op_softmax(self, L, view):
+    def op_softmax(self, L):
         s = self.s
         src = L["inputs"][0]
-        got = softmax_params(f32(L["beta"]), self.q[src][0])
-        if got != (L["input_multiplier"], L["input_left_shift"], L["diff_min"]):
-            self.report.add(L["name"], got[:2], (L["input_multiplier"], L["input_left_shift"]))
-        else:
-            self.report.add(L["name"], got[:2], got[:2])
-        view.update(input_multiplier=got[0], input_left_shift=got[1], diff_min=got[2])
+        try:
+            p = tp.softmax_params(L["beta"], self.q[src][0])
+        except ValueError as exc:
+            raise ExportError(f"layer '{L['name']}': {exc}") from None
+        self.report.check(L["name"], "input multiplier/left shift/diff_min",
+                          (p["input_multiplier"], p["input_left_shift"], p["diff_min"]),
+                          (L["input_multiplier"], L["input_left_shift"], L["diff_min"]))
         out = self.act(L["name"], L["out_shape"], 1.0 / 256, -128)
         o = s.SoftmaxOptionsT()
         o.beta = f32(L["beta"])
         self.f.op("SOFTMAX", [self.t[src]], [out], o, "SoftmaxOptions")
 
-    def op_mean(self, L, view):
+    def op_mean(self, L):
         s = self.s
         src = L["inputs"][0]
-        got = tflm_ratio_multiplier(self.q[src][0], L["output_scale"])
-        self.report.add(L["name"], got, (int(L["multiplier"][0]), int(L["shift"][0])))
-        view.update(multiplier=[got[0]], shift=[got[1]])
+        self.report.check(L["name"], "multiplier/shift", tp.mean_params(self.q[src][0], L["output_scale"]),
+                          (L["multiplier"][0], L["shift"][0]))
         out = self.act(L["name"], L["out_shape"], L["output_scale"], L["output_zp"])
         o = s.ReducerOptionsT()
         o.keepDims = True
         self.f.op("MEAN", [self.t[src], self.f.const_i32(L["name"] + "/axis", [1, 2])], [out], o,
                   "ReducerOptions")
 
-    def op_pad(self, L, view):
+    def op_pad(self, L):
         src = L["inputs"][0]
         if self.q[src][1] != L["output_zp"]:
             raise ExportError(f"layer '{L['name']}': PAD keeps the zero point ({self.q[src][1]} in, "
@@ -403,5 +392,5 @@ class _Exporter:
 
 
 def export(doc: dict) -> Exported:
-    """The artifact as a .tflite flatbuffer, with the TFLM view of its multipliers."""
+    """The artifact as a .tflite flatbuffer whose TFLM-derived parameters are the artifact's own."""
     return _Exporter(doc).run()

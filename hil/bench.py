@@ -17,7 +17,11 @@ from __future__ import annotations
 import statistics
 import time
 
+import numpy as np
 from rich.table import Table
+
+from golden import artifact
+from golden.paths import qmodel_path
 
 from hil.boards import BoardOptions, board_class
 from hil.boards.base import BoardError
@@ -50,9 +54,11 @@ def bench_kernels(board_name: str, models: list[str], repeats: int = 3, config: 
     out = []
     for m in models:
         ref, opt = prof[("ref", m)], prof[("opt", m)]
+        params = {L["name"]: _layer_params(L) for L in artifact.load(qmodel_path(m))["layers"]}
         layers = []
         for lr, lo in zip(ref.layers, opt.layers):
-            layers.append(dict(name=lr.name, type=lr.type, macs=lr.macs, ref=lr.figure, opt=lo.figure,
+            layers.append(dict(name=lr.name, type=lr.type, macs=lr.macs, **params.get(lr.name, {}),
+                               ref=lr.figure, opt=lo.figure,
                                ref_per_mac=_per_mac(lr.figure, lr.macs), opt_per_mac=_per_mac(lo.figure, lo.macs),
                                speedup=(lr.figure / lo.figure) if lo.figure else None))
         out.append(dict(model=m, macs=ref.macs, ref=ref.figure, opt=opt.figure,
@@ -62,6 +68,20 @@ def bench_kernels(board_name: str, models: list[str], repeats: int = 3, config: 
     return dict(format=BENCH_FORMAT, version=BENCH_VERSION, board=board_name, unit=unit,
                 counter=first.counter, counter_note=first.counter_note, repeats=repeats,
                 build_hashes={v: prof[(v, models[0])].build_hash for v in VARIANTS}, models=out)
+
+
+def _layer_params(L: dict) -> dict:
+    """What the kernel was given: padding as the artifact writes it ([ph, pw] symmetric, [top, bottom,
+    left, right] asymmetric, e.g. TFLite's SAME with stride 2) and how many distinct requantization
+    multiplier/shift pairs (1: per-tensor; more: per-channel, as TFLite's int8 weights have)."""
+    pairs = set(zip(np.atleast_1d(L.get("multiplier", [])).tolist(), np.atleast_1d(L.get("shift", [])).tolist()))
+    return dict(padding=L.get("padding"), requant_pairs=len(pairs))
+
+
+def _pad_text(p) -> str:
+    if not p or not any(p):
+        return "-"
+    return "/".join(str(v) for v in p) + (" asym" if len(p) == 4 and (p[0] != p[1] or p[2] != p[3]) else "")
 
 
 def _f(v, spec=",.0f"):
@@ -78,10 +98,15 @@ def kernels_tables(doc: dict) -> list[Table]:
         summary.add_row(m["model"], f"{m['macs']:,}", _f(m["ref"]), _f(m["opt"]),
                         _f(m["ref_per_mac"], ".2f"), _f(m["opt_per_mac"], ".2f"), f"{m['speedup']:.2f}x")
         t = Table(title=f"{m['model']}: {u} per layer")
-        for col in ("layer", "type", "MACs", "ref", "opt", "ref/MAC", "opt/MAC", "speed-up"):
-            t.add_column(col, justify="left" if col in ("layer", "type") else "right")
+        for col in ("layer", "type", "padding", "requant", "MACs", "ref", "opt", "ref/MAC", "opt/MAC",
+                    "speed-up"):
+            t.add_column(col, justify="left" if col in ("layer", "type", "padding") else "right")
+        t.caption = ("padding: top/bottom/left/right or h/w as given to the kernel; requant: distinct "
+                     "multiplier/shift pairs (>1: per-channel). A speed-up near 1.00x marks reference code "
+                     "running in the optimised build (or an op with one C kernel: pooling, softmax).")
         for L in m["layers"]:
-            t.add_row(L["name"], L["type"], f"{L['macs']:,}", _f(L["ref"]), _f(L["opt"]),
+            t.add_row(L["name"], L["type"], _pad_text(L.get("padding")),
+                      str(L.get("requant_pairs") or "-"), f"{L['macs']:,}", _f(L["ref"]), _f(L["opt"]),
                       _f(L["ref_per_mac"], ".2f"), _f(L["opt_per_mac"], ".2f"),
                       "-" if L["speedup"] is None else f"{L['speedup']:.2f}x")
         tables.append(t)

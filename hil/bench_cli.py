@@ -1,4 +1,4 @@
-"""`hil bench kernels|link|fpga-build`: benchmark commands (figures, not pass/fail tests)."""
+"""`hil bench kernels|link|fpga-build|mlperf`: benchmark commands (figures, not pass/fail tests)."""
 from __future__ import annotations
 
 from rich.console import Console
@@ -35,8 +35,15 @@ def cmd_fpga_build(args, console: Console) -> int:
     return 0
 
 
+def cmd_mlperf(args, console: Console) -> int:
+    from hil.mlperf.bench import bench_mlperf, tables
+    doc = bench_mlperf(args.perf_model, args.model, args.vectors, args.n, args.warmup)
+    emit(args, doc, console, lambda d: [stdout_console().print(t) for t in tables(d)])
+    return 0
+
+
 def add_parsers(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput")
+    b = sub.add_parser("bench", help="benchmarks: reference vs optimised kernels, link throughput, MLPerf Tiny")
     bsub = b.add_subparsers(dest="bench", required=True)
     shared = [cli_args.board(), cli_args.hil_config(help="lab config file (TOML): which board, port, baud"),
               cli_args.output(), cli_args.verbosity()]
@@ -54,3 +61,12 @@ def add_parsers(sub) -> None:
                         parents=[cli_args.model(repeat=True, help="model (repeatable; default: all built-in models)"),
                                  cli_args.output(), cli_args.verbosity()])
     f.set_defaults(func=cmd_fpga_build)
+    m = bsub.add_parser("mlperf", help="MLPerf Tiny performance mode on the QEMU twin; text vs binary protocol cost",
+                        parents=[cli_args.model(repeat=True, help="models of the protocol comparison "
+                                                                  "(default kws_dscnn, mnist_lenet)"),
+                                 cli_args.vectors(20, "vectors per protocol and model"), cli_args.output(),
+                                 cli_args.verbosity()])
+    m.add_argument("--perf-model", default="kws_dscnn", help="model of the performance mode (default kws_dscnn)")
+    m.add_argument("-n", type=positive_int, default=None, help="inferences per window (default: the task's, kws01 70)")
+    m.add_argument("--warmup", type=int, default=None, help="warm-ups per window (default: the task's, kws01 10)")
+    m.set_defaults(func=cmd_mlperf)

@@ -94,3 +94,11 @@ class StoreError(HilError):
 
 class InjectError(HilError):
     """The --inject specification is malformed."""
+
+
+class MlperfNoAnswer(LinkTimeout):
+    """An MLPerf Tiny device did not finish a command with m-ready in time (hil/mlperf/client.py)."""
+
+
+class MlperfDeviceError(ProtocolError):
+    """An MLPerf Tiny device answered a command with e-[...] (hil/mlperf/client.py)."""

@@ -255,11 +255,9 @@ def cmd_export(args, console: Console) -> int:
             continue
         path = args.out / f"{name}.tflite"
         path.write_bytes(e.data)
-        sc = e.scales
-        console.print(f"{name}: {path} ({len(e.data):,} bytes, {len(e.operators)} operators); "
-                      f"{sc.exact} of {sc.multipliers} requantization multipliers exactly hil's, "
-                      f"{len(sc.layers_adjusted)} layers with a nearest float32 scale "
-                      f"(at most {sc.max_steps} Q31 steps away)", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"{name}: {path} ({len(e.data):,} bytes, {len(e.operators)} operators); TFLM derives "
+                      f"all {e.scales.multipliers} requantization parameters exactly as the artifact holds them",
+                      markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

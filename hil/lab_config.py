@@ -73,6 +73,8 @@ class BoardConfig:
     wait: float = 300.0               # seconds to wait for a reserved place
     places: dict[str, "PlaceConfig"] = field(default_factory=dict)   # [boards.labgrid.places.<name>]
     units: tuple[dict, ...] = ()      # [[boards.<name>.units]]: one board each, keys as above
+    usb: str | None = None            # USB "VID:PID" (hex) that finds the port (MLPerf Tiny boards)
+    model: str | None = None          # the model an MLPerf Tiny device's firmware runs
 
     def for_worker(self, index: int, count: int, name: str = "?") -> "BoardConfig":
         """Unit `index` of `count` parallel workers (its keys over the table's); no units: self."""

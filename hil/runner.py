@@ -269,6 +269,7 @@ def counter_note(counter: str) -> str:
         "systick": "core clock cycles from SysTick",
         "systick_icount": "SysTick ticks under QEMU -icount (0.168 per instruction), not silicon cycles",
         "modelled": "modelled HLS cycles from loop structure, not measured",
+        "lap_us": "microseconds of the device's own clock (MLPerf Tiny m-lap-us-)",
         "none": "no counter on this board",
     }.get(counter, counter)
 
@@ -287,8 +288,8 @@ def layer_table(layers: list[LayerFigure], layer_counts: list[list[int]], counte
 def profile_model(board: Board, name: str, repeats: int = 5) -> ProfileResult:
     """Per-layer counts (median) over `repeats` vectors chosen as `run_model` chooses them."""
     mr = prepare(board, name)
-    if board.info.counter not in MEASURED:
-        raise BoardError(f"{board.name}: no cycle counter (counter kind '{board.info.counter}'), "
+    if board.info.counter not in MEASURED or Capability.MLPERF_TEXT in board.capabilities:
+        raise BoardError(f"{board.name}: no per-layer cycle counter (counter kind '{board.info.counter}'), "
                          f"nothing to profile")
     counts, totals = [], []
     for i in subset.select(mr.bundle.labels, repeats).tolist():

@@ -5,7 +5,7 @@ with `F.npz` (`x`: float NHWC inputs) beside each file.
 TFLM runs with every tensor kept; each CONV_2D, DEPTHWISE_CONV_2D, MAX/AVERAGE_POOL_2D,
 PAD, MEAN, SOFTMAX and ADD gets TFLM's own input tensors fed to the golden/intsim
 kernel (NHWC -> CHW), with the multipliers derived TFLM's way from the file's float32
-scales (golden.tflite_scales), and the result compared with TFLM's output tensor.
+scales (golden.tflite.tflm_params), and the result compared with TFLM's output tensor.
 Prints per op "identical/checked" over the first 20 vectors. A development tool,
 independent of any importer."""
 import collections
@@ -16,7 +16,9 @@ from tflite_micro.python.tflite_micro import runtime
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as S
 from golden.intsim import kernels as K
 from golden.intsim.arith import softmax_params, quantize_multiplier
-from golden.tflite_scales import tflm_conv_multiplier, tflm_ratio_multiplier, f32, tflm_add_params
+from golden.tflite.tflm_params import add_params, f32
+from golden.tflite.tflm_params import conv_multiplier as tflm_conv_multiplier
+from golden.tflite.tflm_params import ratio_multiplier as tflm_ratio_multiplier
 
 OPN = {v: k for k, v in vars(S.BuiltinOperator).items() if not k.startswith("_")}
 
@@ -80,10 +82,8 @@ def main(path, npz):
                 elif name == "ADD":
                     a, b2 = get(ins[0]), get(ins[1]); (s1, z1), (s2, z2), (so, zo) = q(ins[0]), q(ins[1]), q(out)
                     if a.shape != b2.shape: continue
-                    m1, m2, mo = tflm_add_params(s1, s2, so)
                     act = o.fusedActivationFunction; amin = max(-128, zo) if act == 1 else -128
-                    L = dict(name=name, input_zps=[z1, z2], input_multipliers=[m1[0], m2[0]], input_shifts=[m1[1], m2[1]],
-                             left_shift=20, multiplier=[mo[0]], shift=[mo[1]], output_zp=zo, act_min=amin, act_max=127)
+                    L = dict(name=name, input_zps=[z1, z2], output_zp=zo, act_min=amin, act_max=127, **add_params(s1, s2, so))
                     got = K.add_s8([a.reshape(-1), b2.reshape(-1)], L).reshape(want.shape)
                     stats[name] += 1; bad[name] += int(not np.array_equal(got, want)); continue
                 else:

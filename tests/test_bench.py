@@ -23,8 +23,10 @@ def test_bench_kernels_reports_ref_and_opt_instructions(tmp_path, capsys):
         assert abs(sum(L[v] for L in m["layers"]) - m[v]) <= 50 * len(m["layers"]), v
     assert m["opt"] < m["ref"], "the optimised kernels must need fewer instructions"
     assert doc["build_hashes"]["ref"] and doc["build_hashes"]["opt"]
+    assert all(L["requant_pairs"] >= 1 and "padding" in L for L in m["layers"])   # what each kernel was given
     text = capsys.readouterr().out
     assert "ref instructions" in text and "opt instructions" in text and "speed-up" in text
+    assert "requant" in text and "padding" in text
 
 
 @needs_qemu

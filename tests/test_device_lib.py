@@ -67,6 +67,8 @@ def seed_dir(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("harness,sources", [
     ("fuzz_frame", ["fuzz_frame.c", "../src/hil_frame.c"]),
     ("fuzz_dispatch", ["fuzz_dispatch.c", "test_backend.c", "../src/hil_frame.c", "../src/hil_device.c"]),
+    ("fuzz_mlperf", ["fuzz_mlperf.c", "test_backend.c", "../src/hil_frame.c", "../src/hil_device.c",
+                     "../src/hil_mlperf.c"]),
 ])
 def test_library_under_asan_ubsan_on_frame_vectors_and_sessions(harness, sources, seed_dir, tmp_path):
     """Every frame vector and every seed session through the library built with -fsanitize=address,undefined;

@@ -85,6 +85,19 @@ def test_first_error_line_skips_warnings():
 
 
 @needs_gcc
+def test_an_image_that_does_not_fit_says_each_region_and_by_how_many_bytes():
+    """check_size's lines (firmware_stm32/tools/check_size.py) become the summary, not ld's collect2."""
+    err = ("ld: region `FLASH' overflowed by 147488 bytes\ncollect2: error: ld returned 1 exit status\n"
+           "check_size: ERROR: firmware for TARGET=qemu does not fit:\n"
+           "check_size:   FLASH overflow: needs 1196044 bytes (.text 1195608), has 1048576: 147468 bytes over\n"
+           "check_size:   SRAM overflow: needs 140000 bytes (.bss 131808 + .stack 8192), has 131072: 8928 bytes over\n"
+           "check_size:   CCM overflow: needs 70000 bytes (.ccmram 70000), has 65536: 4464 bytes over\n"
+           "make: *** [Makefile:117: build/qemu/hil_fw.elf] Error 1")
+    line = first_error_line("", err)
+    assert line.startswith("image does not fit: FLASH overflow") and "\n" not in line
+    assert "147468 bytes over" in line and "8928 bytes over" in line and "4464 bytes over" in line
+
+
 def test_a_real_failed_build_names_its_first_error_after_many_warnings(tmp_path):
     src = "".join(f"int f{i}(void) {{ int unused{i}; return 0; }}\n" for i in range(20))
     (tmp_path / "bad.c").write_text(src + "int g(void) { return missing_symbol; }\n")

@@ -216,7 +216,9 @@ def test_mfcc_shape_finite_and_norm_round_trip():
     feats = mfcc(audio)
     assert feats.shape == (5, N_FRAMES, N_MFCC) == (5, 49, 10) and feats.dtype == np.float32
     assert np.isfinite(feats).all()
-    np.testing.assert_array_equal(mfcc(audio[1]), feats[1])
+    # one clip vs a batch: the same numbers up to float32 rounding (BLAS may block a batch differently
+    # on another CPU, so bit equality is not promised here; features are always computed in batches)
+    np.testing.assert_allclose(mfcc(audio[1]), feats[1], rtol=1e-5, atol=1e-5)
     norm = FeatureNorm.fit(feats)
     again = FeatureNorm.from_dict(json.loads(json.dumps(norm.to_dict())))
     np.testing.assert_array_equal(again.apply(feats), norm.apply(feats))

@@ -18,7 +18,8 @@ from hil.protocol.vectors import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = json.loads((ROOT / "tests" / "vectors" / "protocol_frames.json").read_text())["cases"]
-LIB_SOURCES = [device_lib.ROOT / "src" / "hil_frame.c", device_lib.ROOT / "src" / "hil_device.c"]
+LIB_SOURCES = [device_lib.ROOT / "src" / "hil_frame.c", device_lib.ROOT / "src" / "hil_device.c",
+               device_lib.ROOT / "src" / "hil_mlperf.c"]
 SOURCES = [LIB_SOURCES[0], ROOT / "tests" / "c" / "frame_vectors_main.c"]
 INCLUDE = device_lib.INCLUDE_DIR
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]

@@ -1,6 +1,6 @@
 """A lab's path with its own `.tflite`: a folder holding only the model, its test data and a test
-file; `hil golden build --tflite` into the folder's artifacts root, `hil run` and `pytest --board=sim`
-through the installed plugin, both judged against TFLite Micro (docs/tflite.md)."""
+file; `hil golden build --tflite` into the folder's artifacts root, `hil run`, and
+`pytest --board=sim|stm32f4-qemu` through the installed plugin, judged against TFLite Micro (docs/tflite.md)."""
 import json
 import os
 import shutil
@@ -13,7 +13,7 @@ import pytest
 from hil.cli import main
 
 DATA = Path(__file__).parent / "data" / "tflite"
-MODEL = "ad_autoencoder_tfl"          # runs on today's engines; the others need tflite-arith's kernels
+MODEL = "ad_autoencoder_tfl"          # 640-wide FC autoencoder (about 270 KB of weights on the STM32)
 
 TEST_FILE = '''
 from hil.runner import run_vector
@@ -69,12 +69,14 @@ def test_cli_errors_are_one_line(lab, capsys):
     assert "TANH" in err and "operator 1" in err and "Traceback" not in err
 
 
-def test_user_folder_passes_pytest_on_sim_through_the_plugin(lab):
+@pytest.mark.parametrize("board", ["sim", "stm32f4-qemu"])
+def test_user_folder_passes_pytest_on_a_board_through_the_plugin(lab, board):
+    """The lab's folder holds only model.tflite, test.npz and test_model.py (plus what the import writes)."""
     assert main(["golden", "build", "--tflite", "model.tflite", "--name", "lab_ad", "--data", "test.npz",
                  "--artifacts", "art"]) == 0
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_model.py",
-                        "--hil-board=sim", "--hil-artifacts=art", "--hil-model=lab_ad", "--hil-vectors=8",
+                        f"--board={board}", "--hil-artifacts=art", "--hil-model=lab_ad", "--hil-vectors=8",
                         "--hil-json=res.json"], cwd=lab, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "against TFLite Micro" in r.stdout and "device 8/8 bit-exact" in r.stdout

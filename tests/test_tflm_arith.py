@@ -2,10 +2,10 @@
 interpreter and reference kernels), through `.tflite` files written by golden.tflite_export.
 
 Single-op models (softmax, mean, pad, asymmetric-padding conv, depth multiplier 2,
-pooling with SAME padding) get scales chosen so that TFLM derives exactly the
-multipliers of the hil layer; the built-in models are exported as they are and
-compared with the multipliers TFLM derives from the file's float32 scales
-(`Exported.view`; why they can differ from hil's: golden/tflite_scales.py).
+pooling with SAME padding) get float32 scales and the multipliers TFLM derives from
+them; the built-in models are exported as they are (hil's quantizer stores float32
+scales and derives its multipliers TFLM's way, golden.tflite.tflm_params) and TFLM's
+outputs must equal the committed bundle's int_logits and golden/intsim on the artifact.
 """
 import numpy as np
 import pytest
@@ -16,11 +16,11 @@ from golden import artifact, bundle  # noqa: E402
 from golden.build import artifact_dir, qmodel_path  # noqa: E402
 from golden.errors import GoldenError  # noqa: E402
 from golden.intsim.arith import quantize_multiplier, softmax_params  # noqa: E402
+from golden.tflite.tflm_params import conv_multiplier, f32, ratio_multiplier  # noqa: E402
 from golden.intsim.padding import pad4  # noqa: E402
 from golden.intsim.run import IntegerSimulator  # noqa: E402
 from golden.subset import select  # noqa: E402
 from golden.tflite_export import ExportError, export  # noqa: E402
-from golden.tflite_scales import f32, tflm_conv_multiplier, tflm_ratio_multiplier  # noqa: E402
 from golden.tflm_run import tflm_outputs  # noqa: E402
 
 RNG_SEED = 18
@@ -40,10 +40,8 @@ def _doc(layer: dict, in_shape, in_scale=0.05, in_zp=-3) -> dict:
                 input=dict(shape=list(in_shape), scale=f32(in_scale), zero_point=in_zp))
 
 
-def _check_against_tflm(doc: dict, exact: bool = True) -> None:
-    e = export(doc)
-    if exact:    # the single-op models are built so that every multiplier survives the file
-        assert e.scales.exact == e.scales.multipliers, e.scales
+def _check_against_tflm(doc: dict) -> None:
+    e = export(doc)     # raises if TFLM would derive another multiplier than the layer's
     xs = _inputs(doc["input"]["shape"])
     want = IntegerSimulator(doc).run(xs).outputs
     got = tflm_outputs(e.data, xs, doc["layers"][-1]["out_shape"])
@@ -55,7 +53,7 @@ def _weighted(op, rng, cout, cin_w, kernel, stride, padding, in_shape, out_shape
               out_scale=0.07, out_zp=5, relu=False):
     """A conv / depthwise layer whose multipliers are the ones TFLM derives from float32 scales."""
     ws = [f32(v) for v in rng.uniform(0.002, 0.02, cout)]
-    mults = [tflm_conv_multiplier(in_scale, w, out_scale) for w in ws]
+    mults = [conv_multiplier(in_scale, w, out_scale) for w in ws]
     shape = [cout, cin_w, *kernel]
     return dict(name=op, op=op, kernel=list(kernel), stride=list(stride), padding=list(padding),
                 weights_shape=shape, weights=rng.integers(-127, 128, size=shape).reshape(-1).tolist(),
@@ -129,7 +127,7 @@ def test_softmax_matches_tflm(shape, in_scale, beta):
 @pytest.mark.parametrize("shape", [(8, 5, 5), (4, 7, 3), (3, 8, 8), (6, 1, 1)])
 @pytest.mark.parametrize("in_scale,out_scale,out_zp", [(0.05, 0.03, 4), (0.05, 0.05, -3), (0.2, 0.011, -100)])
 def test_mean_matches_tflm(shape, in_scale, out_scale, out_zp):
-    m, s = tflm_ratio_multiplier(in_scale, out_scale)
+    m, s = ratio_multiplier(in_scale, out_scale)
     L = dict(name="mean", op="mean", input_scale=f32(in_scale), input_zp=-3, output_scale=f32(out_scale),
              output_zp=out_zp, multiplier=[m], shift=[s], in_shape=list(shape),
              out_shape=[shape[0], 1, 1])
@@ -149,25 +147,60 @@ def test_shift_scheme_model_is_refused_with_its_reason():
         export(artifact.load(qmodel_path("kws_dscnn_fpga")))
 
 
-# Vectors per built-in model in this test (TFLM's reference kernels take about 70 ms a
-# ResNet-8 vector here); `make tflm-check` runs every vector of every model.
-MODEL_VECTORS = {"sine_mlp": None, "mnist_lenet": 200, "kws_dscnn": 60, "squeezenet_mini": 30,
-                 "shufflenetv2_mini": 24, "resnet8": 20}
+def test_an_artifact_whose_multiplier_tflm_would_not_derive_is_refused():
+    """A multiplier one Q31 step off what the float32 scales give (an artifact quantized from
+    float64 scales) would make TFLM compute another model: export names the layer and channel."""
+    rng = np.random.default_rng(3)
+    L = _weighted("conv2d", rng, 4, 2, (3, 3), (1, 1), (1, 1), (2, 6, 6), (4, 6, 6))
+    L["multiplier"][2] += 1
+    with pytest.raises(ExportError, match=r"layer 'conv2d': channel 2 multiplier/shift .*`hil golden build`"):
+        export(_doc(L, (2, 6, 6)))
+
+
+def test_quantizer_stores_float32_scales_and_tflm_multipliers():
+    """Every scale of every built-in int8 artifact is a float32 value, and every weighted layer's
+    multipliers are what TFLM's Prepare derives from them (the exporter checks the rest)."""
+    for name in MODEL_VECTORS:
+        doc = artifact.load(qmodel_path(name))
+        assert doc["input"]["scale"] == f32(doc["input"]["scale"]), name
+        for L in doc["layers"]:
+            scales = [L[k] for k in ("input_scale", "output_scale") if k in L] + L.get("input_scales", [])
+            assert scales and all(v == f32(v) for v in scales), (name, L["name"])
+            if "weight_scale" in L:
+                assert all(v == f32(v) for v in L["weight_scale"]), (name, L["name"])
+                got = [conv_multiplier(L["input_scale"], w, L["output_scale"]) for w in L["weight_scale"]]
+                assert got == list(zip(L["multiplier"], L["shift"])), (name, L["name"])
+
+
+# Vectors per built-in model in the default run: every vector of the small models, a seeded
+# stratified subset of the big ones (TFLM's reference kernels take about 70 ms a ResNet-8 vector
+# here). `make tflm-check` runs every vector of every model.
+MODEL_VECTORS = {"sine_mlp": None, "mnist_lenet": None, "kws_dscnn": None, "squeezenet_mini": 100,
+                 "shufflenetv2_mini": 100, "resnet8": 60}
+
+
+LIVE_INTSIM_VECTORS = 40     # of those, re-run through golden/intsim here (the rest: its committed outputs)
 
 
 @pytest.mark.parametrize("name", list(MODEL_VECTORS))
 def test_exported_builtin_model_runs_in_tflm_bit_identical_to_intsim(name):
+    """TFLM on the exported file == golden/intsim on the artifact. The bundle's int_logits are
+    golden/intsim's outputs for this very artifact (same hash; test_golden_artifacts re-runs the
+    simulator over every vector), so they are the reference for every vector; a stratified part
+    is re-run through the simulator here as well."""
     doc = artifact.load(qmodel_path(name))
     b = bundle.read(artifact_dir(name))
+    assert b.manifest["qmodel_hash"] == doc["hash"], f"{name}: bundle made from another artifact"
     idx = select(b.labels, MODEL_VECTORS[name])
-    e = export(doc)
-    # TFLM derives multipliers from float32 scales: at most a few hundred Q31 steps from hil's
-    assert e.scales.max_steps < 1024, e.scales
-    xs = b.inputs[idx]
-    got = tflm_outputs(e.data, xs, doc["layers"][-1]["out_shape"])
-    want = IntegerSimulator(e.view).run(xs).outputs
-    bad = np.flatnonzero((got.reshape(len(xs), -1) != want.reshape(len(xs), -1)).any(axis=1))
-    assert bad.size == 0, f"{name}: vectors {idx[bad][:8].tolist()} differ between TFLM and golden/intsim"
+    e = export(doc)      # raises unless TFLM derives every multiplier exactly as the artifact holds it
+    assert e.scales.multipliers > 0
+    got = tflm_outputs(e.data, b.inputs[idx], doc["layers"][-1]["out_shape"]).reshape(len(idx), -1)
+    bad = np.flatnonzero((got != b.int_logits[idx].reshape(len(idx), -1)).any(axis=1))
+    assert bad.size == 0, f"{name}: vectors {idx[bad][:8].tolist()} differ between TFLM and the bundle"
+    live = select(b.labels[idx], LIVE_INTSIM_VECTORS)
+    sim = IntegerSimulator(doc).run(b.inputs[idx[live]]).outputs.reshape(len(live), -1)
+    bad = np.flatnonzero((got[live] != sim).any(axis=1))
+    assert bad.size == 0, f"{name}: vectors {idx[live][bad][:8].tolist()} differ between TFLM and golden/intsim"
 
 
 def test_malformed_tflm_layers_are_named_on_load():

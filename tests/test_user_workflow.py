@@ -61,6 +61,7 @@ def test_torch_module_into_own_root_listed_rebuilt_and_run(user_repo, capsys):
 
 
 def test_errors_name_the_root_and_the_command(user_repo, capsys):
+    (user_repo / "art").mkdir()        # a root that exists but lacks the model (a missing root: test_hostile_cli)
     assert main(["run", "--board", "sim", "--model", "ghost_net", "--artifacts", "art"]) == 2
     err = "".join(capsys.readouterr().err.split())   # rich wraps long paths
     assert "ghost_net" in err and str(user_repo / "art") in err and "--artifacts" in err

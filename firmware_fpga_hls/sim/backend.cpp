@@ -7,7 +7,15 @@
 #include <vector>
 
 #include "hil_hls/csim.h"
+#include "hil_mlperf.h"
 #include "hil_hls/model.h"
+
+/* The image's MLPerf table (python -m hil.mlperf.gen_c, written by hil/targets/hls/build.py):
+ * the MLPerf Tiny text protocol serves the image's first model (docs/mlperf-tiny.md). */
+extern "C" {
+extern const hil_mlperf_model_t hil_mlperf_models[];
+extern const size_t hil_mlperf_model_count;
+}
 
 namespace hil {
 namespace sim {
@@ -61,6 +69,7 @@ struct Device::State {
     Output *out;                       /* valid during feed() */
     hil_dev_backend_t backend;
     hil_device_t dev;
+    hil_mlperf_t mlperf;               /* text commands on the same socket (hil_mlperf.h) */
     std::vector<uint8_t> input, output, counts;
     std::vector<int32_t> out_values;
     std::vector<std::vector<int32_t> > captured;  /* per layer, last LAYER_TENSORS run */
@@ -181,6 +190,7 @@ Device::Device(const BoardInfo &info) : s_(new State())
     hil_dev_buffers_t buf = {&s_->input[0], (uint32_t)s_->input.size(), &s_->output[0],
                              (uint32_t)s_->output.size(), &s_->counts[0], max_layers};
     hil_device_init(&s_->dev, &s_->backend, &buf);
+    hil_mlperf_init(&s_->mlperf, &s_->dev, hil_mlperf_models, hil_mlperf_model_count, "");
 }
 
 Device::~Device()
@@ -190,13 +200,13 @@ Device::~Device()
 
 void Device::reset_link()
 {
-    hil_device_reset_link(&s_->dev);
+    hil_mlperf_reset_link(&s_->mlperf);
 }
 
 void Device::feed(const uint8_t *data, size_t len, Output &out)
 {
     s_->out = &out;
-    hil_device_feed(&s_->dev, data, len);
+    hil_mlperf_feed(&s_->mlperf, data, len);   /* text commands here, binary frames to dev */
     s_->out = 0;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hil_device.h"
+#include "hil_mlperf.h"
 #include "hil_models.h"
 #include "nn/hil_model.h"
 
@@ -45,6 +46,15 @@ static uint8_t s_output[OUTPUT_MAX] HIL_CCM;
 static uint8_t s_counts[HIL_DEV_COUNTS_BYTES(MAX_LAYERS)] HIL_CCM;
 static int s_tensor_model = -1, s_tensor_layer = -1;   /* which layer's tensor the arena holds */
 static hil_device_t s_dev HIL_CCM;
+static hil_mlperf_t s_mlperf HIL_CCM;   /* the MLPerf Tiny text protocol on the same UART (hil_mlperf.h) */
+
+/* The generated MLPerf table (python -m hil.mlperf.gen_c) and the model text mode serves
+ * (make MLPERF_MODEL=name; empty: model 0). */
+extern const hil_mlperf_model_t hil_mlperf_models[];
+extern const size_t hil_mlperf_model_count;
+#ifndef HIL_MLPERF_MODEL
+#define HIL_MLPERF_MODEL ""
+#endif
 
 static void to_tensor(hil_dev_tensor_t *t, const hil_shape_t *shape, uint32_t bytes)
 {
@@ -170,11 +180,13 @@ void app_init(void)
         (uint8_t *)hil_nn_arena, HIL_NN_ARENA_SIZE, s_output, sizeof s_output, s_counts, MAX_LAYERS,
     };
     hil_device_init(&s_dev, &s_backend, &buf);
+    hil_mlperf_init(&s_mlperf, &s_dev, hil_mlperf_models, hil_mlperf_model_count, HIL_MLPERF_MODEL);
+    s_mlperf.each_run = board_watchdog_kick;    /* infer N W may outlast the DISC1's ~3 s watchdog */
 }
 
 void app_handle_byte(uint8_t b)
 {
-    hil_device_feed(&s_dev, &b, 1u);
+    hil_mlperf_feed(&s_mlperf, &b, 1u);     /* text commands here, binary frames to s_dev */
 }
 
 /* For the fault handler (fault.c): which request was running. */

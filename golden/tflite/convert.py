@@ -284,9 +284,13 @@ def softmax(g: Graph, op: Operator) -> dict:
     shape = g.shapes[x]
     if len(shape) != 1:
         raise _refuse(g, op, f"softmax over a {len(shape)}-D tensor {shape} (hil: a vector of classes)")
+    try:
+        params = tp.softmax_params(op.options.beta, ti.scales[0])
+    except ValueError as exc:            # beta * input scale too small for TFLM's multiplier
+        raise _refuse(g, op, str(exc)) from None
     L = _base(g, op, "softmax", [x])
     L.update(input_scale=ti.scale, input_zp=ti.zero_point, beta=op.options.beta, output_scale=to.scale,
-             output_zp=to.zero_point, macs=0, **tp.softmax_params(op.options.beta, ti.scales[0]))
+             output_zp=to.zero_point, macs=0, **params)
     return L
 
 

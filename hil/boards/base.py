@@ -24,6 +24,7 @@ class Capability(str, enum.Enum):
     CYCLE_COUNTER = "cycle_counter"        # counts are measured or instruction based
     LAYER_TENSORS = "layer_tensors"        # can return every layer's output tensor
     FLASH = "flash"                        # writes firmware to a real device
+    MLPERF_TEXT = "mlperf_text"            # speaks only the MLPerf Tiny text protocol (hil/boards/mlperf_tiny.py)
 
 
 @dataclass

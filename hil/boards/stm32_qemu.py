@@ -48,6 +48,7 @@ class Stm32QemuBoard(LocalProcessBoard):
     description = "STM32F4 firmware in QEMU netduinoplus2 (exact guest instruction counts)"
     capabilities = frozenset({Capability.EMULATED, Capability.CYCLE_COUNTER, Capability.LAYER_TENSORS})
     target = "qemu"
+    build_tag = ""       # a separate build directory (the MLPerf twin's one-model images)
 
     def __init__(self, options=None):
         super().__init__(options)
@@ -58,7 +59,7 @@ class Stm32QemuBoard(LocalProcessBoard):
 
     def build(self) -> None:
         self.elf = build_stm32(self.target, self.options.models, board=self.name,
-                               kernels=self.options.config.kernels)
+                               kernels=self.options.config.kernels, tag=self.build_tag)
 
     def memory(self) -> dict | None:
         from hil.targets.stm32.memory import elf_memory

@@ -21,6 +21,7 @@ UNITS = {
     "systick": ("cycles", "cycle"),
     "modelled": ("modelled_cycles", "modelled_cycle"),
     "systick_icount": ("icount_ticks", "icount_tick"),   # old QEMU firmware: 0.168 ticks per instruction
+    "lap_us": ("microseconds", "microsecond"),           # an MLPerf Tiny device's m-lap-us- (its own clock)
 }
 SINGULAR = dict(UNITS.values())
 

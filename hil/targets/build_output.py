@@ -9,13 +9,24 @@ TAIL_LINES = 15
 _ERROR = re.compile(r"error\b:", re.IGNORECASE)        # gcc/g++/ld `error:`, `fatal error:`, `XError:`
 _MAKE_STOP = re.compile(r"\*\*\*")                      # make: *** [rule] Error 1
 _MAKE_ERROR = re.compile(r"\bError\b")
+_OVERFLOW = re.compile(r"^check_size:\s+(\w+ overflow: .* bytes over)$")   # firmware_stm32/tools/check_size.py
+
+
+def overflow_line(text: str) -> str | None:
+    """Every memory region an image overflows, by how many bytes, on one line (None: it fits)."""
+    found = [m.group(1) for m in map(_OVERFLOW.match, text.splitlines()) if m]
+    return "image does not fit: " + "; ".join(found) if found else None
 
 
 def first_error_line(stdout: str, stderr: str = "") -> str | None:
-    """The line that says what went wrong, skipping warnings before it: the first `error:` line;
+    """The line that says what went wrong, skipping warnings before it: the regions an image
+    overflows and by how many bytes (check_size); else the first `error:` line;
     else the last message on stderr before make's first `***` line (a generator's own message);
     else that `***` line; else the first line naming an Error."""
     lines = (stderr + "\n" + stdout).splitlines()
+    overflow = overflow_line(stderr + "\n" + stdout)
+    if overflow:
+        return overflow
     for line in lines:
         if _ERROR.search(line):
             return line.strip()

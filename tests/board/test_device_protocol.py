@@ -3,9 +3,16 @@ protocol: discovery, clear errors, recovery, repeatable counts."""
 import numpy as np
 import pytest
 
+from hil.boards.base import Capability
 from hil.errors import DeviceError
 from hil.protocol import codec, spec
 from hil.runner import MEASURED, prepare, run_vector
+
+
+@pytest.fixture(autouse=True)
+def _binary_protocol(hil_board):
+    if Capability.MLPERF_TEXT in hil_board.capabilities:
+        pytest.skip(f"board {hil_board.name} speaks only the MLPerf Tiny text protocol (tests/test_mlperf_text.py)")
 
 
 @pytest.fixture

@@ -55,7 +55,22 @@ def sessions() -> dict[str, bytes]:
         _msg("READ_TENSOR", 9, tensor=0xFFFE, offset=0),
         _msg("INFER", 10, model_id=0, mode=3, repeat=max_repeat(1234)),
     ])
+    out.update(mlperf_sessions())
     return out
+
+
+def mlperf_sessions() -> dict[str, bytes]:
+    """MLPerf Tiny text sessions (fuzz_mlperf.c), alone and mixed with binary frames."""
+    data = bytes((i * 37) % 256 for i in range(490))
+    db = b"".join(b"db " + data[k:k + 31].hex().encode() + b"%" for k in range(0, 490, 31))
+    text = (b"name%profile%help%db load 490%" + db + b"db print 16 8%infer 2 1%results%timestamp%"
+            + b"infer 1 0%")
+    errors = (b"bogus%" + b"x" * 90 + b"%db 00%db load 4%db 0g%db 0011223344%infer 1 0%db load 0%"
+              + b"infer x%db print 99%")
+    ping = b"\x00" + _msg("PING", 1)
+    return {"mlperf_text": text, "mlperf_errors": errors, "mlperf_mixed": ping + text + ping + errors + ping,
+            "mlperf_percent_in_frame": b"\x00" + _msg("LOAD_INPUT", 7, model_id=1, total=490, offset=0,
+                                                     data=b"name%" * 98) + text}
 
 
 STRUCTURED = 0xA5        # fuzz_dispatch.c: a list of [type u8][len u16][payload], framed by the harness

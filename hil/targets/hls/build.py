@@ -87,6 +87,7 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
     `build_root` (default firmware_fpga_hls/build) holds everything built; the
     benchmark passes an empty directory to time a cold build."""
     from hil.targets.hls.codegen import CodegenError, generate
+    from hil.mlperf.gen_c import write as mlperf_table
     from hil.targets.hls.tables_cache import tables_object
     if not models:
         raise BoardError(f"{board}: no models to build")
@@ -105,6 +106,7 @@ def build_image(models: list[str], board: str = "fpga-sim", calibrations: dict |
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             generate(models, gen_dir, build_root / "models", calibrations)
+            mlperf_table(models, gen_dir / "hil_mlperf_models.c")    # the MLPerf text front end's table
         except (CodegenError, ValueError, OSError) as exc:
             raise BoardError(f"{board}: cannot generate HLS code for {', '.join(models)}: {exc}") from None
         manifest = json.loads((gen_dir / "manifest.json").read_text())

@@ -30,7 +30,7 @@ KERNELS = ("opt", "ref")
 
 
 def build_stm32(target: str, models: list[str], baud: int = 115200, board: str = "?",
-                kernels: str = "opt") -> Path:
+                kernels: str = "opt", tag: str = "") -> Path:
     """Generate model tables for `models` (ids in this order) and build; returns the ELF.
     kernels: "opt" (Cortex-M4 DSP kernels) or "ref" (plain C reference), each in its own
     build directory so both can exist side by side."""
@@ -47,6 +47,7 @@ def build_stm32(target: str, models: list[str], baud: int = 115200, board: str =
         _check_scheme(board, m, p)     # validates the artifact: a broken one is its one line, not make's output
     firmware_dir = source_dir("firmware_stm32")
     build_dir = f"build/{target}" if kernels == "opt" else f"build/{target}-{kernels}"
+    build_dir += f"-{tag}" if tag else ""      # e.g. the MLPerf twin's one-model images
     # artifact paths reach make as data: a list file the make fragment hands to the generator
     # (firmware_stm32/nn.mk MODELS_LIST), never words on a make or shell command line
     models_list = f"{build_dir}/models.list"
