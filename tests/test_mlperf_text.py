@@ -209,7 +209,7 @@ def test_mlperf_tiny_board_from_a_lab_config_url(qemu_url):
     cfg = BoardConfig(port=qemu_url, model="mnist_lenet")
     with board_class("mlperf-tiny")(BoardOptions(models=["mnist_lenet"], config=cfg, timeout=10)) as b:
         assert b.info.counter == "lap_us" and "(emulated)" in b.info.board
-        doc = run_model(b, "mnist_lenet", vectors=4)
+        doc = run_model(b, "mnist_lenet", vectors=4).to_json()
     assert (doc["vectors"], doc["int_mismatches"], doc["unit"]) == (4, 0, "microseconds")
     assert 2000 < doc["microseconds"] < 10000          # mnist_lenet: about 0.5 M instructions at 168 MHz
 
