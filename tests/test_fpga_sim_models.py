@@ -38,7 +38,7 @@ def board():
 
 @pytest.mark.parametrize("name", BUILTIN_MODELS)
 def test_builtin_model_bit_exact_on_fpga_sim(board, name):
-    doc = run_model(board, name, vectors=VECTORS)
+    doc = run_model(board, name, vectors=VECTORS).to_json()
     assert doc["vectors"] == VECTORS and not doc["failed_vectors"] and not doc["aborted"]
     assert doc["int_mismatches"] == 0, doc["mismatch_details"]
     mr = prepare(board, name)

@@ -84,7 +84,7 @@ def test_all_int8_models_in_one_image_fit_and_run():
         sram = mem["regions"]["sram"]
         assert sram["used_bytes"] - mem["arena_bytes"] + plan(mobilenet_v1_025_96_shapes()).peak <= sram["size_bytes"]
         for model in INT8_MODELS:
-            doc = run_model(board, model, vectors=VECTORS_TOGETHER)
+            doc = run_model(board, model, vectors=VECTORS_TOGETHER).to_json()
             assert doc["vectors"] == VECTORS_TOGETHER and doc["int_mismatches"] == 0, (model, doc)
             if model != LAYERS_MODEL:
                 continue

@@ -42,7 +42,7 @@ def _check(board_name: str, names: tuple[str, ...], root: Path, monkeypatch) -> 
     monkeypatch.setenv(paths.ENV, str(root))
     with board_class(board_name)(BoardOptions(models=list(names))) as board:
         for name in names:
-            doc = run_model(board, name, VECTORS)
+            doc = run_model(board, name, VECTORS).to_json()
             t = doc["tflm"]
             assert doc["vectors"] == VECTORS and not doc["failed_vectors"] and doc["aborted"] is None, name
             assert doc["int_mismatches"] == 0, doc["mismatch_details"]
