@@ -236,7 +236,7 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
         link=link,
         restarts=list(restarts),
         failed_vectors=sorted(failed, key=lambda f: f.index),
-        per_vector=records, tflm=None if fig is None else fig.report(),
+        per_vector=records, tflm=None if fig is None else fig.report,
         aborted=aborted, boards=boards,
     )
 

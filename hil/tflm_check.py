@@ -31,24 +31,12 @@ def reference(doc: dict) -> tflm_ref.TflmReference:
     return _reference(doc["model"], doc["hash"], str(tflm_ref.tflite_path(doc)))
 
 
-@dataclass
+@dataclass(frozen=True)
 class TflmFigures:
-    """Device and integer simulator against TFLM over the vectors of one run."""
-    file: str
-    vectors: int
-    device_mismatches: int
-    intsim_mismatches: int
-    mismatched_vectors: list[int] = field(default_factory=list)     # device != TFLM
-    details: list[str] = field(default_factory=list)
+    """Device and integer simulator against TFLM over the vectors of one run: the model's `tflm` record,
+    and per vector whether the device matched TFLM (that goes to the VectorRecords)."""
+    report: TflmReport
     per_vector_match: list[bool] = field(default_factory=list)
-
-    def report(self) -> TflmReport:
-        """The `tflm` record of the model's results (per-vector matches go to its VectorRecords)."""
-        return TflmReport(self.file, self.vectors, self.device_mismatches, self.intsim_mismatches,
-                          list(self.mismatched_vectors), list(self.details))
-
-    def to_json(self) -> dict:
-        return self.report().to_json()
 
 
 def figures(mr, verdicts: list, idx: np.ndarray, device: np.ndarray) -> TflmFigures | None:
@@ -80,8 +68,9 @@ def figures(mr, verdicts: list, idx: np.ndarray, device: np.ndarray) -> TflmFigu
         if dev_bad[k] and v.first_bad_layer is not None:
             line += f"; device differs from the integer simulator first at {v.first_bad_layer}"
         details.append(line)
-    return TflmFigures(doc["source"]["file"], n, int(dev_bad.sum()), int(sim_bad.sum()),
-                       [int(idx[k]) for k in np.flatnonzero(dev_bad)], details, [not b for b in dev_bad])
+    report = TflmReport(doc["source"]["file"], n, int(dev_bad.sum()), int(sim_bad.sum()),
+                        [int(idx[k]) for k in np.flatnonzero(dev_bad)], details)
+    return TflmFigures(report, [not b for b in dev_bad])
 
 
 def summary_line(result: ModelResult) -> str | None:

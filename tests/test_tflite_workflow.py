@@ -127,5 +127,6 @@ def test_tflm_mismatch_names_the_first_differing_layer(lab, monkeypatch):
     idx = np.arange(4)
     fig = tflm_check.figures(SimpleNamespace(doc=doc, bundle=b, sim=sim),
                              [SimpleNamespace(first_bad_layer=None)] * 4, idx, b.int_logits[idx])
-    assert fig.device_mismatches == 4 and fig.intsim_mismatches == 4 and fig.mismatched_vectors == [0, 1, 2, 3]
-    assert "first layer where the integer simulator differs from TFLM: fully_connected_3" in fig.details[0]
+    t = fig.report
+    assert t.device_mismatches == 4 and t.intsim_mismatches == 4 and t.mismatched_vectors == [0, 1, 2, 3]
+    assert "first layer where the integer simulator differs from TFLM: fully_connected_3" in t.details[0]
