@@ -8,8 +8,10 @@ config's top-level `artifacts` key, else the built-in `golden/artifacts`.
 A user's repository thus keeps its models in its own folder. Builds write
 into the root; reads look in the root first and then among the built-in
 models, so `mnist_lenet` and friends stay available whatever the root.
-The root travels in `$HIL_ARTIFACTS`, so child processes (make, codegen)
-see the same one.
+The root is a value of this process (`set_root`), never written into the
+environment: a child process gets it as an argument (make gets the qmodel
+paths themselves in a models list; `hil bench fpga-build` passes
+`--artifacts` to its build children). `$HIL_ARTIFACTS` is only read, as an input.
 """
 from __future__ import annotations
 
@@ -22,17 +24,24 @@ BUILTIN = Path(__file__).resolve().parent / "artifacts"
 ARTIFACTS = BUILTIN   # the built-in root (older name)
 ENV = "HIL_ARTIFACTS"
 
+_given: Path | None = None      # set_root()'s value; None: $HIL_ARTIFACTS, else the built-in root
+
 
 def set_root(path: str | Path | None) -> None:
-    """Make ``path`` the artifacts root of this process and its children (None: unset)."""
-    if path is None:
-        os.environ.pop(ENV, None)
-    else:
-        os.environ[ENV] = str(Path(path).expanduser().resolve())
+    """Make ``path`` the artifacts root of this process (None: back to $HIL_ARTIFACTS / the built-in one)."""
+    global _given
+    _given = None if path is None else Path(path).expanduser().resolve()
+
+
+def given_root() -> Path | None:
+    """What set_root() was given (None if nothing), so a caller can put it back."""
+    return _given
 
 
 def root() -> Path:
     """The artifacts root: where builds go and user models are found."""
+    if _given is not None:
+        return _given
     env = os.environ.get(ENV)
     return Path(env).expanduser().resolve() if env else BUILTIN
 

@@ -38,6 +38,16 @@ def _pytester_records_as_a_user_would(request, monkeypatch):
         monkeypatch.delenv("HIL_DB", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _artifacts_root_restored():
+    """A CLI called in-process (`--artifacts`, `hil golden build --out`) sets the artifacts root of
+    the process (golden.paths.set_root): each test starts from the session's."""
+    from golden import paths
+    given = paths.given_root()
+    yield
+    paths.set_root(given)
+
+
 @pytest.fixture(scope="session")
 def test_requests_elf(tmp_path_factory) -> Path:
     """The QEMU firmware with the test-only requests (TEST_FAULT), built once for every test that needs it."""

@@ -16,13 +16,6 @@ from hil.errors import InputError
 from hil.lab_config import BoardConfig
 
 
-@pytest.fixture(autouse=True)
-def _keep_artifacts_root(monkeypatch):
-    """`hil golden build --out` moves the artifacts root ($HIL_ARTIFACTS) for the process: undo it."""
-    from golden import paths
-    monkeypatch.setenv(paths.ENV, str(paths.root()))
-
-
 def run_cli(capsys, *argv) -> tuple[int, str]:
     try:
         code = cli.main(list(argv))

@@ -21,11 +21,6 @@ from tests.hostile_models import clone, source
 SRC = "mnist_lenet"
 
 
-@pytest.fixture(autouse=True)
-def _keep_artifacts_root(monkeypatch):
-    monkeypatch.setenv(paths.ENV, str(paths.root()))
-
-
 def run_cli(capsys, *argv) -> tuple[int, str]:
     try:
         code = cli.main([str(a) for a in argv])

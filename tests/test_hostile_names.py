@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from golden import names, paths
+from golden import names
 from golden.names import BadName
 from hil import cli
 from hil.errors import ConfigError
@@ -27,12 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PWNED_NAME = ".;id>PWNED;#"
 HOSTILE = ["*/ #error INJECTED", 'a"b', "back\\slash", 'x\n#include "/etc/hostname"', "??/ trigraph ??=",
            "caf\u00e9 \u2603", "tab\there", "/* open", "end\\", "a.b", "0digit", "int"]
-
-
-@pytest.fixture(autouse=True)
-def _keep_artifacts_root(monkeypatch):
-    """`--artifacts` moves the artifacts root ($HIL_ARTIFACTS) for the process: undo it."""
-    monkeypatch.setenv(paths.ENV, str(paths.root()))
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:

@@ -31,6 +31,25 @@ def test_option_beats_environment_beats_lab_config_beats_default(tmp_path, monke
     assert resolve(db_from_lab=False, db_default=None).db is None      # the pytest plugin: not recorded
 
 
+def test_the_artifacts_root_is_a_value_not_written_to_the_environment(tmp_path, monkeypatch, capsys):
+    """`--artifacts` moves this process's root (golden.paths) and leaves os.environ as it was: a child
+    process gets the root as an argument, never by inheritance."""
+    import os
+    from golden import paths
+    from hil.cli import main
+    monkeypatch.delenv("HIL_ARTIFACTS", raising=False)
+    before = dict(os.environ)
+    assert resolve(artifacts=tmp_path / "opt").apply_artifacts() == tmp_path / "opt"
+    assert paths.root() == tmp_path / "opt" and dict(os.environ) == before
+    (tmp_path / "cli").mkdir()
+    assert main(["golden", "show", "--artifacts", str(tmp_path / "cli"), "--format", "json"]) == 0
+    capsys.readouterr()
+    assert paths.root() == tmp_path / "cli" and dict(os.environ) == before
+    paths.set_root(None)
+    monkeypatch.setenv("HIL_ARTIFACTS", str(tmp_path / "env"))   # still read, as an input
+    assert paths.root() == tmp_path / "env"
+
+
 def test_lab_config_is_parsed_once_per_process(tmp_path, monkeypatch):
     lab = tmp_path / "lab.toml"
     lab.write_text("[boards.stm32f4]\nbaud = 9600\n")

@@ -33,6 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from golden import paths
 from golden.registry import BUILTIN_MODELS
 from hil.errors import BoardError, HilError
 
@@ -70,7 +71,8 @@ def _child(model: str, root: Path) -> dict:
 
 def _run_child(model: str, root: Path, phase: str) -> BuildFigure:
     r = subprocess.run([sys.executable, "-m", "hil.targets.hls.bench_build", "--child", model,
-                        "--build-root", str(root)], capture_output=True, text=True)
+                        "--build-root", str(root), "--artifacts", str(paths.root())],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         last = (r.stderr.strip().splitlines() or ["no output"])[-1].removeprefix("error: ")
         raise BoardError(f"bench fpga-build: {model} ({phase}) failed: {last}")
@@ -114,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--build-root", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--artifacts", type=Path, default=None, help=argparse.SUPPRESS)   # the parent's root, as a value
     args = ap.parse_args(argv)
     try:
         if args.child:
+            paths.set_root(args.artifacts)
             print(json.dumps(_child(args.child, args.build_root)))
             return 0
         doc = bench(args.models or list(BUILTIN_MODELS))
