@@ -12,9 +12,9 @@ def cmd_kernels(args, console: Console) -> int:
     from hil.bench import bench_kernels, kernels_tables
     from hil.runner import default_models
     from hil.lab_config import board_section
-    doc = bench_kernels(args.board, args.model or default_models(), args.repeats,
-                        board_section(args.hil_config, args.board))
-    emit(args, doc, console, lambda d: [stdout_console().print(t) for t in kernels_tables(d)])
+    bench = bench_kernels(args.board, args.model or default_models(), args.repeats,
+                          board_section(args.hil_config, args.board))
+    emit(args, bench.to_json(), console, lambda _: [stdout_console().print(t) for t in kernels_tables(bench)])
     return 0
 
 
@@ -22,23 +22,24 @@ def cmd_link(args, console: Console) -> int:
     from hil.bench import bench_link, link_table
     from hil.lab_config import board_section
     cfg = board_section(args.hil_config, args.board)
-    doc = bench_link(args.board, args.model or ["mnist_lenet", "kws_dscnn"], args.n, cfg)
-    emit(args, doc, console, lambda d: stdout_console().print(link_table(d)))
+    bench = bench_link(args.board, args.model or ["mnist_lenet", "kws_dscnn"], args.n, cfg)
+    emit(args, bench.to_json(), console, lambda _: stdout_console().print(link_table(bench)))
     return 0
 
 
 def cmd_fpga_build(args, console: Console) -> int:
     from golden.registry import BUILTIN_MODELS
     from hil.targets.hls.bench_build import bench, table_text
-    doc = bench(args.model or list(BUILTIN_MODELS))
-    emit(args, doc, console, lambda d: stdout_console().print(table_text(d), markup=False, highlight=False))
+    figures = bench(args.model or list(BUILTIN_MODELS))
+    emit(args, figures.to_json(), console,
+         lambda _: stdout_console().print(table_text(figures), markup=False, highlight=False))
     return 0
 
 
 def cmd_mlperf(args, console: Console) -> int:
     from hil.mlperf.bench import bench_mlperf, tables
-    doc = bench_mlperf(args.perf_model, args.model, args.vectors, args.n, args.warmup)
-    emit(args, doc, console, lambda d: [stdout_console().print(t) for t in tables(d)])
+    bench = bench_mlperf(args.perf_model, args.model, args.vectors, args.n, args.warmup)
+    emit(args, bench.to_json(), console, lambda _: [stdout_console().print(t) for t in tables(bench)])
     return 0
 
 

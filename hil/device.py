@@ -167,8 +167,8 @@ class Device:
         return self._seq
 
     def request(self, name: str, timeout: float | None = None, macs: int = 0,
-                give_up_after_naks: int | None = None, **fields) -> dict:
-        """Send request `name`, return its response fields; DeviceError on an ERROR answer.
+                give_up_after_naks: int | None = None, **fields) -> codec.Payload:
+        """Send request `name`, return its response record; DeviceError on an ERROR answer.
 
         Every request is idempotent, so a NAK, a corrupt answer or a timeout
         makes the host send it again under a new seq; an answer carrying the
@@ -197,7 +197,7 @@ class Device:
                             + (b"" if name == "INFER" else bytes([spec.DELIMITER])))
             self.payload_bytes += len(payload)
             outcome = self._await(name, sent, wait)
-            if isinstance(outcome, dict):
+            if isinstance(outcome, codec.Payload):
                 self.in_flight = None
                 return outcome
             if outcome == "timeout":
@@ -216,8 +216,8 @@ class Device:
             f"({timeouts} timeouts of up to {wait:.1f} s, {naks} NAKs/corrupt answers): is the firmware "
             f"running and the baud rate {self.link.baudrate}?")
 
-    def _await(self, name: str, sent: set[int], wait: float) -> dict | str:
-        """The answer's fields, or why to retransmit: 'nak', 'corrupt', 'busy' or 'timeout'."""
+    def _await(self, name: str, sent: set[int], wait: float) -> codec.Payload | str:
+        """The answer's record, or why to retransmit: 'nak', 'corrupt', 'busy' or 'timeout'."""
         deadline = time.monotonic() + wait
         retry, last_byte = None, time.monotonic()
         while time.monotonic() < deadline:
@@ -247,15 +247,15 @@ class Device:
                     self.stats.stale_frames += 1
                     continue
                 self.payload_bytes += len(item.payload)
-                if item.type == ERROR_ID and codec.unpack_payload("ERROR", item.payload)["code"] == BUSY:
+                if item.type == ERROR_ID and codec.unpack_payload("ERROR", item.payload).code == BUSY:
                     self.stats.busy += 1
                     retry = retry or "busy"
                     continue
                 codec.raise_for_error(item)
-                rname, rfields = codec.decode_message(item)
+                rname, answer = codec.decode_message(item)
                 if rname != name + "_RSP":
                     raise FrameError(f"{self.link.board}: {name} answered with {rname}")
-                return rfields
+                return answer
             if retry:
                 return retry
         if self._decoder.pending:
@@ -266,33 +266,33 @@ class Device:
         self.stats.timeouts += 1
         return "timeout"
 
-    def sync(self) -> dict:
-        """Resynchronise after connect: a delimiter flushes any half frame, then PING."""
+    def sync(self) -> codec.Payload:
+        """Resynchronise after connect: a delimiter flushes any half frame, then PING (its PING_RSP)."""
         self.link.write(bytes([spec.DELIMITER]))
-        r = self.request("PING", timeout=1.0)
-        self.max_payload = min(spec.MAX_PAYLOAD, r["max_payload"])   # an older, smaller device
+        ping = self.request("PING", timeout=1.0)
+        self.max_payload = min(spec.MAX_PAYLOAD, ping.max_payload)   # an older, smaller device
         self.load_chunk = min(self.load_chunk, self.max_payload - codec.layout("LOAD_INPUT").fixed_len)
-        return r
+        return ping
 
     # ---- messages ----------------------------------------------------------
     def info(self) -> DeviceInfo:
-        r = self.request("INFO")
-        models = [self.model_info(i) for i in range(r["model_count"])]
-        return DeviceInfo(r["fw_version"], r["build_hash"], r["board"], r["clock_hz"],
-                          COUNTER_NAMES.get(r["counter_kind"], "unknown"), r["run_modes"], models)
+        info = self.request("INFO")
+        models = [self.model_info(i) for i in range(info.model_count)]
+        return DeviceInfo(info.fw_version, info.build_hash, info.board, info.clock_hz,
+                          COUNTER_NAMES.get(info.counter_kind, "unknown"), info.run_modes, models)
 
     def model_info(self, model_id: int) -> ModelInfo:
-        r = self.request("MODEL_INFO", model_id=model_id)
-        m = ModelInfo(model_id, r["name"], "sha256:" + bytes(r["model_hash"]).hex(),
-                      tuple(r["in_dims"][:r["in_ndim"]]), DTYPE_NAMES[r["in_dtype"]], r["in_bytes"],
-                      tuple(r["out_dims"][:r["out_ndim"]]), DTYPE_NAMES[r["out_dtype"]], r["out_bytes"],
-                      r["macs"])
-        for i in range(r["layer_count"]):
-            L = self.request("LAYER_INFO", model_id=model_id, layer=i)
-            m.layers.append(LayerInfo(i, L["name"], OP_NAMES.get(L["op"], "other"),
-                                      tuple(L["out_dims"][:L["out_ndim"]]), DTYPE_NAMES[L["out_dtype"]],
-                                      L["out_bytes"], L["macs"]))
-        return m
+        rsp = self.request("MODEL_INFO", model_id=model_id)
+        model = ModelInfo(model_id, rsp.name, "sha256:" + bytes(rsp.model_hash).hex(),
+                          tuple(rsp.in_dims[:rsp.in_ndim]), DTYPE_NAMES[rsp.in_dtype], rsp.in_bytes,
+                          tuple(rsp.out_dims[:rsp.out_ndim]), DTYPE_NAMES[rsp.out_dtype], rsp.out_bytes,
+                          rsp.macs)
+        for i in range(rsp.layer_count):
+            layer = self.request("LAYER_INFO", model_id=model_id, layer=i)
+            model.layers.append(LayerInfo(i, layer.name, OP_NAMES.get(layer.op, "other"),
+                                          tuple(layer.out_dims[:layer.out_ndim]), DTYPE_NAMES[layer.out_dtype],
+                                          layer.out_bytes, layer.macs))
+        return model
 
     def load_input(self, model_id: int, data: bytes) -> None:
         """Send the input in chunks. The chunk size adapts to the link: halved
@@ -306,31 +306,31 @@ class Device:
             n = self.load_chunk
             retries0 = self.stats.retries
             try:
-                r = self.request("LOAD_INPUT", model_id=model_id, total=len(data), offset=off,
-                                 data=data[off:off + n],
-                                 give_up_after_naks=2 if n > MIN_LOAD_CHUNK else None)
+                rsp = self.request("LOAD_INPUT", model_id=model_id, total=len(data), offset=off,
+                                   data=data[off:off + n],
+                                   give_up_after_naks=2 if n > MIN_LOAD_CHUNK else None)
             except _TooNoisy:
                 self.load_chunk, clean = max(MIN_LOAD_CHUNK, n // 2), 0
                 continue
             clean = clean + 1 if self.stats.retries == retries0 else 0
             if clean >= 4 and n < biggest:
                 self.load_chunk, clean = min(biggest, n * 2), 0
-            if r["filled"] < off or r["filled"] > len(data) or r["total"] != len(data):
-                raise FrameError(f"{self.link.board}: LOAD_INPUT answered filled {r['filled']} of "
-                                 f"{r['total']} after offset {off} of {len(data)}")
-            off = r["filled"]
+            if rsp.filled < off or rsp.filled > len(data) or rsp.total != len(data):
+                raise FrameError(f"{self.link.board}: LOAD_INPUT answered filled {rsp.filled} of "
+                                 f"{rsp.total} after offset {off} of {len(data)}")
+            off = rsp.filled
             if off >= len(data):
                 return
 
     def read_tensor(self, tensor: int) -> tuple[bytes, str]:
         out, off, total, dtype = b"", 0, None, "none"
         while total is None or off < total:
-            r = self.request("READ_TENSOR", tensor=tensor, offset=off)
-            total, dtype = r["total"], DTYPE_NAMES[r["dtype"]]
-            if not r["data"] and off < total:
+            rsp = self.request("READ_TENSOR", tensor=tensor, offset=off)
+            total, dtype = rsp.total, DTYPE_NAMES[rsp.dtype]
+            if not rsp.data and off < total:
                 raise FrameError(f"{self.link.board}: READ_TENSOR {tensor} returned no data at {off}/{total}")
-            out += r["data"]
-            off += len(r["data"])
+            out += rsp.data
+            off += len(rsp.data)
         return out, dtype
 
     def infer(self, model: ModelInfo, mode: str = "OUTPUTS", repeat: int = 1) -> InferResult:
@@ -342,13 +342,13 @@ class Device:
                              f"request may take (at most {spec.MAX_INFER_REPEAT} runs and "
                              f"{spec.MAX_INFER_MACS:,} MACs): use repeat <= {cap} and several requests")
         work = model.macs * repeat * (2 if mode == "LAYER_TENSORS" else 1)
-        r = self.request("INFER", model_id=model.id, mode=MODES[mode], repeat=repeat, macs=work)
-        out = bytes(r["output"])
-        if len(out) < r["out_bytes"] and mode != "TIMING":
+        rsp = self.request("INFER", model_id=model.id, mode=MODES[mode], repeat=repeat, macs=work)
+        out = bytes(rsp.output)
+        if len(out) < rsp.out_bytes and mode != "TIMING":
             out = self.read_tensor(SPECIAL["OUTPUT"])[0]
         res = InferResult(np.frombuffer(out, model.out_dtype).reshape(model.out_shape) if out else
-                          np.zeros(0), COUNTER_NAMES.get(r["counter_kind"], "unknown"), r["repeat"],
-                          r["total_sum"], r["total_min"], r["total_max"])
+                          np.zeros(0), COUNTER_NAMES.get(rsp.counter_kind, "unknown"), rsp.repeat,
+                          rsp.total_sum, rsp.total_min, rsp.total_max)
         if mode in ("LAYER_COUNTS", "LAYER_TENSORS"):
             raw, _ = self.read_tensor(SPECIAL["LAYER_COUNTS"])
             res.layer_counts = np.frombuffer(raw, "<u4").astype(int).tolist()

@@ -103,6 +103,24 @@ class NightlyRun:
     board: str = ""
     models: tuple[str, ...] | None = None    # None: the board's default models
 
+    @classmethod
+    def from_toml(cls, table, where: str, known: list[str]) -> "NightlyRun":
+        """The run of one `[[nightly.run]]` table (`where` names it in errors); `known`: the built models."""
+        if isinstance(table, dict) and not table.get("board"):
+            odd = sorted(set(table) - {"board", "models"})
+            raise ConfigError(f"{where}: needs board = \"<name>\" (`hil boards` lists them)"
+                              + (f"; unknown key(s) {', '.join(odd)}" if odd else ""))
+        run = cls(**_record(cls, table, where))
+        _name(run.board, "board", f"{where}.board")
+        _check_board_name(run.board, f"{where}.board")
+        for m in run.models or ():
+            _name(m, "model", f"{where}.models")
+        bad = [m for m in run.models or () if m not in known]
+        if bad:
+            raise ConfigError(f"{where}.models: no quantized artifact for {', '.join(bad)}; built: "
+                              f"{', '.join(known) or 'none'} (`hil golden build`)")
+        return run
+
 
 @dataclass(frozen=True)
 class NightlyConfig:
@@ -219,23 +237,9 @@ def nightly_config(table, where: str) -> NightlyConfig:
     rec = _record(NightlyConfig, {k: v for k, v in table.items() if k != "run"}, where, skip={"run"})
     if not isinstance(runs, list):
         raise ConfigError(f"{where}.run: expected [[nightly.run]] tables, got {runs!r}")
-    known, out = built_models(), []
-    for i, t in enumerate(runs):
-        if isinstance(t, dict) and not t.get("board"):
-            odd = sorted(set(t) - {"board", "models"})
-            raise ConfigError(f"{where}.run[{i}]: needs board = \"<name>\" (`hil boards` lists them)"
-                              + (f"; unknown key(s) {', '.join(odd)}" if odd else ""))
-        r = _record(NightlyRun, t, f"{where}.run[{i}]")
-        _name(r["board"], "board", f"{where}.run[{i}].board")
-        _check_board_name(r["board"], f"{where}.run[{i}].board")
-        for m in r.get("models") or ():
-            _name(m, "model", f"{where}.run[{i}].models")
-        bad = [m for m in r.get("models") or () if m not in known]
-        if bad:
-            raise ConfigError(f"{where}.run[{i}].models: no quantized artifact for {', '.join(bad)}; built: "
-                              f"{', '.join(known) or 'none'} (`hil golden build`)")
-        out.append(NightlyRun(**r))
-    return NightlyConfig(**rec, run=tuple(out))
+    known = built_models()
+    out = tuple(NightlyRun.from_toml(t, f"{where}.run[{i}]", known) for i, t in enumerate(runs))
+    return NightlyConfig(**rec, run=out)
 
 
 def parse(text: str, path: Path | None = None) -> LabConfig:

@@ -43,6 +43,14 @@ class WorkerModel:
     link: LinkReport
     restarts: list[Restart] = field(default_factory=list)
 
+    def to_json(self) -> dict:
+        return dict(records=self.records, link=self.link.to_json(), restarts=[r.to_json() for r in self.restarts])
+
+    @classmethod
+    def from_json(cls, j: dict) -> "WorkerModel":
+        return cls(j["records"], LinkReport.from_json(j["link"]),
+                   [Restart.from_json(r) for r in j.get("restarts", [])])
+
 
 @dataclass
 class WorkerPayload:
@@ -53,17 +61,14 @@ class WorkerPayload:
     models: dict[str, WorkerModel] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        models = {name: dict(records=m.records, link=m.link.to_json(), restarts=[r.to_json() for r in m.restarts])
-                  for name, m in self.models.items()}
+        models = {name: m.to_json() for name, m in self.models.items()}
         return json.dumps(dict(worker=self.worker, identity=self.identity.to_json(), logs=self.logs,
                                models=models), default=_plain)
 
     @classmethod
     def from_json(cls, text: str) -> "WorkerPayload":
         j = json.loads(text)
-        models = {name: WorkerModel(m["records"], LinkReport.from_json(m["link"]),
-                                    [Restart.from_json(r) for r in m.get("restarts", [])])
-                  for name, m in j["models"].items()}
+        models = {name: WorkerModel.from_json(m) for name, m in j["models"].items()}
         return cls(j.get("worker"), BoardIdentity.from_json(j["identity"]), j.get("logs", {}), models)
 
 

@@ -115,7 +115,7 @@ def test_host_example_answers_unknown_and_test_only_types_unknown_type():
             dev.link.write(b"\x00" + codec.encode_frame(type_, seq))
             with pytest.raises(DeviceError, match=f"UNKNOWN_TYPE.*detail {type_}"):
                 _raise_for_seq(dev, seq)
-        assert dev.request("PING")["proto_version"] == spec.PROTOCOL_VERSION
+        assert dev.request("PING").proto_version == spec.PROTOCOL_VERSION
 
 
 def _raise_for_seq(dev, seq: int, timeout: float = 5.0) -> None:

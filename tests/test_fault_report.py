@@ -55,7 +55,7 @@ def test_hardfault_registers_reach_the_host(test_elf):
     board.elf_path = test_elf
     dev = board.open()
     try:
-        assert dev.request("PING")["proto_version"] == spec.PROTOCOL_VERSION   # alive before
+        assert dev.request("PING").proto_version == spec.PROTOCOL_VERSION   # alive before
         dev.link.write(b"\x00" + codec.encode_frame(TEST_FAULT, 4242))
         with pytest.raises(DeviceFault) as info:
             dev.request("PING")

@@ -174,7 +174,7 @@ def test_port_taken_by_another_process_is_retried(monkeypatch, caplog):
     monkeypatch.setattr(local_process, "free_port", lambda: next(ports, None) or real())
     board = board_class("stm32f4-qemu")(BoardOptions(models=["sine_mlp"]))
     with caplog.at_level(logging.WARNING), board:
-        assert board.device.request("PING")["proto_version"] == 1
+        assert board.device.request("PING").proto_version == 1
         assert f":{taken}" not in board.link.url
     assert f"port {taken} was taken" in caplog.text and "Address already in use" in caplog.text
     squatter.close()

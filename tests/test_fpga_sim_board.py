@@ -125,7 +125,7 @@ def test_request_errors_follow_the_protocol(board):
     with pytest.raises(DeviceError, match="BAD_OFFSET") as e:
         d.request("READ_TENSOR", tensor=0xFFFF, offset=17)
     assert e.value.detail == 16
-    assert d.request("READ_TENSOR", tensor=0xFFFF, offset=16)["data"] == b""
+    assert d.request("READ_TENSOR", tensor=0xFFFF, offset=16).data == b""
     assert error_of(raw_request(board, 0x40)) == ("UNKNOWN_TYPE", 0x40)
     assert error_of(raw_request(board, 0x81)) == ("UNKNOWN_TYPE", 0x81)
     assert error_of(raw_request(board, 0x02, version=9)) == ("BAD_VERSION", 1)
@@ -135,12 +135,12 @@ def test_request_errors_follow_the_protocol(board):
 def test_garbage_and_a_truncated_frame_are_survived(board):
     d = board.device
     board.link.write(b"\x13\x37 garbage without delimiter \xff\xfe")
-    assert d.request("PING")["proto_version"] == 1
+    assert d.request("PING").proto_version == 1
     frame = codec.encode_message("INFO", 999)
     board.link.write(frame[: len(frame) // 2])                   # half a frame, never finished
-    assert d.request("PING")["max_payload"] == spec.MAX_PAYLOAD
+    assert d.request("PING").max_payload == spec.MAX_PAYLOAD
     board.link.write(b"\x05" + bytes(range(1, 200)) * 3 + b"\x00")   # an overlong chunk
-    assert d.request("INFO")["board"] == "fpga-sim"
+    assert d.request("INFO").board == "fpga-sim"
     assert d.dropped_frames >= 2                                 # the device NAKed the junk
     assert run_vector(board, prepare(board, "mnist_lenet"), 4).int_match
 

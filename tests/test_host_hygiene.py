@@ -69,7 +69,7 @@ def test_emulator_log_is_removed_when_the_board_closes(private_dir):
     with board:
         log = Path(board.log.name)
         assert log.parent.parent == private_dir and log.exists()
-        assert board.device.request("PING")["proto_version"] == 1
+        assert board.device.request("PING").proto_version == 1
     assert not log.parent.exists()
     assert [p.name for p in private_dir.iterdir()] == [f"logs-{os.getpid()}-other-y"]   # the dead one swept
     assert "listening on" in board.logs()["emulator"]                # still there for the results store

@@ -43,11 +43,11 @@ def test_run_model_has_documented_json_keys(board):
 def test_link_survives_garbage_and_truncated_frame(board):
     d = board.device
     board.link.write(b"\x13\x37 garbage without delimiter \xff\xfe")
-    assert d.request("PING")["proto_version"] == 1
+    assert d.request("PING").proto_version == 1
     from hil.protocol import codec, spec
     frame = codec.encode_message("INFO", 999)
     board.link.write(frame[: len(frame) // 2])        # half a frame, never finished
-    assert d.request("PING")["max_payload"] == spec.MAX_PAYLOAD
+    assert d.request("PING").max_payload == spec.MAX_PAYLOAD
     mr = prepare(board, "mnist_lenet")
     assert run_vector(board, mr, 3).int_match
 

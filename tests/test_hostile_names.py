@@ -45,7 +45,7 @@ def no_pwned(*dirs: Path) -> bool:
 # ---- the rule --------------------------------------------------------------------------
 
 def test_name_length_is_what_the_protocol_carries():
-    size = {f[0]: f[2] for m in spec.MESSAGES if m["name"] == "MODEL_INFO_RSP" for f in m["fields"]}["name"]
+    size = {f[0]: f[2] for m in spec.MESSAGES if m.name == "MODEL_INFO_RSP" for f in m.fields}["name"]
     assert names.NAME_MAX == size == 24
     assert names.is_valid("a" * 24) and not names.is_valid("a" * 25)
 

@@ -85,7 +85,7 @@ def test_a_place_held_by_someone_else_is_a_clear_error(lab):
 def test_own_stale_lock_from_a_killed_run_is_taken_back(lab):
     lab.client("-p", "hil-twin-1", "acquire")          # as if a run of ours was SIGKILLed holding it
     with _board(lab, place="hil-twin-1") as b:
-        assert b.device.request("PING")["proto_version"] == 1
+        assert b.device.request("PING").proto_version == 1
     assert _holder(lab, "hil-twin-1") == "None"
 
 

@@ -47,7 +47,7 @@ def test_vector_messages_and_encoding(case):
             frame = Frame(event["frame"]["type"], event["frame"]["seq"], bytes.fromhex(event["frame"]["payload"]))
             name, fields = codec.decode_message(frame)
             assert name == event["message"]
-            assert normalise(fields) == event["fields"]
+            assert normalise(fields.as_dict()) == event["fields"]
     if case["roundtrip"]:
         f = case["expect"][0]["frame"]
         assert codec.encode_frame(f["type"], f["seq"], bytes.fromhex(f["payload"]), f["version"]).hex() == case["stream"]
@@ -69,12 +69,12 @@ def test_crc_and_cobs_reference_values():
 
 
 def test_spec_tables_are_consistent():
-    ids = [m["id"] for m in spec.MESSAGES]
-    assert len(ids) == len(set(ids)) and len({m["name"] for m in spec.MESSAGES}) == len(ids)
+    ids = [m.id for m in spec.MESSAGES]
+    assert len(ids) == len(set(ids)) and len({m.name for m in spec.MESSAGES}) == len(ids)
     for msg in spec.MESSAGES:
-        if msg["dir"] == "h2d":  # every request has its response at id | 0x80
-            assert codec.LAYOUTS[msg["name"] + "_RSP"].id == msg["id"] | 0x80
-        for name, type_, count, _ in msg["fields"]:
+        if msg.dir == "h2d":  # every request has its response at id | 0x80
+            assert codec.LAYOUTS[msg.name + "_RSP"].id == msg.id | 0x80
+        for name, type_, count, _ in msg.fields:
             assert type_ in codec.TYPE_SIZES and (count == "*" or count >= 1)
     for table in (spec.ERRORS, spec.RUN_MODES, spec.COUNTER_KINDS, spec.DTYPES, spec.OPS, spec.SPECIAL_TENSORS):
         assert len({v for _, v, _ in table}) == len(table) and len({n for n, _, _ in table}) == len(table)
@@ -89,7 +89,7 @@ def test_payload_round_trip(name):
     payload = codec.pack_payload(name, SAMPLES[name])
     lay = codec.layout(name)
     assert len(payload) >= lay.fixed_len and len(payload) <= spec.MAX_PAYLOAD
-    assert normalise(codec.unpack_payload(name, payload)) == normalise(SAMPLES[name])
+    assert normalise(codec.unpack_payload(name, payload).as_dict()) == normalise(SAMPLES[name])
     if not lay.tail:
         with pytest.raises(FrameError) as exc:
             codec.unpack_payload(name, payload + b"\x00")
@@ -117,9 +117,9 @@ def test_payload_errors_are_frame_errors():
         codec.decode_message(Frame(0x42, 0, b""))
     assert exc.value.code == codec.ERROR_CODES["UNKNOWN_TYPE"]
     # Short arrays are zero-padded: shapes are sent as (ndim, dims[MAX_DIMS]).
-    fields = codec.unpack_payload("LAYER_INFO_RSP", codec.pack_payload(
+    layer = codec.unpack_payload("LAYER_INFO_RSP", codec.pack_payload(
         "LAYER_INFO_RSP", dict(SAMPLES["LAYER_INFO_RSP"], out_dims=(10,))))
-    assert fields["out_dims"] == (10, 0, 0, 0)
+    assert layer.out_dims == (10, 0, 0, 0)
 
 
 def test_error_frame_raises_device_error():

@@ -46,13 +46,13 @@ def test_every_message_round_trips(msg, seq):
     got_name, got = codec.decode_message(frame)
     assert got_name == name
     for fname, type_, count, _ in codec.LAYOUTS[name].fields:
-        want = fields[fname]
+        want, value = fields[fname], getattr(got, fname)
         if type_ == "char":
-            assert got[fname] == want
+            assert value == want
         elif type_ != "bytes" and count not in (1, "*"):
-            assert tuple(got[fname]) == tuple(want) + (0,) * (count - len(want))
+            assert tuple(value) == tuple(want) + (0,) * (count - len(want))
         else:
-            assert got[fname] == want
+            assert value == want
 
 
 @settings(max_examples=400, deadline=None)

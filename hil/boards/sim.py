@@ -57,7 +57,7 @@ class SimDevice:
         except Exception:  # noqa: BLE001 - any unpack failure is a bad payload
             return self._error(frame, ERR["BAD_PAYLOAD"], lay.fixed_len)
         try:
-            rsp = getattr(self, "on_" + lay.name.lower())(**fields)
+            rsp = getattr(self, "on_" + lay.name.lower())(**fields.as_dict())
         except _Reject as r:
             return self._error(frame, r.code, r.detail)
         except Exception:  # noqa: BLE001 - a device answers every request, even on a bug

@@ -5,6 +5,7 @@ Every constant and layout comes from hil/protocol/spec.py; the C frame layer
 both are held to tests/vectors/protocol_frames.json.
 """
 
+import dataclasses
 import struct
 from dataclasses import dataclass
 
@@ -175,16 +176,28 @@ class FrameDecoder:
 
 # ---- payloads --------------------------------------------------------------
 
+class Payload:
+    """A decoded payload: base of the one frozen dataclass per message that _layout() builds
+    from the message's spec fields (attributes named as the fields, in spec order)."""
+    __slots__ = ()
+
+    def as_dict(self) -> dict:
+        """Field name -> value, as pack_payload() takes them."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
 @dataclass(frozen=True)
 class Layout:
-    """A message's payload layout, derived from its spec entry."""
+    """A message's payload layout and its record type, derived from its spec entry."""
     name: str
     id: int
     dir: str
+    doc: str
     fields: tuple        # spec field tuples, in order
     offsets: dict        # field name -> byte offset
     fixed: struct.Struct  # every field except a "*" tail
     tail: tuple | None   # the "*" field, if any
+    record: type         # the Payload dataclass unpack_payload() returns
 
     @property
     def fixed_len(self) -> int:
@@ -196,22 +209,32 @@ class Layout:
         return spec.MAX_PAYLOAD - self.fixed.size if self.tail else 0
 
 
-def _layout(msg: dict) -> Layout:
+def _value_type(type_: str, count) -> type:
+    if type_ in ("char", "bytes"):
+        return str if type_ == "char" else bytes
+    return int if count == 1 else tuple[int, ...]
+
+
+def _layout(msg: spec.Message) -> Layout:
     fmt, offsets, offset, tail = "<", {}, 0, None
-    for index, field in enumerate(msg["fields"]):
+    for index, field in enumerate(msg.fields):
         name, type_, count, _ = field
         offsets[name] = offset
         if count == "*":
-            if index != len(msg["fields"]) - 1:
-                raise ValueError(f"{msg['name']}.{name}: '*' field must be last")
+            if index != len(msg.fields) - 1:
+                raise ValueError(f"{msg.name}.{name}: '*' field must be last")
             tail = field
             continue
         fmt += f"{count}s" if type_ in ("char", "bytes") else f"{count}{_STRUCT_CHAR[type_]}"
         offset += count * TYPE_SIZES[type_]
-    return Layout(msg["name"], msg["id"], msg["dir"], tuple(msg["fields"]), offsets, struct.Struct(fmt), tail)
+    record = dataclasses.make_dataclass(
+        msg.name.title().replace("_", ""), [(f[0], _value_type(f[1], f[2])) for f in msg.fields],
+        bases=(Payload,), frozen=True, slots=True)
+    record.__module__ = __name__
+    return Layout(msg.name, msg.id, msg.dir, msg.doc, tuple(msg.fields), offsets, struct.Struct(fmt), tail, record)
 
 
-LAYOUTS = {msg["name"]: _layout(msg) for msg in spec.MESSAGES}
+LAYOUTS = {msg.name: _layout(msg) for msg in spec.MESSAGES}
 LAYOUTS_BY_ID = {layout.id: layout for layout in LAYOUTS.values()}
 
 
@@ -264,8 +287,9 @@ def pack_payload(name: str, fields: dict) -> bytes:
     return out
 
 
-def unpack_payload(name: str, payload: bytes) -> dict:
-    """Field dict of message `name`; FrameError(BAD_PAYLOAD) if the size does not fit the layout."""
+def unpack_payload(name: str, payload: bytes) -> Payload:
+    """The record of message `name` (attributes named as its fields); FrameError(BAD_PAYLOAD)
+    if the size does not fit the layout."""
     lay = layout(name)
     payload = bytes(payload)
     extra = len(payload) - lay.fixed_len
@@ -285,7 +309,7 @@ def unpack_payload(name: str, payload: bytes) -> dict:
             fields[fname] = next(flat)
         else:
             fields[fname] = tuple(next(flat) for _ in range(count))
-    return fields
+    return lay.record(**fields)
 
 
 def encode_message(name: str, seq: int, /, **fields) -> bytes:
@@ -296,8 +320,8 @@ def encode_message(name: str, seq: int, /, **fields) -> bytes:
     return encode_frame(layout(name).id, seq, pack_payload(name, fields))
 
 
-def decode_message(frame: Frame) -> tuple[str, dict]:
-    """(message name, fields) of a decoded frame."""
+def decode_message(frame: Frame) -> tuple[str, Payload]:
+    """(message name, its record) of a decoded frame."""
     lay = LAYOUTS_BY_ID.get(frame.type)
     if lay is None:
         raise FrameError(f"unknown message type 0x{frame.type:02x}", ERROR_CODES["UNKNOWN_TYPE"])
@@ -307,16 +331,15 @@ def decode_message(frame: Frame) -> tuple[str, dict]:
 def raise_for_fault(frame: Frame, board: str = "device", request: str = "?") -> None:
     """Raise DeviceFault if `frame` is a FAULT report (whatever its seq: the device has stopped)."""
     if frame.type == LAYOUTS["FAULT"].id:
-        raise DeviceFault(board, request, unpack_payload("FAULT", frame.payload))
+        raise DeviceFault(board, request, unpack_payload("FAULT", frame.payload).as_dict())
 
 
 def raise_for_error(frame: Frame) -> None:
     """Raise DeviceError if `frame` is an ERROR response."""
     if frame.type != LAYOUTS["ERROR"].id:
         return
-    fields = unpack_payload("ERROR", frame.payload)
-    code = fields["code"]
-    request = LAYOUTS_BY_ID.get(fields["request_type"])
-    raise DeviceError(code, ERROR_NAMES.get(code, "UNKNOWN_ERROR"), fields["detail"],
-                      request.name if request else f"type 0x{fields['request_type']:02x}",
-                      ERROR_TEXT.get(code, "error code not in this host's spec: check firmware/host versions"))
+    error = unpack_payload("ERROR", frame.payload)
+    request = LAYOUTS_BY_ID.get(error.request_type)
+    raise DeviceError(error.code, ERROR_NAMES.get(error.code, "UNKNOWN_ERROR"), error.detail,
+                      request.name if request else f"type 0x{error.request_type:02x}",
+                      ERROR_TEXT.get(error.code, "error code not in this host's spec: check firmware/host versions"))

@@ -97,7 +97,7 @@ def render_header() -> str:
         _define("HIL_MAX_INFER_REPEAT", f"{spec.MAX_INFER_REPEAT}u", "INFER repeat cap"),
         _define("HIL_MAX_INFER_MACS", f"{spec.MAX_INFER_MACS}u", "INFER repeat x model MACs cap"),
     ]
-    lines += _enum_block("message types", "HIL_MSG_", [(m["name"], m["id"], m["doc"]) for m in spec.MESSAGES])
+    lines += _enum_block("message types", "HIL_MSG_", [(m.name, m.id, m.doc) for m in spec.MESSAGES])
     lines += _enum_block("error codes (ERROR.code)", "HIL_ERR_", spec.ERRORS)
     lines += _enum_block("run modes (INFER.mode)", "HIL_MODE_", spec.RUN_MODES)
     lines += _enum_block("counter kinds", "HIL_COUNTER_", spec.COUNTER_KINDS)
@@ -163,10 +163,10 @@ def render_tables() -> str:
     lines += ["## Messages", ""]
     lines += _md_table(["id", "name", "direction", "payload bytes", "purpose"], [
         (f"0x{lay.id:02X}", lay.name, _DIR[lay.dir],
-         f"{lay.fixed_len}..{lay.fixed_len + lay.tail_max}" if lay.tail else lay.fixed_len, msg["doc"])
-        for lay, msg in zip(LAYOUTS.values(), spec.MESSAGES)])
-    for lay, msg in zip(LAYOUTS.values(), spec.MESSAGES):
-        lines += [f"### 0x{lay.id:02X} {lay.name}", "", msg["doc"].rstrip(".") + ".", ""]
+         f"{lay.fixed_len}..{lay.fixed_len + lay.tail_max}" if lay.tail else lay.fixed_len, lay.doc)
+        for lay in LAYOUTS.values()])
+    for lay in LAYOUTS.values():
+        lines += [f"### 0x{lay.id:02X} {lay.name}", "", lay.doc.rstrip(".") + ".", ""]
         if lay.fields:
             lines += _md_table(["offset", "field", "type", "bytes", "meaning"], _field_rows(lay.fields, lay.offsets))
         else:

@@ -12,6 +12,8 @@ necessarily NUL-terminated) or bytes (raw). count is the number of elements,
 or "*" for "the rest of the payload" (only allowed on the last field).
 """
 
+from dataclasses import dataclass
+
 PROTOCOL_VERSION = 1
 BYTE_ORDER = "little"
 
@@ -159,127 +161,134 @@ SPECIAL_TENSORS = (
 MAX_DIMS = 4  # shapes are (ndim u8, dims u16[MAX_DIMS]), unused dims 0, CHW, batch dropped
 
 # ---- messages --------------------------------------------------------------
+@dataclass(frozen=True)
+class Message:
+    """One MESSAGES entry: a message type and its payload fields (see the module docstring)."""
+    name: str
+    id: int
+    dir: str           # "h2d" host -> device, "d2h" device -> host
+    doc: str
+    fields: tuple = ()
+
+    def to_json(self) -> dict:
+        """As the spec hash reads it: the dict this entry was written as before it was typed."""
+        return {"name": self.name, "id": self.id, "dir": self.dir, "doc": self.doc, "fields": self.fields}
+
+
 # Each request gets exactly one response: its *_RSP (type | 0x80) or ERROR,
 # carrying the request's seq. The device never sends anything unasked, with
 # one exception: FAULT, the last words of a device whose fault handler runs.
 MESSAGES = (
-    {"name": "PING", "id": 0x01, "dir": "h2d",
-     "doc": "sync/liveness; no side effects. Hosts resync with 0x00 + PING and drop frames until its seq comes back.",
-     "fields": ()},
-    {"name": "PING_RSP", "id": 0x81, "dir": "d2h", "doc": "answer to PING",
-     "fields": (
-         ("proto_version", "u16", 1, "device PROTOCOL_VERSION"),
-         ("max_payload", "u16", 1, "device MAX_PAYLOAD"),
-         ("spec_hash32", "u32", 1, "first 4 bytes of the spec sha256, little-endian"),
-     )},
-    {"name": "INFO", "id": 0x02, "dir": "h2d", "doc": "device and build description", "fields": ()},
-    {"name": "INFO_RSP", "id": 0x82, "dir": "d2h", "doc": "answer to INFO",
-     "fields": (
-         ("fw_version", "char", 16, "firmware version string"),
-         ("build_hash", "char", 20, "source revision the firmware was built from (git hash, '+' if dirty)"),
-         ("board", "char", 24, "board name, e.g. stm32f429i-disc1, qemu-netduinoplus2"),
-         ("clock_hz", "u32", 1, "core clock in Hz (0 if not meaningful)"),
-         ("counter_kind", "u8", 1, "COUNTER_KINDS id of every count this device reports"),
-         ("run_modes", "u8", 1, "bit i set = RUN_MODES id i supported"),
-         ("model_count", "u8", 1, "models 0..model_count-1 are valid model_id values"),
-     )},
-    {"name": "MODEL_INFO", "id": 0x03, "dir": "h2d", "doc": "describe one model",
-     "fields": (("model_id", "u8", 1, "0..model_count-1"),)},
-    {"name": "MODEL_INFO_RSP", "id": 0x83, "dir": "d2h", "doc": "answer to MODEL_INFO",
-     "fields": (
-         ("model_id", "u8", 1, ""),
-         ("name", "char", 24, "model registry name"),
-         ("model_hash", "bytes", 32, "sha256 digest of the qmodel artifact the firmware tables were generated from"),
-         ("in_dtype", "u8", 1, "DTYPES id"),
-         ("in_ndim", "u8", 1, ""),
-         ("in_dims", "u16", 4, "CHW, unused dims 0"),
-         ("in_bytes", "u32", 1, "input tensor size; LOAD_INPUT total must equal it"),
-         ("out_dtype", "u8", 1, "DTYPES id"),
-         ("out_ndim", "u8", 1, ""),
-         ("out_dims", "u16", 4, ""),
-         ("out_bytes", "u32", 1, ""),
-         ("layer_count", "u16", 1, ""),
-         ("macs", "u32", 1, "total multiply-accumulates of one inference"),
-     )},
-    {"name": "LAYER_INFO", "id": 0x04, "dir": "h2d", "doc": "describe one layer",
-     "fields": (("model_id", "u8", 1, ""), ("layer", "u16", 1, "0..layer_count-1"))},
-    {"name": "LAYER_INFO_RSP", "id": 0x84, "dir": "d2h", "doc": "answer to LAYER_INFO",
-     "fields": (
-         ("model_id", "u8", 1, ""),
-         ("layer", "u16", 1, ""),
-         ("op", "u8", 1, "OPS id"),
-         ("name", "char", 16, "layer name as in the qmodel artifact"),
-         ("out_dtype", "u8", 1, "DTYPES id"),
-         ("out_ndim", "u8", 1, ""),
-         ("out_dims", "u16", 4, ""),
-         ("out_bytes", "u32", 1, ""),
-         ("macs", "u32", 1, ""),
-     )},
-    {"name": "LOAD_INPUT", "id": 0x05, "dir": "h2d",
-     "doc": "one chunk of the input tensor; offset 0 starts a new input and discards old results",
-     "fields": (
-         ("model_id", "u8", 1, "model the input is for"),
-         ("total", "u32", 1, "whole input size; must equal the model's in_bytes"),
-         ("offset", "u32", 1, "where data goes; must be <= bytes loaded so far (re-sending a chunk is allowed)"),
-         ("data", "bytes", "*", "chunk bytes; offset + len(data) <= total"),
-     )},
-    {"name": "LOAD_INPUT_RSP", "id": 0x85, "dir": "d2h", "doc": "answer to LOAD_INPUT",
-     "fields": (
-         ("model_id", "u8", 1, ""),
-         ("total", "u32", 1, ""),
-         ("filled", "u32", 1, "contiguous bytes loaded from offset 0; the input is complete when filled == total"),
-     )},
-    {"name": "INFER", "id": 0x06, "dir": "h2d", "doc": "run the loaded input",
-     "fields": (
-         ("model_id", "u8", 1, "must match the complete LOAD_INPUT"),
-         ("mode", "u8", 1, "RUN_MODES id"),
-         ("repeat", "u16", 1, "1 for modes 0-2; 1..the cap (MAX_INFER_REPEAT, MAX_INFER_MACS) for TIMING"),
-     )},
-    {"name": "INFER_RSP", "id": 0x86, "dir": "d2h", "doc": "answer to INFER",
-     "fields": (
-         ("model_id", "u8", 1, ""),
-         ("mode", "u8", 1, ""),
-         ("counter_kind", "u8", 1, "COUNTER_KINDS id of the counts"),
-         ("repeat", "u16", 1, "runs done"),
-         ("layer_count", "u16", 1, ""),
-         ("out_bytes", "u32", 1, "size of the whole output tensor"),
-         ("total_sum", "u64", 1, "whole-model count summed over the runs"),
-         ("total_min", "u64", 1, "smallest single-run count"),
-         ("total_max", "u64", 1, "largest single-run count"),
-         ("output", "bytes", "*", "as much of the output as fits the payload; empty in TIMING; READ_TENSOR OUTPUT for the rest"),
-     )},
-    {"name": "READ_TENSOR", "id": 0x07, "dir": "h2d", "doc": "read a chunk of a result tensor of the last INFER",
-     "fields": (
-         ("tensor", "u16", 1, "layer index, or a SPECIAL_TENSORS id"),
-         ("offset", "u32", 1, "byte offset; <= the tensor size"),
-     )},
-    {"name": "READ_TENSOR_RSP", "id": 0x87, "dir": "d2h", "doc": "answer to READ_TENSOR",
-     "fields": (
-         ("model_id", "u8", 1, "model of the last INFER"),
-         ("tensor", "u16", 1, ""),
-         ("dtype", "u8", 1, "DTYPES id"),
-         ("total", "u32", 1, "tensor size in bytes"),
-         ("offset", "u32", 1, ""),
-         ("data", "bytes", "*", "bytes from offset: as many as fit the payload, up to the end of the tensor"),
-     )},
-    {"name": "FAULT", "id": 0xFE, "dir": "d2h",
-     "doc": "sent unasked by a device's fault handler before it stops: the fault registers; seq = the request that was running, SEQ_NONE if none",
-     "fields": (
-         ("exception", "u32", 1, "exception number (IPSR): 3 HardFault, 4 MemManage, 5 BusFault, 6 UsageFault"),
-         ("cfsr", "u32", 1, "Configurable Fault Status Register (SCB 0xE000ED28)"),
-         ("hfsr", "u32", 1, "HardFault Status Register (SCB 0xE000ED2C)"),
-         ("mmfar", "u32", 1, "MemManage Fault Address Register (valid if CFSR.MMARVALID)"),
-         ("bfar", "u32", 1, "BusFault Address Register (valid if CFSR.BFARVALID)"),
-         ("pc", "u32", 1, "stacked PC: the faulting instruction"),
-         ("lr", "u32", 1, "stacked LR: the caller's return address"),
-     )},
-    {"name": "ERROR", "id": 0xFF, "dir": "d2h",
-     "doc": "the one response to a request that failed; seq SEQ_NONE if the frame itself was undecodable",
-     "fields": (
-         ("code", "u8", 1, "ERRORS id"),
-         ("request_type", "u8", 1, "type of the failed request, 0 if unknown"),
-         ("detail", "u32", 1, "code-specific value, see ERRORS"),
-     )},
+    Message(name="PING", id=0x01, dir="h2d",
+            doc="sync/liveness; no side effects. Hosts resync with 0x00 + PING and drop frames until its seq "
+                "comes back.", fields=()),
+    Message(name="PING_RSP", id=0x81, dir="d2h", doc="answer to PING", fields=(
+        ("proto_version", "u16", 1, "device PROTOCOL_VERSION"),
+        ("max_payload", "u16", 1, "device MAX_PAYLOAD"),
+        ("spec_hash32", "u32", 1, "first 4 bytes of the spec sha256, little-endian"),
+    )),
+    Message(name="INFO", id=0x02, dir="h2d", doc="device and build description", fields=()),
+    Message(name="INFO_RSP", id=0x82, dir="d2h", doc="answer to INFO", fields=(
+        ("fw_version", "char", 16, "firmware version string"),
+        ("build_hash", "char", 20, "source revision the firmware was built from (git hash, '+' if dirty)"),
+        ("board", "char", 24, "board name, e.g. stm32f429i-disc1, qemu-netduinoplus2"),
+        ("clock_hz", "u32", 1, "core clock in Hz (0 if not meaningful)"),
+        ("counter_kind", "u8", 1, "COUNTER_KINDS id of every count this device reports"),
+        ("run_modes", "u8", 1, "bit i set = RUN_MODES id i supported"),
+        ("model_count", "u8", 1, "models 0..model_count-1 are valid model_id values"),
+    )),
+    Message(name="MODEL_INFO", id=0x03, dir="h2d", doc="describe one model", fields=(
+        ("model_id", "u8", 1, "0..model_count-1"),
+    )),
+    Message(name="MODEL_INFO_RSP", id=0x83, dir="d2h", doc="answer to MODEL_INFO", fields=(
+        ("model_id", "u8", 1, ""),
+        ("name", "char", 24, "model registry name"),
+        ("model_hash", "bytes", 32, "sha256 digest of the qmodel artifact the firmware tables were generated from"),
+        ("in_dtype", "u8", 1, "DTYPES id"),
+        ("in_ndim", "u8", 1, ""),
+        ("in_dims", "u16", 4, "CHW, unused dims 0"),
+        ("in_bytes", "u32", 1, "input tensor size; LOAD_INPUT total must equal it"),
+        ("out_dtype", "u8", 1, "DTYPES id"),
+        ("out_ndim", "u8", 1, ""),
+        ("out_dims", "u16", 4, ""),
+        ("out_bytes", "u32", 1, ""),
+        ("layer_count", "u16", 1, ""),
+        ("macs", "u32", 1, "total multiply-accumulates of one inference"),
+    )),
+    Message(name="LAYER_INFO", id=0x04, dir="h2d", doc="describe one layer", fields=(
+        ("model_id", "u8", 1, ""),
+        ("layer", "u16", 1, "0..layer_count-1"),
+    )),
+    Message(name="LAYER_INFO_RSP", id=0x84, dir="d2h", doc="answer to LAYER_INFO", fields=(
+        ("model_id", "u8", 1, ""),
+        ("layer", "u16", 1, ""),
+        ("op", "u8", 1, "OPS id"),
+        ("name", "char", 16, "layer name as in the qmodel artifact"),
+        ("out_dtype", "u8", 1, "DTYPES id"),
+        ("out_ndim", "u8", 1, ""),
+        ("out_dims", "u16", 4, ""),
+        ("out_bytes", "u32", 1, ""),
+        ("macs", "u32", 1, ""),
+    )),
+    Message(name="LOAD_INPUT", id=0x05, dir="h2d",
+            doc="one chunk of the input tensor; offset 0 starts a new input and discards old results", fields=(
+        ("model_id", "u8", 1, "model the input is for"),
+        ("total", "u32", 1, "whole input size; must equal the model's in_bytes"),
+        ("offset", "u32", 1, "where data goes; must be <= bytes loaded so far (re-sending a chunk is allowed)"),
+        ("data", "bytes", "*", "chunk bytes; offset + len(data) <= total"),
+    )),
+    Message(name="LOAD_INPUT_RSP", id=0x85, dir="d2h", doc="answer to LOAD_INPUT", fields=(
+        ("model_id", "u8", 1, ""),
+        ("total", "u32", 1, ""),
+        ("filled", "u32", 1, "contiguous bytes loaded from offset 0; the input is complete when filled == total"),
+    )),
+    Message(name="INFER", id=0x06, dir="h2d", doc="run the loaded input", fields=(
+        ("model_id", "u8", 1, "must match the complete LOAD_INPUT"),
+        ("mode", "u8", 1, "RUN_MODES id"),
+        ("repeat", "u16", 1, "1 for modes 0-2; 1..the cap (MAX_INFER_REPEAT, MAX_INFER_MACS) for TIMING"),
+    )),
+    Message(name="INFER_RSP", id=0x86, dir="d2h", doc="answer to INFER", fields=(
+        ("model_id", "u8", 1, ""),
+        ("mode", "u8", 1, ""),
+        ("counter_kind", "u8", 1, "COUNTER_KINDS id of the counts"),
+        ("repeat", "u16", 1, "runs done"),
+        ("layer_count", "u16", 1, ""),
+        ("out_bytes", "u32", 1, "size of the whole output tensor"),
+        ("total_sum", "u64", 1, "whole-model count summed over the runs"),
+        ("total_min", "u64", 1, "smallest single-run count"),
+        ("total_max", "u64", 1, "largest single-run count"),
+        ("output", "bytes", "*", "as much of the output as fits the payload; empty in TIMING; "
+                                 "READ_TENSOR OUTPUT for the rest"),
+    )),
+    Message(name="READ_TENSOR", id=0x07, dir="h2d", doc="read a chunk of a result tensor of the last INFER", fields=(
+        ("tensor", "u16", 1, "layer index, or a SPECIAL_TENSORS id"),
+        ("offset", "u32", 1, "byte offset; <= the tensor size"),
+    )),
+    Message(name="READ_TENSOR_RSP", id=0x87, dir="d2h", doc="answer to READ_TENSOR", fields=(
+        ("model_id", "u8", 1, "model of the last INFER"),
+        ("tensor", "u16", 1, ""),
+        ("dtype", "u8", 1, "DTYPES id"),
+        ("total", "u32", 1, "tensor size in bytes"),
+        ("offset", "u32", 1, ""),
+        ("data", "bytes", "*", "bytes from offset: as many as fit the payload, up to the end of the tensor"),
+    )),
+    Message(name="FAULT", id=0xFE, dir="d2h",
+            doc="sent unasked by a device's fault handler before it stops: the fault registers; seq = the request "
+                "that was running, SEQ_NONE if none", fields=(
+        ("exception", "u32", 1, "exception number (IPSR): 3 HardFault, 4 MemManage, 5 BusFault, 6 UsageFault"),
+        ("cfsr", "u32", 1, "Configurable Fault Status Register (SCB 0xE000ED28)"),
+        ("hfsr", "u32", 1, "HardFault Status Register (SCB 0xE000ED2C)"),
+        ("mmfar", "u32", 1, "MemManage Fault Address Register (valid if CFSR.MMARVALID)"),
+        ("bfar", "u32", 1, "BusFault Address Register (valid if CFSR.BFARVALID)"),
+        ("pc", "u32", 1, "stacked PC: the faulting instruction"),
+        ("lr", "u32", 1, "stacked LR: the caller's return address"),
+    )),
+    Message(name="ERROR", id=0xFF, dir="d2h",
+            doc="the one response to a request that failed; seq SEQ_NONE if the frame itself was undecodable", fields=(
+        ("code", "u8", 1, "ERRORS id"),
+        ("request_type", "u8", 1, "type of the failed request, 0 if unknown"),
+        ("detail", "u32", 1, "code-specific value, see ERRORS"),
+    )),
 )
 
 # Requests only test builds answer (STM32: make TEST_REQUESTS=1); every other

@@ -10,7 +10,7 @@ def spec_tables() -> dict:
     """All spec tables as one JSON-able dict (tuples become lists)."""
     # Every UPPER_CASE name in spec.py is a table, so a new one cannot be forgotten.
     tables = {name: value for name, value in vars(spec).items() if name.isupper()}
-    return json.loads(json.dumps(tables))
+    return json.loads(json.dumps(tables, default=lambda entry: entry.to_json()))   # spec.Message
 
 
 def spec_hash() -> str:

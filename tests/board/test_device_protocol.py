@@ -57,16 +57,16 @@ def test_unknown_type_and_bad_payload(dut):
         for f in dut._decoder.feed(dut.link.read_some()):
             if isinstance(f, codec.Frame) and f.seq in (77, 78):
                 got[f.seq] = codec.unpack_payload("ERROR", f.payload)
-    assert got[77]["code"] == 0x10 and got[77]["detail"] == 0x42          # UNKNOWN_TYPE
-    assert got[78]["code"] == 0x11 and got[78]["detail"] == 4             # BAD_PAYLOAD, INFER is 4 bytes
+    assert got[77].code == 0x10 and got[77].detail == 0x42          # UNKNOWN_TYPE
+    assert got[78].code == 0x11 and got[78].detail == 4             # BAD_PAYLOAD, INFER is 4 bytes
 
 
 def test_link_recovers_from_garbage_and_truncated_frame(hil_board, dut, first_model):
     dut.link.write(bytes(range(1, 200)) + b"no delimiter here")
-    assert dut.request("PING")["proto_version"] == 1
+    assert dut.request("PING").proto_version == 1
     half = codec.encode_message("INFO", 500)
     dut.link.write(half[: len(half) // 2])
-    assert dut.request("PING")["max_payload"] == spec.MAX_PAYLOAD
+    assert dut.request("PING").max_payload == spec.MAX_PAYLOAD
     mr = prepare(hil_board, first_model.name)
     assert run_vector(hil_board, mr, 0).int_match
 
@@ -119,8 +119,8 @@ def test_read_tensor_past_the_last_layer_is_bad_layer(hil_board, dut, first_mode
 def test_over_long_chunk_is_reported_with_max_payload(dut):
     dut.link.write(b"\x00" + b"\x01" * (spec.MAX_FRAME_WIRE + 100) + b"\x00")   # longer than any frame
     err = _errors_with_seq(dut, 0xFFFF)
-    assert err["code"] == 0x04 and err["detail"] == spec.MAX_PAYLOAD    # PAYLOAD_TOO_LARGE, MAX_PAYLOAD
-    assert dut.request("PING")["proto_version"] == 1
+    assert err.code == 0x04 and err.detail == spec.MAX_PAYLOAD    # PAYLOAD_TOO_LARGE, MAX_PAYLOAD
+    assert dut.request("PING").proto_version == 1
 
 
 def _output_of_a_run(dut, hil_board, model):

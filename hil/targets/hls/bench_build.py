@@ -53,6 +53,21 @@ class BuildFigure:
     def to_json(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, j: dict, model: str, phase: str) -> "BuildFigure":
+        """From what a child build prints (`_child`); its other keys are not figures."""
+        return cls(model, phase, j["wall_s"], j["compiler_peak_kib"], j["compiler_cpu_s"], j["tables_reused"])
+
+
+@dataclass(frozen=True)
+class BuildBench:
+    """`hil bench fpga-build` (`format: hil-bench-fpga-build`)."""
+    figures: list[BuildFigure]
+
+    def to_json(self) -> dict:
+        return dict(format=FORMAT, version=VERSION, unit_wall="s", unit_cpu="s (children's user + system)",
+                    unit_peak="KiB (ru_maxrss of children)", figures=[f.to_json() for f in self.figures])
+
 
 def _child(model: str, root: Path) -> dict:
     """Run in a fresh process: one build, its wall time and its children's peak RSS."""
@@ -76,8 +91,7 @@ def _run_child(model: str, root: Path, phase: str) -> BuildFigure:
     if r.returncode != 0:
         last = (r.stderr.strip().splitlines() or ["no output"])[-1].removeprefix("error: ")
         raise BoardError(f"bench fpga-build: {model} ({phase}) failed: {last}")
-    d = json.loads(r.stdout.strip().splitlines()[-1])
-    return BuildFigure(model, phase, d["wall_s"], d["compiler_peak_kib"], d["compiler_cpu_s"], d["tables_reused"])
+    return BuildFigure.from_json(json.loads(r.stdout.strip().splitlines()[-1]), model, phase)
 
 
 def bench_model(model: str) -> list[BuildFigure]:
@@ -95,18 +109,15 @@ def bench_model(model: str) -> list[BuildFigure]:
     return out
 
 
-def bench(models: list[str]) -> dict:
-    figures = [f for m in models for f in bench_model(m)]
-    return dict(format=FORMAT, version=VERSION, unit_wall="s", unit_cpu="s (children's user + system)",
-                unit_peak="KiB (ru_maxrss of children)",
-                figures=[f.to_json() for f in figures])
+def bench(models: list[str]) -> BuildBench:
+    return BuildBench([f for m in models for f in bench_model(m)])
 
 
-def table_text(doc: dict) -> str:
+def table_text(bench: BuildBench) -> str:
     rows = [f"{'model':<20} {'phase':<7} {'wall s':>7} {'compiler CPU s':>15} {'compiler peak MiB':>18} {'tables':>7}"]
-    for f in doc["figures"]:
-        rows.append(f"{f['model']:<20} {f['phase']:<7} {f['wall_s']:>7.1f} {f['compiler_cpu_s']:>15.1f} "
-                    f"{f['compiler_peak_kib'] / 1024:>18.0f} {'cached' if f['tables_reused'] else 'built':>7}")
+    for f in bench.figures:
+        rows.append(f"{f.model:<20} {f.phase:<7} {f.wall_s:>7.1f} {f.compiler_cpu_s:>15.1f} "
+                    f"{f.compiler_peak_kib / 1024:>18.0f} {'cached' if f.tables_reused else 'built':>7}")
     return "\n".join(rows)
 
 
@@ -123,13 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             paths.set_root(args.artifacts)
             print(json.dumps(_child(args.child, args.build_root)))
             return 0
-        doc = bench(args.models or list(BUILTIN_MODELS))
+        figures = bench(args.models or list(BUILTIN_MODELS))
     except HilError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(table_text(doc))
+    print(table_text(figures))
     if args.json:
-        args.json.write_text(json.dumps(doc, indent=1) + "\n")
+        args.json.write_text(json.dumps(figures.to_json(), indent=1) + "\n")
     return 0
 
 
