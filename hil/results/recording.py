@@ -20,12 +20,6 @@ def add_db_options(p, run: bool = True) -> None:
                             "without redoing its vectors")
 
 
-def lab_doc(explicit: str | None) -> dict:
-    """The whole lab config as a dict ({} without one), after the typed check of its boards."""
-    from hil.lab_config import load
-    return load(explicit).raw
-
-
 def db_path(args) -> Path:
     from hil.settings import resolve
     return resolve(db=getattr(args, "db", None), config=getattr(args, "hil_config", None)).db
