@@ -29,9 +29,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hil.errors import HilError, NightlyConfigError  # noqa: F401 - NightlyConfigError is defined in hil.errors
-from hil.report import stdout_console
+from hil.errors import HilError, NightlyConfigError
 from hil.lab_config import NightlyConfig, load
+from hil.report import stdout_console
 from hil.results.recording import db_path, thresholds
 from hil.results.store import Store
 
