@@ -109,7 +109,7 @@ def cmd_run(args, console: Console) -> int:
                       f"are above{' and in ' + escape(str(args.json)) if args.json else ''})")
         return 2
     return 1 if (result.int_mismatches or result.failed_vectors or tflm_failed(result)
-                 or any(v["regression"] for v in rec.verdicts.values())) else 0
+                 or any(v.regression for v in rec.verdicts.values())) else 0
 
 
 def _print_tflm(out: Console, result) -> None:

@@ -39,11 +39,15 @@ import argparse
 import json
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from hil.boards import DEFAULT_BOARD, BoardOptions, board_class
 from hil.cli_args import positive_int
+
+if TYPE_CHECKING:
+    from hil.results.baseline import Verdict
 
 # (alias, dest, addoption keywords): added after the initial conftests, and only if free.
 _ALIASES = (
@@ -368,7 +372,7 @@ class HilSession:
         if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def _suite_properties(self, r, counter: str, verdict: dict | None) -> None:
+    def _suite_properties(self, r, counter: str, verdict: Verdict | None) -> None:
         prop, m = self.suite_property, r.model
         counts = [v.count for v in self.records[m] if v.count is not None]
         prop(f"hil.{m}.vectors", r.vectors)
@@ -378,8 +382,8 @@ class HilSession:
             prop(f"hil.{m}.median_count", statistics.median(counts))
             prop(f"hil.{m}.counter", counter)
         if verdict is not None:
-            prop(f"hil.{m}.regression", "yes" if verdict["regression"] else "no")
-            prop(f"hil.{m}.layers_moved", ",".join(verdict["layers_moved"]))
+            prop(f"hil.{m}.regression", "yes" if verdict.regression else "no")
+            prop(f"hil.{m}.layers_moved", ",".join(verdict.layers_moved))
 
     def merge_workers(self, session) -> None:
         """pytest -n: the workers' results as one per model, and with --hil-db ONE run in the

@@ -46,17 +46,17 @@ def test_killed_run_is_incomplete_and_resume_finishes_it(tmp_path, capsys):
     proc.wait()
     with Store.open(db) as s:
         run = s.runs()[0]
-        first = {v["index"]: v for v in s.vectors(run["id"], "mnist_lenet")}
+        first = {v.index: v for v in s.vectors(run.id, "mnist_lenet")}
         stamps = dict(s.conn.execute("SELECT idx, finished FROM vectors").fetchall())
-    assert run["status"] == "incomplete" and 40 <= len(first) < 300, len(first)
+    assert run.status == "incomplete" and 40 <= len(first) < 300, len(first)
 
     r = hil(capsys, "run", "--resume", "--db", str(db), check=0)
-    assert f"run {run['id']} recorded" in r.err
+    assert f"run {run.id} recorded" in r.err
     with Store.open(db) as s:
-        again = s.run(run["id"])
-        assert again["status"] == "complete" and len(s.runs()) == 1
-        assert again["models"][0]["done"] == 300
-        assert again["models"][0]["summary"]["int_mismatches"] == 0
+        again = s.run(run.id)
+        assert again.status == "complete" and len(s.runs()) == 1
+        assert again.models[0].done == 300
+        assert again.models[0].summary.int_mismatches == 0
         # the vectors of the killed process were kept, not run again
         now = dict(s.conn.execute("SELECT idx, finished FROM vectors").fetchall())
         assert all(now[i] == stamps[i] for i in stamps)
@@ -72,6 +72,14 @@ def test_history_json_and_compare_after_two_runs(tmp_path, capsys):
     assert [r["id"] for r in rows] == [2, 1]
     assert rows[0]["baseline"] == 1 and rows[0]["regression"] is False and rows[0]["counter"] == "none"
     assert rows[0]["git_commit"] and rows[0]["status"] == "complete" and rows[0]["vectors_done"] == 20
+    assert list(rows[0]) == ["id", "status", "board", "device_board", "counter", "clock_hz", "host", "git_commit",
+                             "git_dirty", "build_hash", "image_hash", "compiler", "cflags", "probe_uid", "vectors",
+                             "started", "ended", "running", "model", "vectors_done", "int_mismatches", "accuracy",
+                             "total_count_median", "counter_unit", "baseline", "regression", "layers_moved"]
+    assert list(rows[0]["accuracy"]) == ["metric", "device", "float", "int"]
+    doc = json.loads(hil(capsys, "compare", "--db", str(db), "1", "2", "--format", "json", check=0).out)
+    assert [list(m)[:6] for m in doc["models"]] == [["model", "baseline", "counter", "regression", "findings",
+                                                      "layers_moved"]]
     assert "hil history" in hil(capsys, "history", "--db", str(db), check=0).out
     hil(capsys, "compare", "--db", str(db), "1", "2", check=0)
     hil(capsys, "baseline", "pin", "1", "--db", str(db), check=0)
@@ -151,7 +159,7 @@ def test_error_before_any_vector_aborts_the_run(tmp_path):
         with pytest.raises(RuntimeError):
             with RunRecorder(s, b.identity(), ["sine_mlp"], 5, logs=b.logs) as rec:
                 raise RuntimeError("device died")
-        assert s.run(rec.run_id)["status"] == "aborted"
+        assert s.run(rec.run_id).status == "aborted"
         assert "device died" in s.logs(rec.run_id)["host"]
 
 
@@ -164,8 +172,8 @@ def test_nightly_on_the_sim_board(tmp_path, capsys, monkeypatch):
     hil(capsys, "nightly", "--hil-config", lab, check=0)
     with Store.open(tmp_path / "n.db") as s:
         runs = s.runs()
-        assert [r["status"] for r in runs] == ["complete", "complete"]
-        assert [m["verdict"]["baseline"] for m in runs[0]["models"]] == [runs[1]["id"]] * 2
+        assert [r.status for r in runs] == ["complete", "complete"]
+        assert [m.verdict.baseline for m in runs[0].models] == [runs[1].id] * 2
     assert (tmp_path / "n.html").stat().st_size > 1_000_000          # plotly.js embedded
     # a board name that is no board: a lab config error before anything runs (as an unknown model is)
     lab.write_text(lab.read_text() + '[[nightly.run]]\nboard = "nosuch"\n')
@@ -190,11 +198,11 @@ def test_resume_a_run_of_several_models(tmp_path, capsys):
             with RunRecorder(s, b.identity(), models, 6, logs=b.logs) as rec:
                 run_model(b, "mnist_lenet", 6, sink=rec.sink)
                 run_model(b, "sine_mlp", 6, sink=rec.sink, progress=lambda i, n: _stop_at(i, 3))
-        assert s.run(rec.run_id)["status"] == "incomplete" and s.vector_count(rec.run_id) == 9
+        assert s.run(rec.run_id).status == "incomplete" and s.vector_count(rec.run_id) == 9
     hil(capsys, "run", "--resume", "--db", db, check=0)
     with Store.open(db) as s:
         run = s.run(rec.run_id)
-        assert run["status"] == "complete" and [m["done"] for m in run["models"]] == [6, 6]
+        assert run.status == "complete" and [m.done for m in run.models] == [6, 6]
 
 
 def _stop_at(i, k):

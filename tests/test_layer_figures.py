@@ -86,9 +86,9 @@ def test_xdist_workers_share_the_first_n_collected(tmp_path):
     ran = [i for i in chosen if i != dropped]
     with Store.open(db) as s:
         (run,) = s.runs()
-        vs = s.vectors(run["id"], MODEL)
-    assert sorted(v["index"] for v in vs) == ran
-    assert sorted(v["index"] for v in vs if v["layer_counts"]) == ran[:LAYER_COUNT_VECTORS]
+        vs = s.vectors(run.id, MODEL)
+    assert sorted(v.index for v in vs) == ran
+    assert sorted(v.index for v in vs if v.layer_counts) == ran[:LAYER_COUNT_VECTORS]
     doc = json.loads((tmp_path / "r.json").read_text())["runs"][0]
     assert all(L["modelled_cycles"] for L in doc["layers"])
 
@@ -117,6 +117,6 @@ def test_O0_regression_names_every_layer(tmp_path):
         assert float(after.replace(",", "")) > float(before.replace(",", "")) > 0
     with Store.open(db) as s:
         run = s.run(2)
-        assert "-O0" in run["cflags"] and run["models"][0]["verdict"]["layers_moved"] == layers
-        paired = [v for v in s.vectors(2, MODEL) if v["layer_counts"]]
-        assert [v["index"] for v in paired] == _chosen()[:LAYER_COUNT_VECTORS]
+        assert "-O0" in run.cflags and run.models[0].verdict.layers_moved == layers
+        paired = [v for v in s.vectors(2, MODEL) if v.layer_counts]
+        assert [v.index for v in paired] == _chosen()[:LAYER_COUNT_VECTORS]

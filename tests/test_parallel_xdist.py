@@ -67,10 +67,10 @@ def test_two_workers_are_one_run_in_the_results_store(parallel_run):
     stdout, doc, db = parallel_run
     with Store.open(db, create=False) as store:
         runs = store.runs()
-        assert len(runs) == 1 and runs[0]["status"] == "complete"
-        rid = runs[0]["id"]
+        assert len(runs) == 1 and runs[0].status == "complete"
+        rid = runs[0].id
         for m in MODELS:
-            assert sorted(v["index"] for v in store.vectors(rid, m)) == _subset(m)
+            assert sorted(v.index for v in store.vectors(rid, m)) == _subset(m)
         assert {k.split()[0] for k in store.logs(rid)} <= {"gw0", "gw1"}
     assert f"hil: run recorded in {db}" in stdout
 

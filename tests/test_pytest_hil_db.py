@@ -36,7 +36,7 @@ def test_session_recorded_with_junit_metrics(pytester):
     assert props["hil.mnist_lenet.regression"] == "no" and "hil.mnist_lenet.accuracy.accuracy" in props
     with Store.open(pytester.path / "r.db") as s:
         (run,) = s.runs()
-        assert run["status"] == "complete" and run["board"] == "sim" and run["models"][0]["done"] == 4
+        assert run.status == "complete" and run.board == "sim" and run.models[0].done == 4
 
 
 def test_regression_fails_the_session(pytester):

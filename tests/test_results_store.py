@@ -1,12 +1,14 @@
 """The results store: a real SQLite file, two writer processes, migrations, baselines and alarms."""
+import json
 import multiprocessing
 import sqlite3
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from hil.results import baseline
-from hil.results.store import SCHEMA_VERSION, Store, StoreError, default_path
+from hil.results.store import SCHEMA_VERSION, Store, StoredRun, StoreError, default_path
 
 LAYERS = [dict(name="conv1", type="conv2d", macs=100), dict(name="fc1", type="fully_connected", macs=10)]
 
@@ -79,11 +81,11 @@ def test_vectors_round_trip_and_count_aliases(tmp_path):
                                        layer_instructions=[70, 7], round_trip_s=0.5, first_bad_layer="fc1",
                                        first_bad_index=3), counter="systick_icount")
         v = s.vectors(rid, "m")
-        assert [x["index"] for x in v] == [0, 1]
-        assert v[0]["count"] == 1000 and v[0]["float_pred"] == 0 and v[0]["device"][0] == 100
-        assert v[1]["count"] == 77 and v[1]["layer_counts"] == [70, 7] and v[1]["first_bad_layer"] == "fc1"
-        assert v[1]["counter"] == "systick_icount"
-        assert s.run(rid)["status"] == "incomplete"       # until finish_run
+        assert [x.index for x in v] == [0, 1]
+        assert v[0].count == 1000 and v[0].float_pred == 0 and v[0].device[0] == 100
+        assert v[1].count == 77 and v[1].layer_counts == [70, 7] and v[1].first_bad_layer == "fc1"
+        assert v[1].counter == "systick_icount" and v[1].first_bad_index == 3 and not v[1].int_match
+        assert s.run(rid).status == "incomplete"       # until finish_run
 
 
 def _writer(path, board, n):
@@ -108,9 +110,9 @@ def test_two_processes_write_one_file(tmp_path):
         assert pr.exitcode == 0
     with Store.open(p) as s:
         runs = s.runs()
-        assert sorted(r["board"] for r in runs) == ["board0", "board1"]
+        assert sorted(r.board for r in runs) == ["board0", "board1"]
         for r in runs:
-            assert r["status"] == "complete" and len(s.vectors(r["id"], "m")) == 150
+            assert r.status == "complete" and len(s.vectors(r.id, "m")) == 150
         assert s.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -124,7 +126,7 @@ def test_baseline_is_last_good_or_pinned(tmp_path):
         assert s.baseline_for(s.run(r5), "m") == r1
         assert s.baseline_for(s.run(r4), "m") is None
         v2 = baseline.judge(s, r2, "m", baseline.Thresholds())
-        assert v2["regression"] and v2["findings"][0]["kind"] == "int_mismatch"
+        assert v2.regression and v2.findings[0].kind == "int_mismatch"
         assert r3 not in (s.baseline_for(s.run(r5), "m"),)
         s.pin_baseline(r5)
         r6 = _run(s, [_vec(i) for i in range(4)])
@@ -138,17 +140,17 @@ def test_count_regression_names_the_layer(tmp_path):
         r1 = _run(s, [_vec(i) for i in range(4)])
         r2 = _run(s, [_vec(i, count=1010, layers=(905, 105)) for i in range(4)])     # +1 %: below 2 %
         v = baseline.judge(s, r2, "m", baseline.Thresholds())
-        assert not v["regression"], v
-        assert {f["what"] for f in v["findings"]} >= {"layer conv1", "layer fc1"}   # changes are reported
+        assert not v.regression, v
+        assert {f.what for f in v.findings} >= {"layer conv1", "layer fc1"}   # changes are reported
         # fc1 up 600 %, conv1 unchanged: the total rises 60 %
         r3 = _run(s, [_vec(i, count=1600, layers=(900, 700)) for i in range(4)])
         v = baseline.judge(s, r3, "m", baseline.Thresholds())
-        assert v["regression"] and v["baseline"] == r2 and v["layers_moved"] == ["fc1"]
+        assert v.regression and v.baseline == r2 and v.layers_moved == ["fc1"]
         lines = baseline.describe("stm32f4-qemu", "m", v)
         assert any("layer fc1: 105.0 -> 700.0" in x and "stm32f4-qemu / m" in x for x in lines), lines
         # per-layer threshold and minimum absolute rise
         th = baseline.Thresholds(layers={"fc1": 10.0}, total=1.0)
-        assert not baseline.compare_model(s, s.run(r3), "m", r2, th)["regression"]
+        assert not baseline.compare_model(s, s.run(r3), "m", r2, th).regression
 
 
 def test_measured_counters_use_median_and_tolerance(tmp_path):
@@ -157,7 +159,7 @@ def test_measured_counters_use_median_and_tolerance(tmp_path):
         # one outlier vector does not move the median; +2.5 % is inside 2 % + 1 % tolerance
         r2 = _run(s, [_vec(i, count=c) for i, c in enumerate((1025, 1024, 1026, 5000))], counter="dwt")
         v = baseline.judge(s, r2, "m", baseline.Thresholds())
-        assert not v["regression"], v
+        assert not v.regression, v
 
 
 def test_accuracy_drop_is_a_regression(tmp_path):
@@ -165,8 +167,8 @@ def test_accuracy_drop_is_a_regression(tmp_path):
         _run(s, [_vec(i) for i in range(10)])
         r2 = _run(s, [_vec(i, top=0) for i in range(10)])      # device always says class 0: 10 % right
         v = baseline.judge(s, r2, "m", baseline.Thresholds())
-        acc = [f for f in v["findings"] if f["kind"] == "accuracy"]
-        assert acc and acc[0]["before"] == 1.0 and acc[0]["after"] == pytest.approx(0.1) and acc[0]["regression"]
+        acc = [f for f in v.findings if f.kind == "accuracy"]
+        assert acc and acc[0].before == 1.0 and acc[0].after == pytest.approx(0.1) and acc[0].regression
 
 
 def test_thresholds_from_config_rejects_unknown_keys():
@@ -189,7 +191,7 @@ def test_a_run_owned_by_a_live_process_is_not_resumed(tmp_path):
     from hil.results.recorder import check_resumable, still_running
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        run = dict(id=1, status="incomplete", pid=proc.pid, host=socket.gethostname())
+        run = StoredRun(id=1, status="incomplete", board="b", pid=proc.pid, host=socket.gethostname())
         assert still_running(run)
         with pytest.raises(StoreError, match="still running"):
             check_resumable(run, {})
@@ -197,16 +199,37 @@ def test_a_run_owned_by_a_live_process_is_not_resumed(tmp_path):
         proc.kill()
         proc.wait()
     assert not still_running(run)
-    assert not still_running(dict(run, host="another-host"))
+    assert not still_running(replace(run, host="another-host"))
 
 
 def test_resume_refuses_another_firmware_image():
     from hil.errors import HilError
     from hil.results.recorder import check_resumable
-    run = dict(id=3, status="incomplete", pid=None, host=None, board="stm32f4-qemu", counter="systick_icount",
-               image_hash="sha256:aa", build_hash="abc")
-    check_resumable(run, dict(run))
+    meta = dict(board="stm32f4-qemu", counter="systick_icount", image_hash="sha256:aa", build_hash="abc")
+    run = StoredRun(id=3, status="incomplete", pid=None, host=None, **meta)
+    check_resumable(run, meta)
     with pytest.raises(HilError, match="image_hash was 'sha256:aa', now 'sha256:bb'; start a new run"):
-        check_resumable(run, dict(run, image_hash="sha256:bb"))
+        check_resumable(run, dict(meta, image_hash="sha256:bb"))
     with pytest.raises(StoreError, match="is complete, nothing to resume"):
-        check_resumable(dict(run, status="complete"), dict(run))
+        check_resumable(replace(run, status="complete"), meta)
+
+
+def test_stored_verdicts_read_back_as_written(tmp_path):
+    """The verdict blob is Verdict.to_json() byte for byte, and reads back as the same Verdict."""
+    with Store.open(tmp_path / "r.db") as s:
+        r1 = _run(s, [_vec(i) for i in range(4)])
+        r2 = _run(s, [_vec(i, count=1600, layers=(900, 700)) for i in range(4)])
+        for rid in (r1, r2):
+            v = baseline.judge(s, rid, "m", baseline.Thresholds())
+            blob = s.conn.execute("SELECT verdict FROM run_models WHERE run_id = ?", (rid,)).fetchone()[0]
+            assert json.loads(blob) == v.to_json() and baseline.Verdict.from_json(json.loads(blob)) == v
+            assert s.run(rid).models[0].verdict == v
+        assert list(s.run(r1).models[0].verdict.to_json()) == [
+            "baseline", "counter", "regression", "findings", "layers_moved", "note"]
+        assert list(v.to_json()) == ["baseline", "counter", "regression", "findings", "layers_moved",
+                                     "shared_vectors", "total", "layers"]
+        assert list(v.findings[0].to_json()) == ["kind", "what", "before", "after", "change", "threshold",
+                                                 "regression", "unit"]
+        m = s.run(r2).models[0]
+        assert [L.name for L in m.layers] == ["conv1", "fc1"] and m.summary.int_mismatches == 0
+        assert m.summary.accuracy.device == 1.0 and s.count_stats(r2, "m").layers == [900.0, 700.0]

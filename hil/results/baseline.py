@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hil.results.store import Store
+if TYPE_CHECKING:      # the store parses stored verdicts with Verdict.from_json: no import cycle
+    from hil.results.store import Store, StoredRun, StoredSummary, StoredVector
 
 # Counter kinds whose count is a function of the input alone (QEMU -icount, the HLS cycle model).
 DETERMINISTIC = {"icount", "systick_icount", "modelled"}
@@ -66,25 +68,106 @@ class Thresholds:
         return cls(**section)
 
 
-def _by_index(store: Store, run_id: int, model: str) -> dict[int, dict]:
-    return {v["index"]: v for v in store.vectors(run_id, model)}
+@dataclass(frozen=True)
+class Finding:
+    """One change against the baseline; `regression` when it crosses its threshold."""
+    kind: str                    # int_mismatch | accuracy | total | layer | link
+    what: str
+    before: float | int | None
+    after: float | int | None
+    change: float | None         # relative, None when it has no meaning
+    threshold: float
+    regression: bool
+    unit: str = ""
+
+    @classmethod
+    def of(cls, kind, what, before, after, threshold, regression, unit="") -> "Finding":
+        return cls(kind, what, before, after,
+                   _rise(before, after) if isinstance(before, (int, float)) and before is not None
+                   and after is not None else None, threshold, bool(regression), unit)
+
+    def to_json(self) -> dict:
+        return dict(kind=self.kind, what=self.what, before=self.before, after=self.after, change=self.change,
+                    threshold=self.threshold, regression=self.regression, unit=self.unit)
+
+    @classmethod
+    def from_json(cls, j: dict) -> "Finding":
+        return cls(j["kind"], j["what"], j.get("before"), j.get("after"), j.get("change"), j.get("threshold"),
+                   bool(j.get("regression")), j.get("unit", ""))
+
+
+@dataclass(frozen=True)
+class LayerDelta:
+    """A layer's figure in the baseline and in the run."""
+    name: str
+    before: float
+    after: float
+
+    def to_json(self) -> dict:
+        return dict(name=self.name, before=self.before, after=self.after)
+
+    @classmethod
+    def from_json(cls, j: dict) -> "LayerDelta":
+        return cls(j["name"], j["before"], j["after"])
+
+
+@dataclass(frozen=True)
+class TotalDelta:
+    """The whole inference's figure in the baseline and in the run, and `how` it was aggregated."""
+    before: float
+    after: float
+    how: str
+
+    def to_json(self) -> dict:
+        return dict(before=self.before, after=self.after, how=self.how)
+
+    @classmethod
+    def from_json(cls, j: dict | None) -> "TotalDelta | None":
+        return None if j is None else cls(j["before"], j["after"], j["how"])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A model's run against its baseline (stored with the run's model, `hil compare --format json`)."""
+    baseline: int | None          # the baseline run; None: there was none
+    counter: str
+    regression: bool
+    findings: list[Finding] = field(default_factory=list)
+    layers_moved: list[str] = field(default_factory=list)      # layers whose rise is a regression
+    note: str | None = None       # without a baseline: why there is nothing to compare
+    shared_vectors: int | None = None
+    total: TotalDelta | None = None
+    layers: list[LayerDelta] = field(default_factory=list)     # every layer, changed or not
+
+    def to_json(self) -> dict:
+        out = dict(baseline=self.baseline, counter=self.counter, regression=self.regression,
+                   findings=[f.to_json() for f in self.findings], layers_moved=list(self.layers_moved))
+        if self.baseline is None:
+            return dict(out, note=self.note)
+        return dict(out, shared_vectors=self.shared_vectors, total=self.total.to_json() if self.total else None,
+                    layers=[L.to_json() for L in self.layers])
+
+    @classmethod
+    def from_json(cls, j: dict) -> "Verdict":
+        return cls(j.get("baseline"), j.get("counter"), bool(j.get("regression")),
+                   [Finding.from_json(f) for f in j.get("findings", [])], list(j.get("layers_moved", [])),
+                   j.get("note"), j.get("shared_vectors"), TotalDelta.from_json(j.get("total")),
+                   [LayerDelta.from_json(L) for L in j.get("layers") or []])
+
+
+def _by_index(store: Store, run_id: int, model: str) -> dict[int, StoredVector]:
+    return {v.index: v for v in store.vectors(run_id, model)}
 
 
 def _rise(before: float, after: float) -> float:
     return (after - before) / before if before else (0.0 if after == before else float("inf"))
 
 
-def _finding(kind, what, before, after, threshold, regression, unit="") -> dict:
-    return dict(kind=kind, what=what, before=before, after=after,
-                change=_rise(before, after) if isinstance(before, (int, float)) and before is not None
-                and after is not None else None, threshold=threshold, regression=bool(regression), unit=unit)
-
-
-def _counts(vs: dict[int, dict], idx: list[int], deterministic: bool, layer_idx: list[int] | None = None):
+def _counts(vs: dict[int, StoredVector], idx: list[int], deterministic: bool, layer_idx: list[int] | None = None):
     """(total, per-layer list) over `idx` (layers over `layer_idx`, default `idx`): exact means of
     the paired vectors for deterministic counters, medians (robust to outliers) for measured ones."""
-    tot = [vs[i]["count"] for i in idx if vs[i].get("count") is not None]
-    lay = [vs[i]["layer_counts"] for i in (idx if layer_idx is None else layer_idx) if vs[i].get("layer_counts")]
+    tot = [vs[i].count for i in idx if vs[i].count is not None]
+    lay = [vs[i].layer_counts for i in (idx if layer_idx is None else layer_idx) if vs[i].layer_counts]
     if not tot:
         return None, None
     agg = (lambda xs: round(sum(xs) / len(xs), 1)) if deterministic else statistics.median
@@ -92,104 +175,106 @@ def _counts(vs: dict[int, dict], idx: list[int], deterministic: bool, layer_idx:
     return agg(tot), layers
 
 
-def compare_model(store: Store, run: dict, model: str, base_id: int | None, th: Thresholds) -> dict:
+def compare_model(store: Store, run: StoredRun, model: str, base_id: int | None, th: Thresholds) -> Verdict:
     """The verdict of `model` in `run` against baseline run `base_id` (None: no baseline)."""
-    cur = _by_index(store, run["id"], model)
-    counter = run["counter"] or "none"
-    findings: list[dict] = []
-    bad = sorted(i for i, v in cur.items() if not v["int_match"])
+    cur = _by_index(store, run.id, model)
+    counter = run.counter or "none"
+    findings: list[Finding] = []
+    bad = sorted(i for i, v in cur.items() if not v.int_match)
     if base_id is None:
         if bad:
-            findings.append(_finding("int_mismatch", f"{len(bad)} vectors differ from the integer simulator "
-                                     f"(e.g. {bad[:5]})", 0, len(bad), 0, True, "vectors"))
-        return dict(baseline=None, counter=counter, regression=bool(bad), findings=findings, layers_moved=[],
-                    note="no baseline yet: this run becomes one if it is good")
+            findings.append(Finding.of("int_mismatch", f"{len(bad)} vectors differ from the integer simulator "
+                                       f"(e.g. {bad[:5]})", 0, len(bad), 0, True, "vectors"))
+        return Verdict(baseline=None, counter=counter, regression=bool(bad), findings=findings, layers_moved=[],
+                       note="no baseline yet: this run becomes one if it is good")
     base_run = store.run(base_id)
     base = _by_index(store, base_id, model)
     common = sorted(set(cur) & set(base))
-    new_bad = [i for i in bad if i not in base or base[i]["int_match"]]
+    new_bad = [i for i in bad if i not in base or base[i].int_match]
     if new_bad:
-        findings.append(_finding("int_mismatch", f"{len(new_bad)} vectors newly differ from the integer "
-                                 f"simulator (e.g. {new_bad[:5]})", 0, len(new_bad), 0, True, "vectors"))
+        findings.append(Finding.of("int_mismatch", f"{len(new_bad)} vectors newly differ from the integer "
+                                   f"simulator (e.g. {new_bad[:5]})", 0, len(new_bad), 0, True, "vectors"))
     findings += _accuracy(store, run, base_id, model, cur, base, common, th)
     moved: list[str] = []
-    layers: list[dict] = []       # every layer, changed or not (hil compare, the report)
+    layers: list[LayerDelta] = []       # every layer, changed or not (hil compare, the report)
     total = None
-    if counter != "none" and (base_run["counter"] or "none") == counter and common:
+    if counter != "none" and (base_run.counter or "none") == counter and common:
         det = counter in DETERMINISTIC
         extra = 0.0 if det else th.tolerance
         # layers: on the shared vectors that read per-layer figures in both runs (the same inputs)
-        paired = [i for i in common if base[i].get("layer_counts") and cur[i].get("layer_counts")]
+        paired = [i for i in common if base[i].layer_counts and cur[i].layer_counts]
         t0, l0 = _counts(base, common, det, paired)
         t1, l1 = _counts(cur, common, det, paired)
         how = f"{'mean' if det else 'median'} of {len(common)} shared vectors"
         if t0 is not None and t1 is not None:
-            total = dict(before=t0, after=t1, how=how)
+            total = TotalDelta(before=t0, after=t1, how=how)
             if t1 != t0:
-                findings.append(_finding("total", f"total count ({how})", t0, t1, th.total,
-                                         _rise(t0, t1) > th.total + extra, UNIT_NAMES.get(counter, counter)))
-            names = [L["name"] for L in (store_layers(store, run["id"], model))]
+                findings.append(Finding.of("total", f"total count ({how})", t0, t1, th.total,
+                                           _rise(t0, t1) > th.total + extra, UNIT_NAMES.get(counter, counter)))
+            names = [L.name for L in store_layers(store, run.id, model)]
             if l0 and l1 and len(l0) == len(l1):
                 for name, a, b in zip(names or [f"layer{k}" for k in range(len(l0))], l0, l1):
-                    layers.append(dict(name=name, before=a, after=b))
+                    layers.append(LayerDelta(name=name, before=a, after=b))
                     if a == b:
                         continue
                     limit = float(th.layers.get(name, th.layer))
                     reg = _rise(a, b) > limit + extra and (b - a) >= th.layer_min
-                    findings.append(_finding("layer", f"layer {name}", a, b, limit, reg, UNIT_NAMES.get(counter, counter)))
+                    findings.append(Finding.of("layer", f"layer {name}", a, b, limit, reg,
+                                               UNIT_NAMES.get(counter, counter)))
                     if reg:
                         moved.append(name)
     findings += _link(store, run, base_id, model, th)
-    return dict(baseline=base_id, counter=counter, regression=any(f["regression"] for f in findings),
-                findings=findings, layers_moved=moved, shared_vectors=len(common), total=total, layers=layers)
+    return Verdict(baseline=base_id, counter=counter, regression=any(f.regression for f in findings),
+                   findings=findings, layers_moved=moved, shared_vectors=len(common), total=total, layers=layers)
 
 
-def store_layers(store: Store, run_id: int, model: str) -> list[dict]:
-    for m in store.run_models(run_id):
-        if m["model"] == model:
-            return m["layers"]
-    return []
+def store_layers(store: Store, run_id: int, model: str) -> list:
+    """The model's layers as registered in the run (name, type, MACs), [] if none."""
+    m = store.run_model(run_id, model)
+    return m.layers if m is not None else []
 
 
-def _accuracy(store, run, base_id, model, cur, base, common, th) -> list[dict]:
-    task = next((m["task"] for m in store.run_models(run["id"]) if m["model"] == model), None)
-    if task == "classification" and common:
+def _summary(store: Store, run_id: int, model: str) -> StoredSummary | None:
+    m = store.run_model(run_id, model)
+    return m.summary if m is not None else None
+
+
+def _accuracy(store, run, base_id, model, cur, base, common, th) -> list[Finding]:
+    m = store.run_model(run.id, model)
+    if m is not None and m.task == "classification" and common:
         def acc(vs):
-            return float(np.mean([int(np.argmax(vs[i]["device"])) == vs[i]["label"] for i in common]))
+            return float(np.mean([int(np.argmax(vs[i].device)) == vs[i].label for i in common]))
         a0, a1 = acc(base), acc(cur)
         if a0 != a1:
-            return [_finding("accuracy", f"device accuracy on {len(common)} shared vectors", a0, a1,
-                             th.accuracy, a0 - a1 > th.accuracy)]
+            return [Finding.of("accuracy", f"device accuracy on {len(common)} shared vectors", a0, a1,
+                               th.accuracy, a0 - a1 > th.accuracy)]
         return []
-    s0 = next((m["summary"] for m in store.run_models(base_id) if m["model"] == model), None)
-    s1 = next((m["summary"] for m in store.run_models(run["id"]) if m["model"] == model), None)
-    if s0 and s1 and s0.get("vectors") == s1.get("vectors"):
-        a0, a1 = s0["accuracy"]["device"], s1["accuracy"]["device"]
+    s0, s1 = _summary(store, base_id, model), _summary(store, run.id, model)
+    if s0 and s1 and s0.accuracy and s1.accuracy and s0.vectors == s1.vectors:
+        a0, a1 = s0.accuracy.device, s1.accuracy.device
         if a0 != a1:      # MAE: lower is better
-            return [_finding("accuracy", "device MAE", a0, a1, th.accuracy, _rise(a0, a1) > th.accuracy)]
+            return [Finding.of("accuracy", "device MAE", a0, a1, th.accuracy, _rise(a0, a1) > th.accuracy)]
     return []
 
 
-def throughput(summary: dict | None) -> float | None:
-    link = (summary or {}).get("link") or {}
-    return link["payload_bytes"] / link["seconds"] if link.get("seconds") else None
+def throughput(summary: StoredSummary | None) -> float | None:
+    link = summary.link if summary is not None else None
+    return link.payload_bytes / link.seconds if link is not None and link.seconds else None
 
 
-def _link(store, run, base_id, model, th) -> list[dict]:
-    s0 = next((m["summary"] for m in store.run_models(base_id) if m["model"] == model), None)
-    s1 = next((m["summary"] for m in store.run_models(run["id"]) if m["model"] == model), None)
-    b0, b1 = throughput(s0), throughput(s1)
+def _link(store, run, base_id, model, th) -> list[Finding]:
+    b0, b1 = throughput(_summary(store, base_id, model)), throughput(_summary(store, run.id, model))
     if not b0 or b1 is None:
         return []
     drop = (b0 - b1) / b0
     # An emulated board's "link" is a local socket: its speed is the host's load, not a cable.
-    judged = th.link_emulated or "emulated" not in run["meta"].get("capabilities", [])
+    judged = th.link_emulated or "emulated" not in run.meta.capabilities
     what = "link payload throughput" + ("" if judged else " (emulated board: not judged)")
-    return [_finding("link", what, round(b0), round(b1), th.link, judged and drop > th.link,
-                     "bytes/s")] if abs(drop) > 0.05 else []
+    return [Finding.of("link", what, round(b0), round(b1), th.link, judged and drop > th.link,
+                       "bytes/s")] if abs(drop) > 0.05 else []
 
 
-def judge(store: Store, run_id: int, model: str, th: Thresholds) -> dict:
+def judge(store: Store, run_id: int, model: str, th: Thresholds) -> Verdict:
     """Find the baseline, compare, store and return the verdict."""
     run = store.run(run_id)
     verdict = compare_model(store, run, model, store.baseline_for(run, model), th)
@@ -203,14 +288,14 @@ def fmt(v) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def describe(board: str, model: str, verdict: dict, all_changes: bool = False) -> list[str]:
+def describe(board: str, model: str, verdict: Verdict, all_changes: bool = False) -> list[str]:
     """One line per regression (or per change with all_changes), naming board, model and layer."""
     lines = []
-    for f in verdict["findings"]:
-        if not (f["regression"] or all_changes):
+    for f in verdict.findings:
+        if not (f.regression or all_changes):
             continue
-        ch = "" if f["change"] is None else f" ({f['change']:+.1%}, threshold {f['threshold']:.0%})"
-        tag = "REGRESSION" if f["regression"] else "change"
-        lines.append(f"{tag} {board} / {model} vs run {verdict['baseline']}: {f['what']}: {fmt(f['before'])} "
-                     f"-> {fmt(f['after'])} {f['unit']}{ch}".rstrip())
+        ch = "" if f.change is None else f" ({f.change:+.1%}, threshold {f.threshold:.0%})"
+        tag = "REGRESSION" if f.regression else "change"
+        lines.append(f"{tag} {board} / {model} vs run {verdict.baseline}: {f.what}: {fmt(f.before)} "
+                     f"-> {fmt(f.after)} {f.unit}{ch}".rstrip())
     return lines

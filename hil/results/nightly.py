@@ -29,35 +29,25 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hil.errors import HilError, NightlyConfigError  # noqa: F401 - NightlyConfigError is defined in hil.errors
+from hil.errors import HilError, NightlyConfigError
+from hil.lab_config import NightlyConfig, load
 from hil.report import stdout_console
-from hil.results.recording import db_path, lab_doc, thresholds
+from hil.results.recording import db_path, thresholds
 from hil.results.store import Store
 
 log = logging.getLogger(__name__)
 
 
 
-def plan(doc: dict) -> list[tuple[str, list[str] | None]]:
-    """[(board, models or None for the board's defaults)] from the lab config."""
-    night = doc.get("nightly", {})
-    if not isinstance(night, dict):
-        raise NightlyConfigError("lab config: [nightly] must be a table")
-    runs = night.get("run")
-    if runs is None:        # default: every board the lab config names
-        runs = [dict(board=b) for b in doc.get("boards", {})]
-    if not isinstance(runs, list) or not runs:
+def plan(night: NightlyConfig, boards) -> list[tuple[str, list[str] | None]]:
+    """[(board, models or None for the board's defaults)] from the lab config's [nightly] table
+    (checked by hil.lab_config), by default every board the lab config names."""
+    if night.run:
+        return [(r.board, list(r.models) if r.models is not None else None) for r in night.run]
+    if not boards:
         raise NightlyConfigError("lab config: add [[nightly.run]] tables (board = ..., models = [...]) "
                                  "or [boards.<name>] tables to say what the nightly job runs")
-    out = []
-    for r in runs:
-        if not isinstance(r, dict) or not isinstance(r.get("board"), str):
-            raise NightlyConfigError(f"lab config: every [[nightly.run]] needs board = \"<name>\", got {r!r}")
-        models = r.get("models")
-        if models is not None and not (isinstance(models, list) and all(isinstance(m, str) for m in models)):
-            raise NightlyConfigError(f"lab config: [[nightly.run]] {r['board']}: models must be a list of names")
-        out.append((r["board"], models))
-    return out
+    return [(b, None) for b in boards]
 
 
 def _board(name: str, models: list[str] | None, args):
@@ -73,17 +63,17 @@ def run_nightly(args, console: Console) -> int:
     from hil.results.html_report import write_report
     from hil.results.recorder import RunRecorder
     from hil.runner import run_model
-    doc = lab_doc(args.hil_config)
-    night = doc.get("nightly", {})
-    vectors = args.vectors if args.vectors is not None else night.get("vectors")
-    out = Path(args.out or night.get("report") or "hil-report.html")
+    lab = load(args.hil_config)
+    night = lab.nightly
+    vectors = args.vectors if args.vectors is not None else night.vectors
+    out = Path(args.out or night.report or "hil-report.html")
     th = thresholds(args)
     failed_boards, bad = [], False
     summary = Table(title="hil nightly")
     for col in ("board", "model", "run", "vectors", "int mismatches", "baseline", "verdict"):
         summary.add_column(col)
     with Store.open(db_path(args)) as store:
-        for board_name, models in plan(doc):
+        for board_name, models in plan(night, lab.boards):
             try:
                 board, models = _board(board_name, models, args)
                 with board, RunRecorder(store, board.identity(), models, vectors, th, argv=["nightly", board_name],
@@ -91,10 +81,10 @@ def run_nightly(args, console: Console) -> int:
                     for m in models:
                         res = run_model(board, m, vectors, sink=rec.sink)
                         v = rec.finish_model(m, res)
-                        bad |= bool(res.int_mismatches) or v["regression"]
+                        bad |= bool(res.int_mismatches) or v.regression
                         summary.add_row(escape(board_name), escape(m), str(rec.run_id), str(res.vectors),
-                                        str(res.int_mismatches), str(v["baseline"] or "-"),
-                                        "[red]REGRESSION[/]" if v["regression"] else "[green]ok[/]")
+                                        str(res.int_mismatches), str(v.baseline or "-"),
+                                        "[red]REGRESSION[/]" if v.regression else "[green]ok[/]")
                 for line in rec.regression_lines():
                     console.print(f"[red]{escape(line)}[/]", highlight=False)
             except (HilError, OSError) as exc:      # one board down must not hide the others' results

@@ -24,7 +24,7 @@ from hil.errors import HilError
 from hil.results import baseline
 from hil.results.model_result import ModelResult
 from hil.results.provenance import run_meta
-from hil.results.store import Store, StoreError
+from hil.results.store import Store, StoredRun, StoreError
 
 
 class _ListHandler(logging.Handler):
@@ -46,7 +46,7 @@ class RunRecorder:
         self.thresholds = thresholds or baseline.Thresholds()
         self.argv, self.resume = argv, resume
         self.run_id: int | None = None
-        self.verdicts: dict[str, dict] = {}
+        self.verdicts: dict[str, baseline.Verdict] = {}
         self._started: set[str] = set()
         self._log = _ListHandler()
         self._stopped = False        # a model's run ended early (device dead after its restarts)
@@ -85,11 +85,11 @@ class RunRecorder:
         from golden.paths import artifact_dir
         from hil.compare import VectorVerdict
         b = bundle.read(artifact_dir(model))
-        row = next((m for m in self.store.run_models(self.run_id) if m["model"] == model), None)
-        if row is not None and row["bundle_hash"] not in (None, b.manifest["hash"]):
+        row = self.store.run_model(self.run_id, model)
+        if row is not None and row.bundle_hash not in (None, b.manifest["hash"]):
             raise HilError(f"run {self.run_id} cannot be resumed: the golden bundle of {model} changed since "
-                           f"(was {row['bundle_hash'][:19]}, now {b.manifest['hash'][:19]}); start a new run")
-        return [VectorVerdict.from_wire(v, b.int_logits)
+                           f"(was {row.bundle_hash[:19]}, now {b.manifest['hash'][:19]}); start a new run")
+        return [VectorVerdict.from_wire(v.to_json(), b.int_logits)
                 for v in self.store.vectors(self.run_id, model)]
 
     def sink(self, mr, record) -> None:
@@ -108,7 +108,7 @@ class RunRecorder:
         self.store.record_vector(self.run_id, mr.name, record, counter=self.board.counter or "none",
                                  extra=extra)
 
-    def finish_model(self, model: str, result: ModelResult) -> dict:
+    def finish_model(self, model: str, result: ModelResult) -> baseline.Verdict:
         """Store the model's summary, compare it with its baseline; returns the verdict."""
         if model not in self._started:      # a resumed run whose model was already complete
             self._started.add(model)
@@ -121,34 +121,36 @@ class RunRecorder:
         return [line for m, v in self.verdicts.items() for line in baseline.describe(self.board.name, m, v)]
 
 
-def check_resumable(run: dict, meta: dict) -> None:
-    """A run resumes only on the same board, counter kind and firmware image."""
-    if run["status"] != "incomplete":
-        raise StoreError(f"run {run['id']} is {run['status']}, nothing to resume")
+def check_resumable(run: StoredRun, meta: dict) -> None:
+    """A run resumes only on the same board, counter kind and firmware image (`meta`: what
+    provenance.run_meta() says of the board now)."""
+    if run.status != "incomplete":
+        raise StoreError(f"run {run.id} is {run.status}, nothing to resume")
     if still_running(run):
-        raise StoreError(f"run {run['id']} is still running (pid {run['pid']} on {run['host']}): "
+        raise StoreError(f"run {run.id} is still running (pid {run.pid} on {run.host}): "
                          f"wait for it or stop it first")
-    for key in ("board", "counter", "image_hash", "build_hash"):
-        if run.get(key) != meta.get(key):
-            raise HilError(f"run {run['id']} cannot be resumed: its {key} was {run.get(key)!r}, now "
+    for key, was in (("board", run.board), ("counter", run.counter), ("image_hash", run.image_hash),
+                     ("build_hash", run.build_hash)):
+        if was != meta.get(key):
+            raise HilError(f"run {run.id} cannot be resumed: its {key} was {was!r}, now "
                            f"{meta.get(key)!r}; start a new run (without --resume)")
 
 
-def still_running(run: dict) -> bool:
+def still_running(run: StoredRun) -> bool:
     """Is the process that owns this incomplete run alive (on this host)?"""
     import socket
-    if run["status"] != "incomplete" or not run.get("pid") or run.get("host") != socket.gethostname():
+    if run.status != "incomplete" or not run.pid or run.host != socket.gethostname():
         return False
-    if run["pid"] == os.getpid():
+    if run.pid == os.getpid():
         return False
     try:
-        os.kill(run["pid"], 0)
+        os.kill(run.pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
     try:     # a zombie (killed, not yet reaped by its parent) is not running
-        with open(f"/proc/{run['pid']}/stat") as f:
+        with open(f"/proc/{run.pid}/stat") as f:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True

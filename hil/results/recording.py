@@ -20,12 +20,6 @@ def add_db_options(p, run: bool = True) -> None:
                             "without redoing its vectors")
 
 
-def lab_doc(explicit: str | None) -> dict:
-    """The whole lab config as a dict ({} without one), after the typed check of its boards."""
-    from hil.lab_config import load
-    return load(explicit).raw
-
-
 def db_path(args) -> Path:
     from hil.settings import resolve
     return resolve(db=getattr(args, "db", None), config=getattr(args, "hil_config", None)).db
@@ -57,11 +51,11 @@ def resolve_resume(args, store: Store) -> int | None:
             raise HilError(f"--resume takes a run id, got {args.resume!r}") from None
         if run is None:
             raise StoreError(f"run {args.resume} in {store.path} is not incomplete: nothing to resume")
-    if args.model and args.model not in run["model_names"]:
-        raise HilError(f"run {run['id']} ran {', '.join(run['model_names'])}, not {args.model}")
-    args.board, args.model, args.vectors = run["board"], run["model_names"][0], run["vectors"]
-    args.resume_models = run["model_names"]
-    return run["id"]
+    if args.model and args.model not in run.model_names:
+        raise HilError(f"run {run.id} ran {', '.join(run.model_names)}, not {args.model}")
+    args.board, args.model, args.vectors = run.board, run.model_names[0], run.vectors
+    args.resume_models = run.model_names
+    return run.id
 
 
 def resume_models(args, store: Store, run_id: int, console) -> int:
@@ -84,7 +78,7 @@ def resume_models(args, store: Store, run_id: int, console) -> int:
     console.print(f"run {run_id} finished in {store.path}")
     for line in rec.regression_lines():
         out.print(f"[red]{escape(line)}[/]", highlight=False)
-    return 1 if any(r.int_mismatches for r in results) or any(v["regression"] for v in rec.verdicts.values()) else 0
+    return 1 if any(r.int_mismatches for r in results) or any(v.regression for v in rec.verdicts.values()) else 0
 
 
 class _NoRecorder:

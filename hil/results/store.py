@@ -21,12 +21,15 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from hil.errors import HilError, StoreError  # noqa: F401 - StoreError is defined in hil.errors
+from hil.results.baseline import Verdict
+from hil.results.model_result import Accuracy, LayerFigure, LinkReport
 
 DEFAULT_DB = "hil-results.db"
 STATUSES = ("incomplete", "complete", "aborted")
@@ -78,6 +81,208 @@ COUNT_KEYS = ("count", "instructions", "cycles", "modelled_cycles", "icount_tick
 LAYER_COUNT_KEYS = ("layer_counts", "layer_instructions", "layer_cycles")
 
 
+# ---- what the store returns ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunMeta:
+    """A run's `meta` blob: what start_run() got beyond the run's columns (hil/results/provenance.py)."""
+    argv: list[str] = field(default_factory=list)
+    capabilities: list[str] = field(default_factory=list)
+    config: dict = field(default_factory=dict)      # the board's lab-config table as plain data
+    build: dict = field(default_factory=dict)       # the firmware build's record beyond image, compiler, flags
+
+    @classmethod
+    def from_json(cls, j: dict) -> "RunMeta":
+        return cls(list(j.get("argv") or []), list(j.get("capabilities") or []), dict(j.get("config") or {}),
+                   dict(j.get("build") or {}))
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    """A model's `summary` blob, the results document (ModelResult.to_json() without per_vector):
+    the parts the store's readers use, in model_result's types."""
+    vectors: int | None = None
+    int_mismatches: int | None = None
+    unit: str | None = None
+    accuracy: Accuracy | None = None         # None: none recorded
+    link: LinkReport = field(default_factory=LinkReport)
+
+    @classmethod
+    def from_json(cls, j: dict) -> "StoredSummary":
+        return cls(j.get("vectors"), j.get("int_mismatches"), j.get("unit"),
+                   Accuracy.from_json(j["accuracy"]) if j.get("accuracy") else None, LinkReport.from_json(j.get("link")))
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """One model of a run: what start_model() registered, its summary and verdict, vectors done."""
+    run_id: int
+    model: str
+    model_hash: str | None = None
+    bundle_hash: str | None = None
+    task: str | None = None
+    planned: int | None = None
+    counter: str | None = None
+    layers: list[LayerFigure] = field(default_factory=list)     # name, type, MACs (no figures)
+    classes: list | None = None
+    summary: StoredSummary | None = None
+    verdict: Verdict | None = None
+    done: int = 0                                                # vectors recorded
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run (its columns, meta blob) with its per-model rows."""
+    id: int
+    status: str
+    board: str
+    started: float | None = None
+    ended: float | None = None
+    device_board: str | None = None
+    probe_uid: str | None = None
+    clock_hz: int | None = None
+    counter: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    fw_version: str | None = None
+    build_hash: str | None = None
+    image_hash: str | None = None
+    compiler: str | None = None
+    cflags: str | None = None
+    model_names: list[str] = field(default_factory=list)        # as asked for, in order
+    vectors: int | None = None
+    meta: RunMeta = field(default_factory=RunMeta)
+    models: list[StoredModel] = field(default_factory=list)     # registered so far, in order
+
+
+@dataclass(frozen=True)
+class StoredVector:
+    """One recorded vector, with the runner's record in typed form."""
+    index: int
+    label: Any
+    device: list
+    int_match: bool
+    count: int | None = None
+    layer_counts: list | None = None
+    round_trip_s: float | None = None
+    counter: str | None = None
+    first_bad_layer: str | None = None
+    first_bad_index: int | None = None
+    float_pred: int | None = None       # the float model's class (classification)
+    extra: dict = field(default_factory=dict)     # any other keys the record carried
+
+    def to_json(self) -> dict:
+        """The runner's record keys (hil.compare.VectorVerdict.from_wire reads them)."""
+        out = dict(index=self.index, label=self.label, device=self.device, int_match=self.int_match,
+                   count=self.count, layer_counts=self.layer_counts, round_trip_s=self.round_trip_s,
+                   counter=self.counter)
+        if self.first_bad_layer is not None:
+            out.update(first_bad_layer=self.first_bad_layer, first_bad_index=self.first_bad_index)
+        if self.float_pred is not None:
+            out["float_pred"] = self.float_pred
+        return {**out, **self.extra}
+
+
+@dataclass(frozen=True)
+class CountStats:
+    """Median whole-inference count and per-layer medians of a run's model over its vectors."""
+    median: float
+    n: int
+    layers: list[float]
+
+
+@dataclass(frozen=True)
+class PinnedBaseline:
+    board: str
+    model: str
+    counter: str
+    run_id: int
+    pinned: float
+
+
+# ---- the store's row mapping: the only code that knows rows' columns and records' keys ----------
+
+def _blob(text: str | None, parse=None, empty=None):
+    if not text:
+        return empty
+    j = json.loads(text)
+    return parse(j) if parse else j
+
+
+def _vector_columns(run_id: int, model: str, verdict, counter: str | None, extra: dict | None) -> tuple:
+    """The vectors row of a runner record (hil.compare.VectorVerdict, or its JSON dict); a count
+    goes to `count` whatever the runner calls it, keys without a column to `extra`."""
+    d = _plain(verdict) if not isinstance(verdict, dict) else {k: _plain(x) for k, x in verdict.items()}
+    if not isinstance(verdict, dict):
+        d["int_match"] = bool(verdict.int_match)     # a property, not a field
+        d.pop("expected", None)                      # the golden bundle's row: kept there, not here
+    if d.get("device") is not None:
+        d["device"] = np.asarray(d["device"]).reshape(-1).tolist()
+    for name, keys in (("count", COUNT_KEYS), ("layer_counts", LAYER_COUNT_KEYS)):
+        if d.get(name) is None:
+            d[name] = next((d.pop(k) for k in keys if d.get(k) is not None), None)
+    rest = {k: x for k, x in d.items() if k not in VECTOR_COLUMNS}
+    rest.update(extra or {})
+    return (run_id, model, int(d["index"]), int(bool(d["int_match"])), _json(d.get("label")),
+            _json(d.get("device")), counter, d.get("count"),
+            _json(d["layer_counts"]) if d.get("layer_counts") else None, d.get("round_trip_s"),
+            d.get("first_bad_layer"), d.get("first_bad_index"), _json(rest), time.time())
+
+
+def _run_columns(meta: dict) -> tuple[dict, str, str]:
+    """(the runs columns of RUN_FIELDS, the models JSON, the meta JSON) of start_run()'s meta."""
+    cols = {k: meta.get(k) for k in RUN_FIELDS}
+    if cols["git_dirty"] is not None:
+        cols["git_dirty"] = int(bool(cols["git_dirty"]))
+    rest = {k: v for k, v in meta.items() if k not in RUN_FIELDS and k != "models"}
+    return cols, _json(list(meta.get("models", []))), _json(rest)
+
+
+def _run_row(row: sqlite3.Row, models: list[StoredModel]) -> StoredRun:
+    dirty = row["git_dirty"]
+    return StoredRun(
+        id=row["id"], status=row["status"], board=row["board"], started=row["started"], ended=row["ended"],
+        device_board=row["device_board"], probe_uid=row["probe_uid"], clock_hz=row["clock_hz"],
+        counter=row["counter"], host=row["host"], pid=row["pid"], git_commit=row["git_commit"],
+        git_dirty=None if dirty is None else bool(dirty), fw_version=row["fw_version"],
+        build_hash=row["build_hash"], image_hash=row["image_hash"], compiler=row["compiler"],
+        cflags=row["cflags"], model_names=json.loads(row["models"]), vectors=row["vectors"],
+        meta=RunMeta.from_json(json.loads(row["meta"])), models=models)
+
+
+def _model_row(row: sqlite3.Row) -> StoredModel:
+    return StoredModel(
+        run_id=row["run_id"], model=row["model"], model_hash=row["model_hash"], bundle_hash=row["bundle_hash"],
+        task=row["task"], planned=row["planned"], counter=row["counter"],
+        layers=_blob(row["layers"], lambda j: [LayerFigure.from_json(L, None) for L in j], []),
+        classes=_blob(row["classes"]), summary=_blob(row["summary"], StoredSummary.from_json),
+        verdict=_blob(row["verdict"], Verdict.from_json), done=row["done"])
+
+
+def _vector_row(row: sqlite3.Row) -> StoredVector:
+    extra = json.loads(row["extra"])
+    float_pred = extra.pop("float_pred", None)
+    return StoredVector(
+        index=row["idx"], label=_blob(row["label"]), device=json.loads(row["outputs"]),
+        int_match=bool(row["int_match"]), count=row["count"], layer_counts=_blob(row["layer_counts"]),
+        round_trip_s=row["round_trip_s"], counter=row["counter"], first_bad_layer=row["first_bad_layer"],
+        first_bad_index=row["first_bad_index"] if row["first_bad_layer"] is not None else None,
+        float_pred=float_pred, extra=extra)
+
+
+def _baseline_row(row: sqlite3.Row) -> PinnedBaseline:
+    return PinnedBaseline(row["board"], row["model"], row["counter"], row["run_id"], row["pinned"])
+
+
+def _good_row(row: sqlite3.Row) -> int | None:
+    """The run id of a (run, model) row that is a good baseline: no integer mismatch, no regression."""
+    summary = _blob(row["summary"], StoredSummary.from_json)
+    verdict = _blob(row["verdict"], Verdict.from_json)
+    good = summary is not None and summary.int_mismatches == 0 and not (verdict and verdict.regression)
+    return row["id"] if good else None
+
 
 def default_path(explicit: str | os.PathLike | None = None, config: dict | None = None) -> Path:
     """--db, else $HIL_DB, else the lab config's `db` key, else ./hil-results.db."""
@@ -104,20 +309,6 @@ def _plain(v):
     if isinstance(v, np.generic):
         return v.item()
     return v
-
-
-def vector_record(v) -> dict:
-    """A runner per-vector record (hil.compare.VectorVerdict, or its JSON dict) as a plain dict."""
-    d = _plain(v) if not isinstance(v, dict) else {k: _plain(x) for k, x in v.items()}
-    if not isinstance(v, dict):
-        d["int_match"] = bool(v.int_match)     # a property, not a field
-        d.pop("expected", None)                # the golden bundle's row: kept there, not here
-    if "device" in d and d["device"] is not None:
-        d["device"] = np.asarray(d["device"]).reshape(-1).tolist()
-    for name, keys in (("count", COUNT_KEYS), ("layer_counts", LAYER_COUNT_KEYS)):
-        if d.get(name) is None:
-            d[name] = next((d.pop(k) for k in keys if d.get(k) is not None), None)
-    return d
 
 
 class Store:
@@ -188,15 +379,12 @@ class Store:
 
     def start_run(self, meta: dict) -> int:
         """A new run in state `incomplete`; meta holds RUN_FIELDS, `models` and anything else."""
-        cols = {k: meta.get(k) for k in RUN_FIELDS}
-        if cols["git_dirty"] is not None:
-            cols["git_dirty"] = int(bool(cols["git_dirty"]))
-        rest = {k: v for k, v in meta.items() if k not in RUN_FIELDS and k != "models"}
+        cols, models, rest = _run_columns(meta)
         with self._tx() as c:
             cur = c.execute(
                 f"INSERT INTO runs(started, status, models, meta, {', '.join(cols)}) "
                 f"VALUES (?, 'incomplete', ?, ?, {', '.join('?' * len(cols))})",
-                (time.time(), _json(list(meta.get("models", []))), _json(rest), *cols.values()))
+                (time.time(), models, rest, *cols.values()))
             return int(cur.lastrowid)
 
     def start_model(self, run_id: int, model: str, *, model_hash: str | None = None,
@@ -214,31 +402,25 @@ class Store:
     def record_vector(self, run_id: int, model: str, verdict, counter: str | None = None,
                       extra: dict | None = None) -> None:
         """Commit one finished vector (a runner record: dict or typed verdict)."""
-        v = vector_record(verdict)
-        rest = {k: x for k, x in v.items() if k not in VECTOR_COLUMNS}
-        rest.update(extra or {})
+        row = _vector_columns(run_id, model, verdict, counter, extra)
         with self._tx() as c:
             c.execute("INSERT OR REPLACE INTO vectors(run_id, model, idx, int_match, label, outputs, counter, "
                       "count, layer_counts, round_trip_s, first_bad_layer, first_bad_index, extra, finished) "
-                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                      (run_id, model, int(v["index"]), int(bool(v["int_match"])), _json(v.get("label")),
-                       _json(v.get("device")), counter, v.get("count"),
-                       _json(v["layer_counts"]) if v.get("layer_counts") else None, v.get("round_trip_s"),
-                       v.get("first_bad_layer"), v.get("first_bad_index"), _json(rest), time.time()))
+                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
 
-    def finish_model(self, run_id: int, model: str, summary, verdict: dict | None = None) -> None:
+    def finish_model(self, run_id: int, model: str, summary, verdict: Verdict | None = None) -> None:
         """The model's results document (a ModelResult or its JSON; kept without per-vector records)
         and its regression verdict."""
         summary = summary.to_json() if hasattr(summary, "to_json") else summary
         summary = {k: v for k, v in summary.items() if k != "per_vector"}
         with self._tx() as c:
             c.execute("UPDATE run_models SET summary = ?, verdict = ? WHERE run_id = ? AND model = ?",
-                      (_json(summary), _json(verdict) if verdict is not None else None, run_id, model))
+                      (_json(summary), _json(verdict.to_json()) if verdict is not None else None, run_id, model))
 
-    def set_verdict(self, run_id: int, model: str, verdict: dict) -> None:
+    def set_verdict(self, run_id: int, model: str, verdict: Verdict) -> None:
         with self._tx() as c:
             c.execute("UPDATE run_models SET verdict = ? WHERE run_id = ? AND model = ?",
-                      (_json(verdict), run_id, model))
+                      (_json(verdict.to_json()), run_id, model))
 
     def add_log(self, run_id: int, name: str, text: str) -> None:
         """Keep a log (emulator output, host log) with the run; appended to on resume."""
@@ -263,11 +445,11 @@ class Store:
     def pin_baseline(self, run_id: int, model: str | None = None) -> list[tuple[str, str, str]]:
         """Pin a run as the baseline of its board and counter kind, for one or all of its models."""
         run = self.run(run_id)
-        models = [m["model"] for m in run["models"] if model in (None, m["model"])]
+        models = [m.model for m in run.models if model in (None, m.model)]
         if not models:
             raise StoreError(f"run {run_id} has no model {model!r} (it has "
-                             f"{', '.join(m['model'] for m in run['models']) or 'none'})")
-        keys = [(run["board"], m, run["counter"] or "none") for m in models]
+                             f"{', '.join(m.model for m in run.models) or 'none'})")
+        keys = [(run.board, m, run.counter or "none") for m in models]
         with self._tx() as c:
             for b, m, k in keys:
                 c.execute("INSERT OR REPLACE INTO baselines(board, model, counter, run_id, pinned) VALUES (?,?,?,?,?)",
@@ -280,35 +462,22 @@ class Store:
 
     # ---- reading ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _run_dict(row: sqlite3.Row) -> dict:
-        d = dict(row)
-        d["model_names"] = json.loads(d.pop("models"))     # as asked for; "models" gets the per-model rows
-        d["meta"] = json.loads(d["meta"])
-        d["git_dirty"] = None if d["git_dirty"] is None else bool(d["git_dirty"])
-        return d
-
-    def run(self, run_id: int) -> dict:
+    def run(self, run_id: int) -> StoredRun:
         """A run with its per-model rows (summary, verdict, layers, vector count)."""
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"no run {run_id} in {self.path} (`hil history --db {self.path}` lists the runs)")
-        d = self._run_dict(row)
-        d["models"] = self.run_models(run_id)
-        return d
+        return _run_row(row, self.run_models(run_id))
 
-    def run_models(self, run_id: int) -> list[dict]:
-        out = []
-        for r in self.conn.execute(
+    def run_models(self, run_id: int) -> list[StoredModel]:
+        return [_model_row(r) for r in self.conn.execute(
                 "SELECT m.*, (SELECT COUNT(*) FROM vectors v WHERE v.run_id = m.run_id AND v.model = m.model) AS done "
-                "FROM run_models m WHERE run_id = ? ORDER BY rowid", (run_id,)):
-            d = dict(r)
-            for k in ("layers", "classes", "summary", "verdict"):
-                d[k] = json.loads(d[k]) if d[k] else ([] if k == "layers" else None)
-            out.append(d)
-        return out
+                "FROM run_models m WHERE run_id = ? ORDER BY rowid", (run_id,))]
 
-    def runs(self, board: str | None = None, model: str | None = None, limit: int | None = None) -> list[dict]:
+    def run_model(self, run_id: int, model: str) -> StoredModel | None:
+        return next((m for m in self.run_models(run_id) if m.model == model), None)
+
+    def runs(self, board: str | None = None, model: str | None = None, limit: int | None = None) -> list[StoredRun]:
         """Runs, newest first, each with its per-model rows."""
         q, args = "SELECT * FROM runs WHERE 1=1", []
         if board:
@@ -316,50 +485,36 @@ class Store:
         if model:
             q, args = q + " AND id IN (SELECT run_id FROM run_models WHERE model = ?)", args + [model]
         q += " ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else "")
-        out = []
-        for row in self.conn.execute(q, args).fetchall():
-            d = self._run_dict(row)
-            d["models"] = self.run_models(d["id"])
-            out.append(d)
-        return out
+        rows = self.conn.execute(q, args).fetchall()
+        return [_run_row(row, self.run_models(row[0])) for row in rows]
 
-    def vectors(self, run_id: int, model: str) -> list[dict]:
-        """Per-vector records of a run, in index order, with the runner's record keys."""
-        out = []
-        for r in self.conn.execute("SELECT * FROM vectors WHERE run_id = ? AND model = ? ORDER BY idx",
-                                   (run_id, model)):
-            d = dict(index=r["idx"], label=json.loads(r["label"]) if r["label"] else None,
-                     device=json.loads(r["outputs"]), int_match=bool(r["int_match"]), count=r["count"],
-                     layer_counts=json.loads(r["layer_counts"]) if r["layer_counts"] else None,
-                     round_trip_s=r["round_trip_s"], counter=r["counter"])
-            if r["first_bad_layer"] is not None:
-                d["first_bad_layer"], d["first_bad_index"] = r["first_bad_layer"], r["first_bad_index"]
-            d.update(json.loads(r["extra"]))
-            out.append(d)
-        return out
+    def vectors(self, run_id: int, model: str) -> list[StoredVector]:
+        """Per-vector records of a run, in index order."""
+        return [_vector_row(r) for r in self.conn.execute(
+            "SELECT * FROM vectors WHERE run_id = ? AND model = ? ORDER BY idx", (run_id, model))]
 
-    def count_stats(self, run_id: int, model: str) -> dict | None:
+    def count_stats(self, run_id: int, model: str) -> CountStats | None:
         """Median whole-inference count and per-layer medians of a run's model, from its vectors."""
         rows = self.conn.execute("SELECT count, layer_counts FROM vectors WHERE run_id = ? AND model = ? "
                                  "AND count IS NOT NULL", (run_id, model)).fetchall()
         if not rows:
             return None
-        lay = [json.loads(r[1]) for r in rows if r[1]]
-        return dict(median=float(np.median([r[0] for r in rows])), n=len(rows),
-                    layers=[float(np.median([c[k] for c in lay])) for k in range(len(lay[0]))] if lay else [])
+        lay = [json.loads(c) for _, c in rows if c]
+        return CountStats(median=float(np.median([n for n, _ in rows])), n=len(rows),
+                          layers=[float(np.median([c[k] for c in lay])) for k in range(len(lay[0]))] if lay else [])
 
     def vector_count(self, run_id: int) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM vectors WHERE run_id = ?", (run_id,)).fetchone()[0]
 
     def logs(self, run_id: int) -> dict[str, str]:
-        return {r["name"]: r["text"] for r in
+        return {name: text for name, text in
                 self.conn.execute("SELECT name, text FROM logs WHERE run_id = ? ORDER BY name", (run_id,))}
 
-    def incomplete_run(self, board: str | None = None, run_id: int | None = None) -> dict | None:
+    def incomplete_run(self, board: str | None = None, run_id: int | None = None) -> StoredRun | None:
         """The newest incomplete run (of this board), or the given one if it is incomplete."""
         if run_id is not None:
             run = self.run(run_id)
-            return run if run["status"] == "incomplete" else None
+            return run if run.status == "incomplete" else None
         q, args = "SELECT id FROM runs WHERE status = 'incomplete'", []
         if board:
             q, args = q + " AND board = ?", [board]
@@ -371,8 +526,8 @@ class Store:
                                 (board, model, counter or "none")).fetchone()
         return row[0] if row else None
 
-    def baselines(self) -> list[dict]:
-        return [dict(r) for r in self.conn.execute("SELECT * FROM baselines ORDER BY board, model")]
+    def baselines(self) -> list[PinnedBaseline]:
+        return [_baseline_row(r) for r in self.conn.execute("SELECT * FROM baselines ORDER BY board, model")]
 
     def last_good_run(self, board: str, model: str, counter: str, before: int) -> int | None:
         """The newest complete run before `before` of the same board, model and counter kind whose
@@ -381,16 +536,15 @@ class Store:
                 "SELECT r.id, m.summary, m.verdict FROM runs r JOIN run_models m ON m.run_id = r.id "
                 "WHERE r.board = ? AND m.model = ? AND IFNULL(r.counter, 'none') = ? AND r.status = 'complete' "
                 "AND r.id < ? ORDER BY r.id DESC", (board, model, counter or "none", before)):
-            summary = json.loads(r["summary"]) if r["summary"] else None
-            verdict = json.loads(r["verdict"]) if r["verdict"] else None
-            if summary and summary.get("int_mismatches") == 0 and not (verdict and verdict.get("regression")):
-                return r["id"]
+            good = _good_row(r)
+            if good is not None:
+                return good
         return None
 
-    def baseline_for(self, run: dict, model: str) -> int | None:
+    def baseline_for(self, run: StoredRun, model: str) -> int | None:
         """Pinned baseline of (board, model, counter), else the last good earlier run."""
-        counter = run["counter"] or "none"
-        pinned = self.pinned_baseline(run["board"], model, counter)
-        if pinned is not None and pinned != run["id"]:
+        counter = run.counter or "none"
+        pinned = self.pinned_baseline(run.board, model, counter)
+        if pinned is not None and pinned != run.id:
             return pinned
-        return self.last_good_run(run["board"], model, counter, run["id"])
+        return self.last_good_run(run.board, model, counter, run.id)
