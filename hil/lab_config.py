@@ -127,7 +127,7 @@ class NightlyConfig:
     """The `[nightly]` table: what the nightly regression run tests."""
     vectors: int | None = None        # per model; None: all
     report: str | None = None         # HTML report path
-    run: tuple[NightlyRun, ...] = ()
+    run: tuple[NightlyRun, ...] | None = None     # None (no `run` key): every board the lab config names
 
 
 @dataclass(frozen=True)
@@ -233,8 +233,10 @@ def nightly_config(table, where: str) -> NightlyConfig:
     from golden.registry import built_models
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a [nightly] table, got {table!r}")
-    runs = table.get("run", [])
+    runs = table.get("run")
     rec = _record(NightlyConfig, {k: v for k, v in table.items() if k != "run"}, where, skip={"run"})
+    if runs is None:
+        return NightlyConfig(**rec)
     if not isinstance(runs, list):
         raise ConfigError(f"{where}.run: expected [[nightly.run]] tables, got {runs!r}")
     known = built_models()

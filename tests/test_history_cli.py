@@ -208,3 +208,14 @@ def test_resume_a_run_of_several_models(tmp_path, capsys):
 def _stop_at(i, k):
     if i == k:
         raise KeyboardInterrupt
+
+
+def test_nightly_plan_defaults_to_every_board_and_refuses_an_empty_run_list():
+    from hil.errors import NightlyConfigError
+    from hil.lab_config import parse
+    from hil.results.nightly import plan
+    lab = parse('[boards.sim]\n[boards.fpga-sim]\n')
+    assert plan(lab.nightly, lab.boards) == [("sim", None), ("fpga-sim", None)]
+    lab = parse('[boards.sim]\n[nightly]\nrun = []\n')
+    with pytest.raises(NightlyConfigError, match="add \\[\\[nightly.run\\]\\] tables"):
+        plan(lab.nightly, lab.boards)

@@ -38,16 +38,17 @@ from hil.results.store import Store
 log = logging.getLogger(__name__)
 
 
-
 def plan(night: NightlyConfig, boards) -> list[tuple[str, list[str] | None]]:
     """[(board, models or None for the board's defaults)] from the lab config's [nightly] table
     (checked by hil.lab_config), by default every board the lab config names."""
-    if night.run:
-        return [(r.board, list(r.models) if r.models is not None else None) for r in night.run]
-    if not boards:
+    if night.run is None:       # no `run` key: every board the lab config names
+        out = [(b, None) for b in boards]
+    else:
+        out = [(r.board, list(r.models) if r.models is not None else None) for r in night.run]
+    if not out:                 # `run = []`, or neither run tables nor boards
         raise NightlyConfigError("lab config: add [[nightly.run]] tables (board = ..., models = [...]) "
                                  "or [boards.<name>] tables to say what the nightly job runs")
-    return [(b, None) for b in boards]
+    return out
 
 
 def _board(name: str, models: list[str] | None, args):
