@@ -2,7 +2,9 @@
 
 golden.artifact.load() reads and validates the document (golden/validate.py); `QModel.from_json`
 turns it into attributes, which hil's code generators, boards and runner read. The view adds no
-checks and drops none: loading is exactly as strict as before. `load()` does both steps.
+checks and drops none: loading is exactly as strict as before. `load()` does both steps. A
+hand-made document (tests, the cycle model) that leaves out a tensor's dtype, scale or zero point,
+or the output, gets None there: validation is golden/validate.py's job, not the view's.
 
 Torch-free (the run path imports it).
 """
@@ -21,15 +23,16 @@ INPUT = artifact.INPUT
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """The model input or output: shape, dtype ("int8" | "int32"), scale and zero point."""
+    """The model input or output: shape, dtype ("int8" | "int32"), scale and zero point
+    (a checked artifact has all four)."""
     shape: tuple[int, ...]
-    dtype: str
-    scale: float
-    zero_point: int
+    dtype: str | None
+    scale: float | None
+    zero_point: int | None
 
     @classmethod
     def from_json(cls, d: Mapping) -> "TensorSpec":
-        return cls(tuple(d["shape"]), d["dtype"], d["scale"], d["zero_point"])
+        return cls(tuple(d.get("shape", ())), d.get("dtype"), d.get("scale"), d.get("zero_point"))
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class QModel:
             prev = layers[-1].name
         classes = d.get("classes")
         return cls(d["model"], d["hash"], d["scheme"], TensorSpec.from_json(d["input"]),
-                   TensorSpec.from_json(d["output"]), tuple(layers),
+                   TensorSpec.from_json(d.get("output") or {}), tuple(layers),
                    None if classes is None else tuple(classes), d.get("macs"), d.get("params"),
                    MappingProxyType(d.get("source") or {}), d.get("mlperf_task"), d.get("version"), d)
 
