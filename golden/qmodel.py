@@ -3,8 +3,10 @@
 golden.artifact.load() reads and validates the document (golden/validate.py); `QModel.from_json`
 turns it into attributes, which hil's code generators, boards and runner read. The view adds no
 checks and drops none: loading is exactly as strict as before. `load()` does both steps. A
-hand-made document (tests, the cycle model) that leaves out a tensor's dtype, scale or zero point,
-or the output, gets None there: validation is golden/validate.py's job, not the view's.
+hand-made document (tests, the cycle model, an arena plan from shapes alone) that leaves out a
+tensor's dtype, scale or zero point, the output, the model's name, hash or scheme, or a layer's op
+or in_shape gets None or () there: validation is golden/validate.py's job, not the view's; only
+`input`, `layers` and each layer's name and out_shape are needed.
 
 Torch-free (the run path imports it).
 """
@@ -60,7 +62,7 @@ class Layer(Mapping):
     @classmethod
     def from_json(cls, d: Mapping, prev: str = INPUT) -> "Layer":
         """`prev`: the tensor a chain layer (version 1, no `inputs`) reads."""
-        return cls(d["name"], d["op"], tuple(d.get("inputs", (prev,))), tuple(d["in_shape"]),
+        return cls(d["name"], d.get("op"), tuple(d.get("inputs", (prev,))), tuple(d.get("in_shape", ())),
                    tuple(d["out_shape"]), d.get("macs"), MappingProxyType(d))
 
     def to_json(self) -> Mapping[str, Any]:
@@ -108,7 +110,7 @@ class QModel:
             layers.append(Layer.from_json(L, prev))
             prev = layers[-1].name
         classes = d.get("classes")
-        return cls(d["model"], d["hash"], d["scheme"], TensorSpec.from_json(d["input"]),
+        return cls(d.get("model"), d.get("hash"), d.get("scheme"), TensorSpec.from_json(d["input"]),
                    TensorSpec.from_json(d.get("output") or {}), tuple(layers),
                    None if classes is None else tuple(classes), d.get("macs"), d.get("params"),
                    MappingProxyType(d.get("source") or {}), d.get("mlperf_task"), d.get("version"), d)
