@@ -13,8 +13,9 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -29,10 +30,63 @@ VERSION = 1
 PER_LAYER_VECTORS = 32
 
 
+@dataclass(frozen=True)
+class Metrics:
+    """The figures a bundle was judged by; which ones exist depends on the model: a classifier
+    has float/int accuracy and agreement, a regression the MAEs, a .tflite import
+    tflm_mismatches plus those its data allow (docs/tflite.md). Fields in the order the
+    builders write them (golden/tflite/importer.py); None where the bundle has none."""
+    tflm_mismatches: int | None = None
+    int_accuracy: float | None = None
+    float_accuracy: float | None = None
+    agreement: float | None = None
+    int_mae: float | None = None
+    float_mae: float | None = None
+    int_vs_float_mae: float | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "Metrics":
+        return cls(**{f.name: d.get(f.name) for f in fields(cls)})
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) of the figures the bundle has, in field order."""
+        return ((f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None)
+
+    def to_json(self) -> dict:
+        return dict(sorted(self.items()))      # as bundle.json holds them (sorted keys)
+
+
+@dataclass(frozen=True)
+class BundleManifest:
+    """The typed view of `bundle.json` (what `write()` records): the model, the qmodel hash it
+    was built from, its size figures, vector counts, the npz's sha256 and the metrics."""
+    model: str
+    hash: str
+    qmodel_hash: str
+    scheme: str
+    params: int
+    macs: int
+    test_vectors: int
+    per_layer_vectors: int
+    npz_sha256: str
+    metrics: Metrics
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "BundleManifest":
+        return cls(d["model"], d["hash"], d["qmodel_hash"], d["scheme"], d["params"], d["macs"],
+                   d["test_vectors"], d.get("per_layer_vectors", 0), d["npz_sha256"],
+                   Metrics.from_json(d["metrics"]))
+
+
 @dataclass
 class Bundle:
     manifest: dict
     arrays: dict[str, np.ndarray]
+
+    @property
+    def info(self) -> BundleManifest:
+        """The manifest by attribute."""
+        return BundleManifest.from_json(self.manifest)
 
     @property
     def inputs(self) -> np.ndarray:

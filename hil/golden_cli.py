@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from golden import artifact, bundle, paths
+from golden import artifact, bundle, paths, qmodel
+from golden.bundle import BundleManifest, Metrics
 from golden.data.names import dataset_name, dataset_short
 from golden.names import check as check_name
 from golden.paths import artifact_dir, qmodel_path
@@ -19,6 +22,9 @@ from hil.cli_args import existing_dir
 from hil.errors import MissingExtra, UsageError
 from hil.lab_config import apply_artifacts_root
 from hil.report import stdout_console
+
+if TYPE_CHECKING:
+    from hil.targets.stm32.memory_plan import ArenaPlan
 
 
 def _names(model: str) -> list[str]:
@@ -55,40 +61,66 @@ def _register_recorded(name: str) -> None:
             f"or `--torch F.py:Class --weights W.pt --name {name} --dataset D`")
 
 
-def summary(name: str) -> dict:
-    """The `show --json` record of one model, from its committed bundle; a model trained but
+@dataclass(frozen=True)
+class GoldenSummary:
+    """One model's `golden show` record: its bundle's figures, or (trained but not quantized
+    yet, or nothing built) its float figures from `float.json`. `dataset` names the data
+    every figure was measured on; `arena` is the STM32 engine's plan (int8 models)."""
+    model: str
+    status: str                                  # "bundle", "float only" or "not built"
+    dataset: str
+    dataset_name: str
+    manifest: BundleManifest | None = None       # status "bundle"
+    test_vectors: int | None = None
+    float_accuracy: float | None = None          # float.json's (no bundle yet)
+    float_validation_accuracy: float | None = None
+    arena: ArenaPlan | None = None
+
+    def to_json(self) -> dict:
+        data = dict(dataset=self.dataset, dataset_name=self.dataset_name)
+        m = self.manifest
+        if m is None:
+            return dict(model=self.model, status=self.status, scheme=None, params=None, macs=None,
+                        test_vectors=self.test_vectors, bundle_hash=None, qmodel_hash=None,
+                        float_accuracy=self.float_accuracy,
+                        float_validation_accuracy=self.float_validation_accuracy,
+                        int_accuracy=None, agreement=None, **data)
+        rec = dict(model=self.model, status=self.status, scheme=m.scheme, params=m.params, macs=m.macs,
+                   test_vectors=m.test_vectors, bundle_hash=m.hash, qmodel_hash=m.qmodel_hash)
+        rec.update(m.metrics.to_json())
+        if self.float_validation_accuracy is not None:
+            rec["float_validation_accuracy"] = self.float_validation_accuracy
+        if self.arena is not None:
+            rec.update(arena_planned_bytes=self.arena.peak, arena_naive_bytes=self.arena.naive)
+        rec.update(data)
+        return rec
+
+
+def summary(name: str) -> GoldenSummary:
+    """The `show` record of one model, from its committed bundle; a model trained but
     not quantized yet shows its float figures from `float.json` (which also gives the float
-    validation accuracy). `dataset` names the data every figure was measured on."""
+    validation accuracy)."""
     fpath = artifact_dir(name) / "float.json"
     f = json.loads(fpath.read_text()) if fpath.exists() else {}
     ds = BUILTIN_DATASETS.get(name) or f.get("dataset") or "user"
-    data = dict(dataset=ds, dataset_name=dataset_name(ds))
     if not (artifact_dir(name) / "bundle.json").exists():
-        return dict(model=name, status="float only" if f else "not built", scheme=None, params=None,
-                    macs=None, test_vectors=f.get("test_vectors"), bundle_hash=None, qmodel_hash=None,
-                    float_accuracy=f.get("float_test_accuracy"),
-                    float_validation_accuracy=f.get("float_validation_accuracy"),
-                    int_accuracy=None, agreement=None, **data)
-    b = bundle.read(artifact_dir(name))
-    m = b.manifest
-    rec = dict(model=name, status="bundle", scheme=m["scheme"], params=m["params"], macs=m["macs"],
-               test_vectors=m["test_vectors"], bundle_hash=m["hash"], qmodel_hash=m["qmodel_hash"])
-    rec.update(m["metrics"])
-    if "float_validation_accuracy" in f:
-        rec["float_validation_accuracy"] = f["float_validation_accuracy"]
-    rec.update(arena_summary(name))
-    rec.update(data)
-    return rec
+        return GoldenSummary(name, "float only" if f else "not built", ds, dataset_name(ds),
+                             test_vectors=f.get("test_vectors"), float_accuracy=f.get("float_test_accuracy"),
+                             float_validation_accuracy=f.get("float_validation_accuracy"))
+    m = bundle.read(artifact_dir(name)).info
+    return GoldenSummary(name, "bundle", ds, dataset_name(ds), manifest=m, test_vectors=m.test_vectors,
+                         float_validation_accuracy=f.get("float_validation_accuracy"),
+                         arena=arena_summary(name))
 
 
-def arena_summary(name: str) -> dict:
-    """Activation memory of the STM32 engine: liveness-planned peak vs every tensor its own bytes."""
+def arena_summary(name: str) -> ArenaPlan | None:
+    """Activation memory of the STM32 engine (peak: liveness-planned, naive: every tensor its own
+    bytes); None for a model it does not run (shift scheme)."""
     from hil.targets.stm32.memory_plan import plan
-    doc = artifact.load(qmodel_path(name))
-    if doc["scheme"] != "int8":
-        return {}
-    p = plan(doc)
-    return dict(arena_planned_bytes=p.peak, arena_naive_bytes=p.naive)
+    qm = qmodel.load(qmodel_path(name))
+    if qm.scheme != "int8":
+        return None
+    return plan(qm)
 
 
 def _register_new(args) -> None:
@@ -136,8 +168,8 @@ def _import_tflite(args, console: Console) -> int:
 
 
 def _say_built(console: Console, name: str, manifest: dict) -> None:
-    console.log(f"[green]{name}[/]: {_metrics_text(manifest['metrics'])}, "
-                f"{manifest['test_vectors']} vectors, bundle {manifest['hash'][:19]}")
+    m = BundleManifest.from_json(manifest)
+    console.log(f"[green]{name}[/]: {_metrics_text(m.metrics)}, {m.test_vectors} vectors, bundle {m.hash[:19]}")
 
 
 GOLDEN_EXTRA = ("torch", "onnx", "librosa", "soundfile", "scipy")    # pyproject.toml [golden]
@@ -186,56 +218,57 @@ def _build(args, console: Console) -> int:
     return 0
 
 
-def _metrics_text(m: dict) -> str:
-    if "tflm_mismatches" in m:      # a .tflite import: the float column only with --float-model
+def _metrics_text(m: Metrics) -> str:
+    if m.tflm_mismatches is not None:      # a .tflite import: the float column only with --float-model
         parts = [f"{k.replace('_', ' ')} {v:.2%}" if "accuracy" in k or k == "agreement" else
                  f"{k.replace('_', ' ')} {v:.4f}" for k, v in m.items() if k != "tflm_mismatches"]
-        return ", ".join([f"integer simulator vs TFLite Micro: {m['tflm_mismatches']} vectors differ"] + parts)
-    if "float_accuracy" in m:
-        return (f"float {m['float_accuracy']:.2%}, int {m['int_accuracy']:.2%}, "
-                f"agreement {m['agreement']:.2%}")
-    return f"float MAE {m['float_mae']:.4f}, int MAE {m['int_mae']:.4f}, int-vs-float {m['int_vs_float_mae']:.4f}"
+        return ", ".join([f"integer simulator vs TFLite Micro: {m.tflm_mismatches} vectors differ"] + parts)
+    if m.float_accuracy is not None:
+        return f"float {m.float_accuracy:.2%}, int {m.int_accuracy:.2%}, agreement {m.agreement:.2%}"
+    return f"float MAE {m.float_mae:.4f}, int MAE {m.int_mae:.4f}, int-vs-float {m.int_vs_float_mae:.4f}"
 
 
 def cmd_show(args, console: Console) -> int:
     apply_artifacts_root(args.artifacts)
     recs = [summary(n) for n in _names(args.model)]
-    cli_args.emit(args, recs, console, lambda _: stdout_console().print(show_table(recs)))
+    cli_args.emit(args, [r.to_json() for r in recs], console, lambda _: stdout_console().print(show_table(recs)))
     return 0
 
 
-def show_table(recs: list[dict]) -> Table:
-    legend = {dataset_short(r["dataset"]): dataset_name(r["dataset"]) for r in recs}
+def show_table(recs: list[GoldenSummary]) -> Table:
+    legend = {dataset_short(r.dataset): dataset_name(r.dataset) for r in recs}
     t = Table(title="golden references (figures on each data set's held-out test split)",
               caption="data sets: " + "; ".join(f"{k} = {v}" for k, v in legend.items()) + " (docs/data.md)")
     for col in ("model", "data set", "scheme", "params", "MACs", "vectors", "float", "int", "agreement",
                 "arena B (plan/naive)", "bundle"):
         t.add_column(col, justify="left" if col in ("model", "data set", "scheme", "bundle") else "right")
     for r in recs:
-        if r["status"] != "bundle":     # trained but not quantized yet, or nothing built
-            fl = "-" if r["float_accuracy"] is None else f"{r['float_accuracy']:.2%}"
-            t.add_row(r["model"], dataset_short(r["dataset"]), "-", "-", "-", str(r["test_vectors"] or "-"),
-                      fl, "-", "-", "-", r["status"])
+        m = r.manifest
+        if m is None:     # trained but not quantized yet, or nothing built
+            fl = "-" if r.float_accuracy is None else f"{r.float_accuracy:.2%}"
+            t.add_row(r.model, dataset_short(r.dataset), "-", "-", "-", str(r.test_vectors or "-"),
+                      fl, "-", "-", "-", r.status)
             continue
-        if "tflm_mismatches" in r:      # a .tflite import: figures that exist, '-' for the rest
-            pct = lambda k: f"{r[k]:.2%}" if k in r else "-"                       # noqa: E731
-            mae = lambda k: f"MAE {r[k]:.4f}" if k in r else "-"                   # noqa: E731
-            cls = r.get("int_accuracy") is not None or "float_accuracy" in r
-            fl, it, ag = ((pct("float_accuracy"), pct("int_accuracy"), pct("agreement")) if cls else
-                          (mae("float_mae"), mae("int_mae"), mae("int_vs_float_mae")))
-        elif "float_accuracy" in r:
-            fl, it, ag = (f"{r['float_accuracy']:.2%}", f"{r['int_accuracy']:.2%}", f"{r['agreement']:.2%}")
+        x = m.metrics
+        if x.tflm_mismatches is not None:      # a .tflite import: figures that exist, '-' for the rest
+            pct = lambda v: "-" if v is None else f"{v:.2%}"                       # noqa: E731
+            mae = lambda v: "-" if v is None else f"MAE {v:.4f}"                   # noqa: E731
+            cls = x.int_accuracy is not None or x.float_accuracy is not None
+            fl, it, ag = ((pct(x.float_accuracy), pct(x.int_accuracy), pct(x.agreement)) if cls else
+                          (mae(x.float_mae), mae(x.int_mae), mae(x.int_vs_float_mae)))
+        elif x.float_accuracy is not None:
+            fl, it, ag = (f"{x.float_accuracy:.2%}", f"{x.int_accuracy:.2%}", f"{x.agreement:.2%}")
         else:
-            fl, it, ag = f"MAE {r['float_mae']:.4f}", f"MAE {r['int_mae']:.4f}", f"Δ {r['int_vs_float_mae']:.4f}"
-        t.add_row(r["model"], dataset_short(r["dataset"]), r["scheme"], f"{r['params']:,}", f"{r['macs']:,}",
-                  str(r["test_vectors"]), fl, it, ag, _arena_text(r), r["bundle_hash"][7:19])
+            fl, it, ag = f"MAE {x.float_mae:.4f}", f"MAE {x.int_mae:.4f}", f"Δ {x.int_vs_float_mae:.4f}"
+        t.add_row(r.model, dataset_short(r.dataset), m.scheme, f"{m.params:,}", f"{m.macs:,}",
+                  str(m.test_vectors), fl, it, ag, _arena_text(r.arena), m.hash[7:19])
     return t
 
 
-def _arena_text(r: dict) -> str:
-    if "arena_planned_bytes" not in r:
+def _arena_text(p: ArenaPlan | None) -> str:
+    if p is None:
         return "-"
-    return f"{r['arena_planned_bytes']:,} / {r['arena_naive_bytes']:,}"
+    return f"{p.peak:,} / {p.naive:,}"
 
 
 def cmd_export(args, console: Console) -> int:

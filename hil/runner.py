@@ -17,9 +17,10 @@ from typing import Callable
 
 import numpy as np
 
-from golden import artifact, bundle, subset
+from golden import bundle, qmodel, subset
 from golden.intsim.run import IntegerSimulator, dequantize
 from golden.paths import artifact_dir, qmodel_path
+from golden.qmodel import QModel
 from golden.registry import DEFAULT_MODELS, check_built
 from hil.boards.base import Board, BoardError, Capability
 from hil.boards.identity import BoardIdentity
@@ -58,17 +59,19 @@ class ModelRun:
     `layer_vectors`: the bundle indices whose per-layer figures are read, set by whoever knows
     the run's order (`run_model`: the first N of its selection; the pytest plugin: the first N
     collected). None: the first LAYER_COUNT_VECTORS distinct vectors run through this ModelRun.
+    `qmodel`: the artifact (its JSON document is turned into a QModel here).
     """
     name: str
     bundle: bundle.Bundle
-    doc: dict
+    qmodel: QModel
     device_model: object
     layer_vectors: frozenset[int] | None = None
     sim: IntegerSimulator = field(init=False)
     _layers_read: set[int] = field(init=False, default_factory=set, repr=False)
 
     def __post_init__(self):
-        self.sim = IntegerSimulator(self.doc)
+        self.qmodel = QModel.of(self.qmodel)
+        self.sim = IntegerSimulator(self.qmodel.to_json())
 
     def reads_layers(self, i: int) -> bool:
         """Does vector i read per-layer figures (see `layer_vectors`)?"""
@@ -86,32 +89,33 @@ class ModelRun:
     # the qmodel artifact's fields the run reads (golden/artifact.py defines the format)
     @property
     def model_hash(self) -> str:
-        return self.doc["hash"]
+        return self.qmodel.hash
 
     @property
     def macs(self) -> int:
-        return self.doc["macs"]
+        return self.qmodel.macs
 
     @property
     def classes(self) -> list[str] | None:
-        return self.doc.get("classes")
+        classes = self.qmodel.classes
+        return None if classes is None else list(classes)
 
     @property
     def layers(self) -> list[LayerFigure]:
         """Each layer's name, op and MACs (no figures)."""
-        return [LayerFigure(L["name"], L["op"], L["macs"]) for L in self.doc["layers"]]
+        return [LayerFigure(L.name, L.op, L.macs) for L in self.qmodel.layers]
 
 
 def prepare(board: Board, name: str) -> ModelRun:
     """Load references and check the device runs the same quantized model."""
     check_built(name)
     b = bundle.read(artifact_dir(name))
-    doc = artifact.load(qmodel_path(name))
+    qm = qmodel.load(qmodel_path(name))
     try:
         dm = board.info.model(name)
     except ModelNotOnDevice as exc:
         raise ModelNotOnDevice(f"{board.name}: {exc}; rebuild the firmware with this model") from None
-    mr = ModelRun(name, b, doc, dm)
+    mr = ModelRun(name, b, qm, dm)
     if dm.model_hash != mr.model_hash:
         raise BoardError(f"{board.name}: model '{name}' on the device was built from {dm.model_hash[:19]}, "
                          f"the golden artifact is {mr.model_hash[:19]}: rebuild/redeploy the firmware")
@@ -204,7 +208,7 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
     idx = np.array([v.index for v in per_vector], dtype=np.int64)
     dev = np.array([v.device for v in per_vector]).reshape((n,) + tuple(mr.bundle.int_logits.shape[1:]))
     fl = mr.bundle.float_logits         # None: a .tflite import without a float model (no float column)
-    rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.doc, q),
+    rep = summarize(dev, mr.bundle.int_logits[idx], lambda q: dequantize(mr.qmodel.to_json(), q),
                     None if fl is None else fl[idx], mr.bundle.labels[idx], mr.task, mr.classes)
     # Whole-inference figures from the vectors that did not read per-layer
     # figures when there are any: the per-layer hook adds its own instructions.
@@ -222,7 +226,7 @@ def assemble(board: BoardIdentity, mr: ModelRun, per_vector: list[VectorVerdict]
     return ModelResult(
         board=board.name, device_board=board.device_board, firmware=board.fw_version,
         build_hash=board.build_hash, clock_hz=clock, model=mr.name,
-        model_hash=mr.model_hash, bundle_hash=mr.bundle.manifest["hash"],
+        model_hash=mr.model_hash, bundle_hash=mr.bundle.info.hash,
         vectors=n, int_mismatches=rep.int_mismatches,
         mismatched_vectors=[int(idx[k]) for k in rep.mismatched_vectors],
         mismatch_details=[describe_mismatch(mr, v) for v in per_vector if not v.int_match][:20],

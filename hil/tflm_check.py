@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from golden import tflm_ref
+from golden.qmodel import QModel
 from hil.results.model_result import ModelResult, TflmReport
 
 DETAIL_LINES = 20          # as mismatch_details
@@ -27,8 +28,9 @@ def _reference(model: str, qmodel_hash: str, path: str) -> tflm_ref.TflmReferenc
     return tflm_ref.TflmReference(path, artifact.load(qmodel_path(model)))
 
 
-def reference(doc: dict) -> tflm_ref.TflmReference:
-    return _reference(doc["model"], doc["hash"], str(tflm_ref.tflite_path(doc)))
+def reference(doc: QModel | dict) -> tflm_ref.TflmReference:
+    qm = QModel.of(doc)
+    return _reference(qm.model, qm.hash, str(tflm_ref.tflite_path(qm.to_json())))
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,10 @@ class TflmFigures:
 
 def figures(mr, verdicts: list, idx: np.ndarray, device: np.ndarray) -> TflmFigures | None:
     """`mr` a hil.runner.ModelRun, `verdicts` its sorted VectorVerdicts, `device` their outputs."""
-    doc = mr.doc
-    if not tflm_ref.is_tflite(doc):
+    qm = mr.qmodel
+    if not tflm_ref.is_tflite(qm.to_json()):
         return None
-    ref = reference(doc)
+    ref = reference(qm)
     n = len(idx)
     inputs = mr.bundle.inputs[idx]
     tflm = ref.outputs(inputs).reshape(n, -1) if n else np.zeros((0, 1), np.int8)
@@ -52,7 +54,7 @@ def figures(mr, verdicts: list, idx: np.ndarray, device: np.ndarray) -> TflmFigu
     sim = np.asarray(mr.bundle.int_logits[idx]).reshape(n, -1)
     dev_bad = (dev != tflm).any(axis=1) if n else np.zeros(0, bool)
     sim_bad = (sim != tflm).any(axis=1) if n else np.zeros(0, bool)
-    names = [L["name"] for L in doc["layers"]]
+    names = [L.name for L in qm.layers]
     details = []
     for k in np.flatnonzero(dev_bad | sim_bad)[:DETAIL_LINES]:
         i = int(idx[k])
@@ -68,7 +70,7 @@ def figures(mr, verdicts: list, idx: np.ndarray, device: np.ndarray) -> TflmFigu
         if dev_bad[k] and v.first_bad_layer is not None:
             line += f"; device differs from the integer simulator first at {v.first_bad_layer}"
         details.append(line)
-    report = TflmReport(doc["source"]["file"], n, int(dev_bad.sum()), int(sim_bad.sum()),
+    report = TflmReport(qm.source["file"], n, int(dev_bad.sum()), int(sim_bad.sum()),
                         [int(idx[k]) for k in np.flatnonzero(dev_bad)], details)
     return TflmFigures(report, [not b for b in dev_bad])
 

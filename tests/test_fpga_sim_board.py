@@ -69,7 +69,7 @@ def test_info_reports_design_clock_and_modelled_counter(board):
 @pytest.mark.parametrize("name", MODELS)
 def test_vectors_bit_exact_with_modelled_counts(board, name):
     mr = prepare(board, name)
-    plan = hls_design.plan_model(mr.doc)
+    plan = hls_design.plan_model(mr.qmodel)
     for i in (0, 1, 7):
         v = run_vector(board, mr, i)
         assert v.int_match, v.describe()

@@ -42,14 +42,14 @@ def test_builtin_model_bit_exact_on_fpga_sim(board, name):
     assert doc["vectors"] == VECTORS and not doc["failed_vectors"] and not doc["aborted"]
     assert doc["int_mismatches"] == 0, doc["mismatch_details"]
     mr = prepare(board, name)
-    plan = hls_design.plan_model(mr.doc)
+    plan = hls_design.plan_model(mr.qmodel)
     assert doc["counter"] == "modelled" and doc["total"]["median"] == plan.total
     i = int(doc["per_vector"][0]["index"])
     deep = board.device.run(mr.device_model, mr.bundle.inputs[i], "LAYER_TENSORS")
     _, want = mr.sim.run_one(mr.bundle.inputs[i], keep_layers=True)
-    assert len(deep.layer_tensors) == len(want) == len(mr.doc["layers"])
+    assert len(deep.layer_tensors) == len(want) == len(mr.qmodel.layers)
     for k, (got, exp) in enumerate(zip(deep.layer_tensors, want)):
-        assert np.array_equal(got.reshape(-1), exp.reshape(-1)), f"{name}: layer {mr.doc['layers'][k]['name']}"
+        assert np.array_equal(got.reshape(-1), exp.reshape(-1)), f"{name}: layer {mr.qmodel.layers[k].name}"
 
 
 def test_docs_table_of_modelled_cycles_is_the_cycle_model():

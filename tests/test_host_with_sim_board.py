@@ -94,7 +94,7 @@ def test_mismatch_names_vector_and_first_differing_layer(board, monkeypatch):
     deep = board.device.run(mr.device_model, mr.bundle.inputs[0], "LAYER_TENSORS")
     from hil.compare import first_differing_layer
     _, sim_layers = mr.sim.run_one(mr.bundle.inputs[0], keep_layers=True)
-    assert first_differing_layer(deep.layer_tensors, sim_layers, [L["name"] for L in mr.doc["layers"]]) == ("conv2", 5)
+    assert first_differing_layer(deep.layer_tensors, sim_layers, [L.name for L in mr.qmodel.layers]) == ("conv2", 5)
 
 
 def test_plugin_in_a_users_repo(pytester):

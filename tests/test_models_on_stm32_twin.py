@@ -96,7 +96,7 @@ def test_all_int8_models_in_one_image_fit_and_run():
             assert len(deep.layer_tensors) == len(sim_layers)
             for i, (got, want) in enumerate(zip(deep.layer_tensors, sim_layers)):
                 assert np.array_equal(np.asarray(got).ravel(), np.asarray(want).ravel()), \
-                    f"{model} layer {i} '{mr.doc['layers'][i]['name']}'"
+                    f"{model} layer {i} '{mr.qmodel.layers[i].name}'"
 
 
 def test_shift_scheme_model_is_refused_in_one_line(capsys):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from golden import artifact
+from golden import qmodel
 from golden.paths import qmodel_path
 from golden.registry import check_built
 from hil.boards.base import Board, BoardError, BoardOptions, Capability
@@ -49,16 +49,15 @@ def model_info(name: str, model_id: int = 0) -> tuple[ModelInfo, OutputFormat]:
     """The runner's view of `name` from its golden artifact (the device reports no descriptor)."""
     check_built(name)
     check_reference(name)
-    doc = artifact.load(qmodel_path(name))
-    fmt = OutputFormat.of(doc)
+    qm = qmodel.load(qmodel_path(name))
+    fmt = OutputFormat.of(qm)
     if (fmt.inverse() is None) if fmt.dtype == "int8" else float(fmt.scale) <= 0.001:
         raise BoardError(f"model '{name}': output scale {float(fmt.scale):g} prints two int8 values alike at "
                          f"%.3f, so equal text would not prove equal outputs: not judged over MLPerf text")
-    i, o = doc["input"], doc["output"]
-    ishape, oshape = tuple(i["shape"]), tuple(o["shape"])
+    ishape, oshape = qm.input.shape, qm.output.shape
     width = 4 if fmt.dtype == "int32" else 1
-    mi = ModelInfo(model_id, name, doc["hash"], ishape, "int8", int(np.prod(ishape)), oshape, fmt.dtype,
-                   int(np.prod(oshape)) * width, int(doc["macs"]))
+    mi = ModelInfo(model_id, name, qm.hash, ishape, "int8", int(np.prod(ishape)), oshape, fmt.dtype,
+                   int(np.prod(oshape)) * width, int(qm.macs))
     return mi, fmt
 
 

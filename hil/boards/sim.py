@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from golden import artifact
+from golden import qmodel
 from golden.paths import qmodel_path
 from golden.intsim.run import IntegerSimulator
 from hil.boards.base import Board, Capability
@@ -39,8 +39,8 @@ class SimDevice:
     """Protocol logic of a device whose kernels are the integer simulator."""
 
     def __init__(self, model_names: list[str]):
-        self.docs = [artifact.load(qmodel_path(n)) for n in model_names]
-        self.sims = [IntegerSimulator(d) for d in self.docs]
+        self.models = [qmodel.load(qmodel_path(n)) for n in model_names]
+        self.sims = [IntegerSimulator(q.to_json()) for q in self.models]
         self.input = bytearray()
         self.input_model, self.filled = -1, 0
         self.result: dict[int, tuple[bytes, str]] = {}
@@ -69,8 +69,8 @@ class SimDevice:
         return codec.encode_message("ERROR", frame.seq, code=code, request_type=frame.type, detail=detail)
 
     def _model(self, model_id: int) -> int:
-        if model_id >= len(self.docs):
-            raise _Reject("UNKNOWN_MODEL", len(self.docs))
+        if model_id >= len(self.models):
+            raise _Reject("UNKNOWN_MODEL", len(self.models))
         return model_id
 
     def on_ping(self):
@@ -80,30 +80,30 @@ class SimDevice:
 
     def on_info(self):
         return dict(fw_version="sim-1", build_hash="golden-intsim", board="sim", clock_hz=0,
-                    counter_kind=0, run_modes=0b1111, model_count=len(self.docs))
+                    counter_kind=0, run_modes=0b1111, model_count=len(self.models))
 
     def on_model_info(self, model_id):
-        d = self.docs[self._model(model_id)]
-        i, o = d["input"], d["output"]
-        return dict(model_id=model_id, name=d["model"], model_hash=bytes.fromhex(d["hash"][7:]),
-                    in_dtype=DTYPE_IDS["int8"], in_ndim=len(i["shape"]), in_dims=i["shape"],
-                    in_bytes=int(np.prod(i["shape"])), out_dtype=DTYPE_IDS[o["dtype"]],
-                    out_ndim=len(o["shape"]), out_dims=o["shape"],
-                    out_bytes=int(np.prod(o["shape"])) * np.dtype(o["dtype"]).itemsize,
-                    layer_count=len(d["layers"]), macs=d["macs"])
+        q = self.models[self._model(model_id)]
+        i, o = q.input, q.output
+        return dict(model_id=model_id, name=q.model, model_hash=bytes.fromhex(q.hash[7:]),
+                    in_dtype=DTYPE_IDS["int8"], in_ndim=len(i.shape), in_dims=list(i.shape),
+                    in_bytes=int(np.prod(i.shape)), out_dtype=DTYPE_IDS[o.dtype],
+                    out_ndim=len(o.shape), out_dims=list(o.shape),
+                    out_bytes=int(np.prod(o.shape)) * np.dtype(o.dtype).itemsize,
+                    layer_count=len(q.layers), macs=q.macs)
 
     def on_layer_info(self, model_id, layer):
-        d = self.docs[self._model(model_id)]
-        if layer >= len(d["layers"]):
-            raise _Reject("BAD_LAYER", len(d["layers"]))
-        L = d["layers"][layer]
-        dt = "int8" if d["scheme"] == "int8" else "int32"
-        return dict(model_id=model_id, layer=layer, op=OP_IDS.get(L["op"], 0), name=_wire_name(L["name"]),
-                    out_dtype=DTYPE_IDS[dt], out_ndim=len(L["out_shape"]), out_dims=L["out_shape"],
-                    out_bytes=int(np.prod(L["out_shape"])) * np.dtype(dt).itemsize, macs=L["macs"])
+        q = self.models[self._model(model_id)]
+        if layer >= len(q.layers):
+            raise _Reject("BAD_LAYER", len(q.layers))
+        L = q.layers[layer]
+        dt = "int8" if q.scheme == "int8" else "int32"
+        return dict(model_id=model_id, layer=layer, op=OP_IDS.get(L.op, 0), name=_wire_name(L.name),
+                    out_dtype=DTYPE_IDS[dt], out_ndim=len(L.out_shape), out_dims=list(L.out_shape),
+                    out_bytes=int(np.prod(L.out_shape)) * np.dtype(dt).itemsize, macs=L.macs)
 
     def on_load_input(self, model_id, total, offset, data):
-        need = int(np.prod(self.docs[self._model(model_id)]["input"]["shape"]))
+        need = int(np.prod(self.models[self._model(model_id)].input.shape))
         if total != need:
             raise _Reject("WRONG_INPUT_SIZE", need)
         # Every check before any state changes, as hil_device.c: a refused chunk keeps input and results.
@@ -121,7 +121,7 @@ class SimDevice:
             raise _Reject("BAD_MODE", 0b1111)
         if (mode < 3 and repeat != 1) or repeat == 0:
             raise _Reject("BAD_PAYLOAD", codec.layout("INFER").fixed_len)
-        cap = max_repeat(self.docs[model_id]["macs"])
+        cap = max_repeat(self.models[model_id].macs)
         if repeat > cap:
             raise _Reject("REPEAT_TOO_LARGE", cap)
         if model_id != self.input_model or self.filled != len(self.input):
@@ -143,7 +143,7 @@ class SimDevice:
                     output=b"" if mode == 3 else out_b[:room])
 
     def on_read_tensor(self, tensor, offset):
-        n_layers = len(self.docs[self.result_model]["layers"]) if self.result_model >= 0 else 0
+        n_layers = len(self.models[self.result_model].layers) if self.result_model >= 0 else 0
         if tensor < min(SPECIAL.values()) and self.result and tensor >= n_layers:
             raise _Reject("BAD_LAYER", n_layers)
         if tensor not in self.result:

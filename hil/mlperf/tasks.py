@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from golden.qmodel import QModel
 from hil.errors import ConfigError
 
 TASKS = ("kws01", "ic01", "vww01", "ad01")
@@ -23,9 +24,9 @@ DECLARED = {"kws_dscnn": "kws01", "kws_dscnn_fpga": "kws01", "mnist_lenet": "ic0
             "squeezenet_mini": "ic01", "shufflenetv2_mini": "ic01"}
 
 
-def task_of(model: str, doc: dict | None = None) -> str:
+def task_of(model: str, qm: QModel | None = None) -> str:
     """The model's task: declared above, else `mlperf_task` in its qmodel artifact, else "none"."""
-    task = DECLARED.get(model) or (doc or {}).get("mlperf_task") or "none"
+    task = DECLARED.get(model) or (qm.mlperf_task if qm is not None else None) or "none"
     if task not in TASKS + ("none",):
         raise ConfigError(f"model '{model}': mlperf_task '{task}' is not one of {', '.join(TASKS)}")
     return task
@@ -39,9 +40,9 @@ class OutputFormat:
     dtype: str                     # int8 | int32
 
     @classmethod
-    def of(cls, doc: dict) -> "OutputFormat":
-        o = doc["output"]
-        return cls(np.float32(o["scale"]), int(o.get("zero_point", 0)), o.get("dtype", "int8"))
+    def of(cls, doc: QModel | dict) -> "OutputFormat":
+        o = QModel.of(doc).output
+        return cls(np.float32(o.scale), int(o.zero_point), o.dtype)
 
     def values(self, q) -> np.ndarray:
         """The float32 dequantized outputs, as the device computes them."""

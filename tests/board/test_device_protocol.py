@@ -95,7 +95,7 @@ def test_layer_tensors_match_the_integer_simulator(hil_board, dut, first_model):
     r = dut.run(first_model, mr.bundle.inputs[2], "LAYER_TENSORS")
     _, sim = mr.sim.run_one(mr.bundle.inputs[2], keep_layers=True)
     for i, (t, s) in enumerate(zip(r.layer_tensors, sim)):
-        assert np.array_equal(t.astype(np.int64), s), f"layer {i} {mr.doc['layers'][i]['name']}"
+        assert np.array_equal(t.astype(np.int64), s), f"layer {i} {mr.qmodel.layers[i].name}"
 
 
 def _errors_with_seq(dut, seq, timeout=5.0):

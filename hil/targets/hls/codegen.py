@@ -40,6 +40,7 @@ import numpy as np
 
 from golden import artifact
 from golden.intsim.padding import pad4
+from golden.qmodel import Layer, QModel
 from hil.errors import CodegenError
 from hil.targets.c_text import c_comment, c_string
 from hil.targets.hls import cycles, design, graph_top
@@ -65,7 +66,7 @@ def bits_for(lo: int, hi: int) -> int:
 
 @dataclass
 class LayerCode:
-    L: dict
+    L: Layer
     stage: Stage
     ident: str
     in_bits: int
@@ -75,11 +76,11 @@ class LayerCode:
     out_range: tuple[int, int]
 
 
-def _weights(L: dict) -> np.ndarray:
+def _weights(L: Layer) -> np.ndarray:
     return np.asarray(L["weights"], np.int64).reshape(L["weights_shape"])
 
 
-def _acc_range(L: dict, lo: int, hi: int) -> tuple[int, int]:
+def _acc_range(L: Layer, lo: int, hi: int) -> tuple[int, int]:
     """Bounds of the int32 accumulators over every input in [lo, hi]."""
     w = _weights(L)
     wf = w.reshape(w.shape[0], -1)
@@ -92,13 +93,13 @@ def _acc_range(L: dict, lo: int, hi: int) -> tuple[int, int]:
     return int((mn.sum(1) + bias).min()), int((mx.sum(1) + bias).max())
 
 
-def layer_codes(doc: dict, plan: ModelPlan) -> list[LayerCode]:
-    scheme = doc["scheme"]
+def layer_codes(qm: QModel, plan: ModelPlan) -> list[LayerCode]:
+    scheme = qm.scheme
     out = []
     lo, hi = -128, 127                       # any int8 byte the host may send
     in_bits = 8
-    n = len(doc["layers"])
-    for i, (L, st) in enumerate(zip(doc["layers"], plan.layers)):
+    n = len(qm.layers)
+    for i, (L, st) in enumerate(zip(qm.layers, plan.layers)):
         acc = None
         w_bits = 0
         if "weights" in L:
@@ -107,7 +108,7 @@ def layer_codes(doc: dict, plan: ModelPlan) -> list[LayerCode]:
             acc = _acc_range(L, lo, hi)
         if scheme == "int8":
             olo, ohi = -128, 127
-        elif L["op"] == "maxpool2d":
+        elif L.op == "maxpool2d":
             olo, ohi = lo, hi
         else:
             r = L.get("rshift", 0)
@@ -116,39 +117,40 @@ def layer_codes(doc: dict, plan: ModelPlan) -> list[LayerCode]:
                 olo, ohi = max(olo, 0), max(ohi, 0)
         out_bits = 8 if scheme == "int8" else min(32, bits_for(olo, ohi))
         if i == n - 1:
-            out_bits = 8 if doc["output"]["dtype"] == "int8" else 32
-        out.append(LayerCode(L, st, cfg_ident(L["name"]), in_bits, out_bits, w_bits, acc, (olo, ohi)))
+            out_bits = 8 if qm.output.dtype == "int8" else 32
+        out.append(LayerCode(L, st, cfg_ident(L.name), in_bits, out_bits, w_bits, acc, (olo, ohi)))
         lo, hi, in_bits = olo, ohi, out_bits
     return out
 
 
-def check_supported(doc: dict) -> None:
-    if doc["scheme"] not in ("shift", "int8"):
-        raise CodegenError(f"{doc['model']}: scheme {doc['scheme']} has no HLS kernels")
-    graph = design.is_graph(doc)
-    if graph and doc["scheme"] != "int8":
-        raise CodegenError(f"{doc['model']}: graph models (branches, add, concat, shuffle) need the int8 "
+def check_supported(doc: QModel | dict) -> None:
+    qm = QModel.of(doc)
+    if qm.scheme not in ("shift", "int8"):
+        raise CodegenError(f"{qm.model}: scheme {qm.scheme} has no HLS kernels")
+    graph = design.is_graph(qm)
+    if graph and qm.scheme != "int8":
+        raise CodegenError(f"{qm.model}: graph models (branches, add, concat, shuffle) need the int8 "
                            f"scheme in the HLS flow; the shift scheme runs chains only")
-    for L in doc["layers"]:
-        if L["op"] == "concat" and len(L["inputs"]) != 2:
-            raise CodegenError(f"{doc['model']}/{L['name']}: the HLS concat kernel takes 2 inputs, "
-                               f"this one has {len(L['inputs'])}")
-        design.kernel_name(L, doc["scheme"])      # raises for unknown ops
-        if L["op"] == "depthwise_conv2d" and (L["weights_shape"][1] != 1 or
-                                              L["out_shape"][0] % L["in_shape"][0] != 0):
-            raise CodegenError(f"{doc['model']}/{L['name']}: depthwise weights must be [C*M, 1, KH, KW] "
-                               f"for {L['in_shape'][0]} input channels")
+    for L in qm.layers:
+        if L.op == "concat" and len(L.inputs) != 2:
+            raise CodegenError(f"{qm.model}/{L.name}: the HLS concat kernel takes 2 inputs, "
+                               f"this one has {len(L.inputs)}")
+        design.kernel_name(L, qm.scheme)      # raises for unknown ops
+        if L.op == "depthwise_conv2d" and (L["weights_shape"][1] != 1 or
+                                           L.out_shape[0] % L.in_shape[0] != 0):
+            raise CodegenError(f"{qm.model}/{L.name}: depthwise weights must be [C*M, 1, KH, KW] "
+                               f"for {L.in_shape[0]} input channels")
         pad4(L)     # a malformed padding is named here
-        if L["op"] == "avgpool2d" and doc["scheme"] != "int8":
-            raise CodegenError(f"{doc['model']}/{L['name']}: avgpool2d exists only in the int8 scheme")
-        for key in ("in_shape", "out_shape"):
-            shape3(L[key])
+        if L.op == "avgpool2d" and qm.scheme != "int8":
+            raise CodegenError(f"{qm.model}/{L.name}: avgpool2d exists only in the int8 scheme")
+        for shape in (L.in_shape, L.out_shape):
+            shape3(shape)
     idents: dict[str, str] = {}        # C++ identifiers of layer names (c_text) must stay distinct
-    for L in doc["layers"]:
-        other = idents.setdefault(cfg_ident(L["name"]), L["name"])
-        if other != L["name"]:
-            raise CodegenError(f"{doc['model']}: layers {other!r} and {L['name']!r} both become the C++ "
-                               f"identifier {cfg_ident(L['name'])}; rename one")
+    for L in qm.layers:
+        other = idents.setdefault(cfg_ident(L.name), L.name)
+        if other != L.name:
+            raise CodegenError(f"{qm.model}: layers {other!r} and {L.name!r} both become the C++ "
+                               f"identifier {cfg_ident(L.name)}; rename one")
 
 
 # ---- C text helpers ------------------------------------------------------------
@@ -169,19 +171,19 @@ def _dims(shape) -> str:
     return "{" + ", ".join(map(str, s)) + "}"
 
 
-def stamp(doc: dict, what: str) -> str:
-    return (f"/* {c_comment(what)}\n * GENERATED by {GENERATOR} (v{GEN_VERSION}) from {c_comment(doc['model'])}"
-            f".qmodel.json: do not edit.\n * qmodel {c_comment(doc['hash'])}\n"
+def stamp(qm: QModel, what: str) -> str:
+    return (f"/* {c_comment(what)}\n * GENERATED by {GENERATOR} (v{GEN_VERSION}) from {c_comment(qm.model)}"
+            f".qmodel.json: do not edit.\n * qmodel {c_comment(qm.hash)}\n"
             f" * cycles: modelled by hil/targets/hls/cycles.py v{cycles.MODEL_VERSION}, not measured. */\n")
 
 
 # ---- per-model files -------------------------------------------------------------
 
-def _cfg_struct(doc: dict, lc: LayerCode, index: int) -> str:
-    L, st, scheme = lc.L, lc.stage, doc["scheme"]
-    ic, ih, iw = shape3(L["in_shape"])
-    oc, oh, ow = shape3(L["out_shape"])
-    lines = [f"struct {lc.ident}_cfg {{  /* {c_comment(L['name'])}: {c_comment(L['op'])} -> {st.kernel} */",
+def _cfg_struct(qm: QModel, lc: LayerCode, index: int) -> str:
+    L, st, scheme = lc.L, lc.stage, qm.scheme
+    ic, ih, iw = shape3(L.in_shape)
+    oc, oh, ow = shape3(L.out_shape)
+    lines = [f"struct {lc.ident}_cfg {{  /* {c_comment(L.name)}: {c_comment(L.op)} -> {st.kernel} */",
              f"    static const int LAYER = {index};",
              f"    typedef ap_int<{lc.in_bits}> in_t;",
              f"    typedef ap_int<{lc.out_bits}> out_t;",
@@ -195,13 +197,13 @@ def _cfg_struct(doc: dict, lc: LayerCode, index: int) -> str:
     else:
         lines += [f"    static const int IN_C = {ic}, IN_H = {ih}, IN_W = {iw};",
                   f"    static const int OUT_C = {oc}, OUT_H = {oh}, OUT_W = {ow};"]
-        if "kernel" in L and (L["op"] != "maxpool2d" or not L.get("global")):
+        if "kernel" in L and (L.op != "maxpool2d" or not L.get("global")):
             kh, kw = L["kernel"]
             sh, sw = L["stride"]
             pt, pb, pl, pr = pad4(L)
             lines.append(f"    static const int K_H = {kh}, K_W = {kw}, S_H = {sh}, S_W = {sw}, "
                          f"P_T = {pt}, P_B = {pb}, P_L = {pl}, P_R = {pr};")
-    lines += graph_top.graph_cfg(doc, L)
+    lines += graph_top.graph_cfg(qm, L)
     if "weights" in L:
         has_bias = L.get("bias") is not None
         blen = L["weights_shape"][0] if has_bias else 1
@@ -234,14 +236,14 @@ class Table:
         return f"{self.ctype} {self.name}{''.join(f'[{d}]' for d in self.shape)}"
 
 
-def _tables(doc: dict, lc: LayerCode) -> list[Table]:
+def _tables(qm: QModel, lc: LayerCode) -> list[Table]:
     """A layer's constant tables: weights int8_t (read as CFG::w_t), biases and Q31
     multipliers int32_t (read as acc_t), shifts int8_t."""
     L, ident = lc.L, lc.ident
     if "weights" not in L:       # add: its scalars are config constants
         return []
     if lc.w_bits > 8:
-        raise CodegenError(f"{L['name']}: weights need {lc.w_bits} bits; the HLS tables hold at most 8")
+        raise CodegenError(f"{L.name}: weights need {lc.w_bits} bits; the HLS tables hold at most 8")
     w = _weights(L)
     if is_matvec(L):
         shape = [w.shape[0], int(np.prod(w.shape[1:]))]
@@ -252,7 +254,7 @@ def _tables(doc: dict, lc: LayerCode) -> list[Table]:
     bias = L.get("bias")
     out.append(Table(f"{ident}_b", "int32_t", [len(bias) if bias is not None else 1],
                      bias if bias is not None else [0], INT32_MIN, INT32_MAX))
-    if doc["scheme"] == "int8":
+    if qm.scheme == "int8":
         out.append(Table(f"{ident}_mult", "int32_t", [len(L["multiplier"])], L["multiplier"], INT32_MIN, INT32_MAX))
         out.append(Table(f"{ident}_shift", "int8_t", [len(L["shift"])], L["shift"], -128, 127))
     return out
@@ -262,33 +264,33 @@ def _check_tables(lc: LayerCode, tables: list[Table]) -> None:
     for tb in tables:
         v = np.asarray(tb.values, np.int64)
         if v.size and (v.min() < tb.lo or v.max() > tb.hi):
-            raise CodegenError(f"{lc.L['name']}: {tb.name} has values outside [{tb.lo}, {tb.hi}]")
+            raise CodegenError(f"{lc.L.name}: {tb.name} has values outside [{tb.lo}, {tb.hi}]")
 
 
-def gen_tables_h(doc: dict, codes: list[LayerCode]) -> str:
-    ns = cfg_ident(doc["model"])
+def gen_tables_h(qm: QModel, codes: list[LayerCode]) -> str:
+    ns = cfg_ident(qm.model)
     guard = f"HIL_GEN_{ns.upper()}_TABLES_H"
-    parts = [stamp(doc, f"{ns}_tables.h: layer configs and constant tables of {doc['model']} ({doc['scheme']} scheme)."),
+    parts = [stamp(qm, f"{ns}_tables.h: layer configs and constant tables of {qm.model} ({qm.scheme} scheme)."),
              f"#ifndef {guard}\n#define {guard}\n\n#include \"hil_hls/types.h\"\n",
              f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n"]
     for i, lc in enumerate(codes):
-        parts.append(_cfg_struct(doc, lc, i))
-        for tb in _tables(doc, lc):
+        parts.append(_cfg_struct(qm, lc, i))
+        for tb in _tables(qm, lc):
             parts.append(f"extern const {tb.declarator()};")
         parts.append("")
     parts.append(f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n\n#endif /* {guard} */\n")
     return "\n".join(parts)
 
 
-def gen_tables_cpp(doc: dict, codes: list[LayerCode]) -> str:
+def gen_tables_cpp(qm: QModel, codes: list[LayerCode]) -> str:
     """The tables as plain integer arrays; self-contained (only <stdint.h>), so it compiles in
     a fraction of a second and its object is cached per model hash (hil/targets/hls/tables_cache.py)."""
-    ns = cfg_ident(doc["model"])
-    parts = [stamp(doc, f"{ns}_tables.cpp: the constant tables of {doc['model']}, plain integer arrays "
+    ns = cfg_ident(qm.model)
+    parts = [stamp(qm, f"{ns}_tables.cpp: the constant tables of {qm.model}, plain integer arrays "
                         f"(declared with their configs in {ns}_tables.h)."),
              "#include <stdint.h>\n", f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n"]
     for lc in codes:
-        tables = _tables(doc, lc)
+        tables = _tables(qm, lc)
         _check_tables(lc, tables)
         for tb in tables:
             parts.append(f"extern const {tb.declarator()};\n"
@@ -297,20 +299,20 @@ def gen_tables_cpp(doc: dict, codes: list[LayerCode]) -> str:
     return "\n".join(parts)
 
 
-def _out_c_type(doc: dict) -> str:
-    return "hil::s8_t" if doc["output"]["dtype"] == "int8" else "ap_int<32>"
+def _out_c_type(qm: QModel) -> str:
+    return "hil::s8_t" if qm.output.dtype == "int8" else "ap_int<32>"
 
 
-def gen_model_h(doc: dict, plan: ModelPlan) -> str:
-    ns = cfg_ident(doc["model"])
+def gen_model_h(qm: QModel, plan: ModelPlan) -> str:
+    ns = cfg_ident(qm.model)
     guard = f"HIL_GEN_{ns.upper()}_H"
-    n_in, n_out = math.prod(doc["input"]["shape"]), math.prod(doc["output"]["shape"])
+    n_in, n_out = math.prod(qm.input.shape), math.prod(qm.output.shape)
     cyc = "\n".join(f"static const uint32_t CYCLES_{cfg_ident(s.name).upper()} = {s.count};  "
                     f"/* {s.kernel}, standalone {s.latency} */" for s in plan.stages)
-    return (stamp(doc, f"{ns}.h: the synthesis top of {doc['model']} and its modelled cycles.")
+    return (stamp(qm, f"{ns}.h: the synthesis top of {qm.model} and its modelled cycles.")
             + f"#ifndef {guard}\n#define {guard}\n\n#include \"hil_hls/types.h\"\n\n"
             f"/* Vitis HLS: set_top {ns}_top; ap_memory ports, ap_ctrl_chain, DATAFLOW inside. */\n"
-            f"void {ns}_top(const hil::s8_t in[{n_in}], {_out_c_type(doc)} out[{n_out}]);\n\n"
+            f"void {ns}_top(const hil::s8_t in[{n_in}], {_out_c_type(qm)} out[{n_out}]);\n\n"
             f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n\n"
             f"static const int IN_ELEMS = {n_in}, OUT_ELEMS = {n_out};\n"
             f"static const uint32_t CLOCK_HZ = {plan.clock_hz}u;\n"
@@ -327,7 +329,7 @@ def _partition(buf: str, consumer: LayerCode) -> list[str]:
         return []
     kh, kw = L["kernel"]
     dims = []
-    if L["op"] in ("conv2d", "grouped_conv2d") and L["weights_shape"][1] > 1:
+    if L.op in ("conv2d", "grouped_conv2d") and L["weights_shape"][1] > 1:
         dims.append(1)
     if kh > 1:
         dims.append(2)
@@ -336,20 +338,20 @@ def _partition(buf: str, consumer: LayerCode) -> list[str]:
     return [f"#pragma HLS ARRAY_PARTITION variable = {buf} complete dim = {d}" for d in dims]
 
 
-def _call(doc: dict, lc: LayerCode, src: str, dst: str) -> str:
+def _call(qm: QModel, lc: LayerCode, src: str, dst: str) -> str:
     st, ident = lc.stage, lc.ident
     args = [src, dst]
     if "weights" in lc.L:
         args += [f"{ident}_w", f"{ident}_b"]
-        if doc["scheme"] == "int8":
+        if qm.scheme == "int8":
             args += [f"{ident}_mult", f"{ident}_shift"]
     return f"    {st.kernel}<{ident}_cfg>({', '.join(args)});"
 
 
-def gen_top_cpp(doc: dict, plan: ModelPlan, codes: list[LayerCode]) -> str:
-    ns = cfg_ident(doc["model"])
-    n_in, n_out = math.prod(doc["input"]["shape"]), math.prod(doc["output"]["shape"])
-    ic, ih, iw = shape3(doc["input"]["shape"])
+def gen_top_cpp(qm: QModel, plan: ModelPlan, codes: list[LayerCode]) -> str:
+    ns = cfg_ident(qm.model)
+    n_in, n_out = math.prod(qm.input.shape), math.prod(qm.output.shape)
+    ic, ih, iw = shape3(qm.input.shape)
     body = [f"    hil::s8_t buf_input[{ic}][{ih}][{iw}];"] + _partition("buf_input", codes[0])
     calls = [f"    hil::load_input<{ic}, {ih}, {iw}>(in, buf_input);"]
     src = "buf_input"
@@ -362,68 +364,68 @@ def gen_top_cpp(doc: dict, plan: ModelPlan, codes: list[LayerCode]) -> str:
             body.append(f"#pragma HLS STREAM variable = {dst} depth = {codes[i + 1].stage.fifo_depth}")
         else:
             dst = f"buf_{lc.ident}"
-            c, h, w = shape3(lc.L["out_shape"])
+            c, h, w = shape3(lc.L.out_shape)
             body.append(f"    {lc.ident}_cfg::out_t {dst}[{c}][{h}][{w}];")
             body += _partition(dst, codes[i + 1])
-        calls.append(_call(doc, lc, src, dst))
+        calls.append(_call(qm, lc, src, dst))
         src = dst
-    return (stamp(doc, f"{ns}_top.cpp: the synthesis top of {doc['model']}.")
+    return (stamp(qm, f"{ns}_top.cpp: the synthesis top of {qm.model}.")
             + f"#include \"{ns}.h\"\n#include \"{ns}_tables.h\"\n#include \"hil_hls/kernels.h\"\n\n"
             f"using namespace hil::gen::{ns};\n\n"
-            f"void {ns}_top(const hil::s8_t in[{n_in}], {_out_c_type(doc)} out[{n_out}])\n{{\n"
+            f"void {ns}_top(const hil::s8_t in[{n_in}], {_out_c_type(qm)} out[{n_out}])\n{{\n"
             f"#pragma HLS INTERFACE ap_memory port = in\n#pragma HLS INTERFACE ap_memory port = out\n"
             f"#pragma HLS INTERFACE ap_ctrl_chain port = return\n#pragma HLS DATAFLOW\n"
             + "\n".join(body) + "\n\n" + "\n".join(calls) + "\n}\n")
 
 
-def gen_desc_cpp(doc: dict, plan: ModelPlan, codes: list[LayerCode]) -> str:
-    ns = cfg_ident(doc["model"])
-    n_in, n_out = math.prod(doc["input"]["shape"]), math.prod(doc["output"]["shape"])
-    dt = "int8" if doc["scheme"] == "int8" else "int32"
+def gen_desc_cpp(qm: QModel, plan: ModelPlan, codes: list[LayerCode]) -> str:
+    ns = cfg_ident(qm.model)
+    n_in, n_out = math.prod(qm.input.shape), math.prod(qm.output.shape)
+    dt = "int8" if qm.scheme == "int8" else "int32"
     layers = []
     for lc in codes:
         L, st = lc.L, lc.stage
-        layers.append(f"    {{{c_string(L['name'])}, {OP_MACROS.get(L['op'], 'HIL_OP_OTHER')}, {DTYPE_MACROS[dt]}, "
-                      f"{len(L['out_shape'])}, {_dims(L['out_shape'])}, {math.prod(L['out_shape'])}u, "
-                      f"{L['macs']}u, {st.count}u, {st.latency}u, {st.trips}u, {c_string(st.kernel)}}},")
-    digest = bytes.fromhex(doc["hash"].split(":", 1)[1])
-    i, o = doc["input"], doc["output"]
-    return (stamp(doc, f"{ns}_desc.cpp: what the emulator and testbench know about {doc['model']} (not synthesised).")
+        layers.append(f"    {{{c_string(L.name)}, {OP_MACROS.get(L.op, 'HIL_OP_OTHER')}, {DTYPE_MACROS[dt]}, "
+                      f"{len(L.out_shape)}, {_dims(L.out_shape)}, {math.prod(L.out_shape)}u, "
+                      f"{L.macs}u, {st.count}u, {st.latency}u, {st.trips}u, {c_string(st.kernel)}}},")
+    digest = qm.digest
+    i, o = qm.input, qm.output
+    return (stamp(qm, f"{ns}_desc.cpp: what the emulator and testbench know about {qm.model} (not synthesised).")
             + "#include \"hil_hls/model.h\"\n#include \"hil_protocol.h\"\n\n"
             f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n\n"
             f"void run(const int8_t *in, int32_t *out);  /* {ns}_top.cpp (C simulation only) */\n\n"
             f"static const hil::LayerDesc layers[] = {{\n" + "\n".join(layers) + "\n};\n\n"
             f"extern const hil::ModelDesc desc;\nconst hil::ModelDesc desc = {{\n"
-            f"    {c_string(doc['model'])}, {c_string(doc['hash'])},\n"
+            f"    {c_string(qm.model)}, {c_string(qm.hash)},\n"
             f"    {{{', '.join(f'0x{b:02x}' for b in digest)}}},\n"
-            f"    {c_string(doc['scheme'])}, {len(i['shape'])}, {_dims(i['shape'])}, {n_in}u,\n"
-            f"    {DTYPE_MACROS[o['dtype']]}, {len(o['shape'])}, {_dims(o['shape'])}, {n_out}u,\n"
-            f"    {doc['macs']}u, {len(codes)}, layers,\n"
+            f"    {c_string(qm.scheme)}, {len(i.shape)}, {_dims(i.shape)}, {n_in}u,\n"
+            f"    {DTYPE_MACROS[o.dtype]}, {len(o.shape)}, {_dims(o.shape)}, {n_out}u,\n"
+            f"    {qm.macs}u, {len(codes)}, layers,\n"
             f"    {plan.load.count}u, {plan.total}u, {plan.interval}u, run,\n}};\n\n"
             f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n")
 
 
-def gen_csim_run(doc: dict) -> str:
+def gen_csim_run(qm: QModel) -> str:
     """The plain-int entry of the top for the emulator and the testbench, appended to
     <model>_top.cpp outside synthesis: <model>_desc.cpp then needs no ap_int header."""
-    ns = cfg_ident(doc["model"])
-    n_in, n_out = math.prod(doc["input"]["shape"]), math.prod(doc["output"]["shape"])
+    ns = cfg_ident(qm.model)
+    n_in, n_out = math.prod(qm.input.shape), math.prod(qm.output.shape)
     return (f"\n#ifndef __SYNTHESIS__\n/* C simulation only: one inference from plain ints (ModelDesc::run). */\n"
             f"namespace hil {{\nnamespace gen {{\nnamespace {ns} {{\n\n"
             f"void run(const int8_t *in, int32_t *out)\n{{\n"
-            f"    static hil::s8_t x[{n_in}];\n    static {_out_c_type(doc)} y[{n_out}];\n"
+            f"    static hil::s8_t x[{n_in}];\n    static {_out_c_type(qm)} y[{n_out}];\n"
             f"    for (int k = 0; k < {n_in}; k++) {{\n        x[k] = in[k];\n    }}\n"
             f"    ::{ns}_top(x, y);\n"
             f"    for (int k = 0; k < {n_out}; k++) {{\n        out[k] = (int32_t)y[k].to_int();\n    }}\n}}\n\n"
             f"}}  // namespace {ns}\n}}  // namespace gen\n}}  // namespace hil\n#endif\n")
 
 
-def gen_registry(docs: list[dict], build_hash: str) -> str:
-    names = [cfg_ident(d["model"]) for d in docs]
+def gen_registry(docs: list[QModel], build_hash: str) -> str:
+    names = [cfg_ident(q.model) for q in docs]
     decls = "\n".join(f"namespace {n} {{\nextern const hil::ModelDesc desc;\n}}" for n in names)
     return ("/* hil_models.cpp: the models of this image, in model-id order.\n"
             f" * GENERATED by {GENERATOR} (v{GEN_VERSION}): do not edit.\n"
-            + "".join(f" * {i}: {c_comment(d['model'])} {c_comment(d['hash'])}\n" for i, d in enumerate(docs))
+            + "".join(f" * {i}: {c_comment(q.model)} {c_comment(q.hash)}\n" for i, q in enumerate(docs))
             + " */\n"
             "#include \"hil_hls/model.h\"\n\nnamespace hil {\nnamespace gen {\n" + decls + "\n}  // namespace gen\n\n"
             "static const ModelDesc *const kModels[] = {\n"
@@ -448,18 +450,19 @@ def git_build_hash(repo: Path) -> str:
         return "unknown"
 
 
-def model_files(doc: dict, calibration: dict | None = None) -> tuple[dict[str, str], dict]:
+def model_files(doc: QModel | dict, calibration: dict | None = None) -> tuple[dict[str, str], dict]:
     """{file name: text} of one model (independent of the image it goes into) and its manifest entry."""
-    check_supported(doc)
-    ns = cfg_ident(doc["model"])
-    plan = design.plan_model(doc, calibration)
-    codes = layer_codes(doc, plan)
-    files = {f"{ns}_tables.h": gen_tables_h(doc, codes), f"{ns}_tables.cpp": gen_tables_cpp(doc, codes),
-             f"{ns}.h": gen_model_h(doc, plan),
-             f"{ns}_top.cpp": (graph_top.gen_top_cpp if design.is_graph(doc) else gen_top_cpp)(doc, plan, codes)
-             + gen_csim_run(doc),
-             f"{ns}_desc.cpp": gen_desc_cpp(doc, plan, codes)}
-    entry = dict(cycles.plan_dict(plan), ident=ns, widths={lc.L["name"]: lc.out_bits for lc in codes})
+    qm = QModel.of(doc)
+    check_supported(qm)
+    ns = cfg_ident(qm.model)
+    plan = design.plan_model(qm, calibration)
+    codes = layer_codes(qm, plan)
+    files = {f"{ns}_tables.h": gen_tables_h(qm, codes), f"{ns}_tables.cpp": gen_tables_cpp(qm, codes),
+             f"{ns}.h": gen_model_h(qm, plan),
+             f"{ns}_top.cpp": (graph_top.gen_top_cpp if design.is_graph(qm) else gen_top_cpp)(qm, plan, codes)
+             + gen_csim_run(qm),
+             f"{ns}_desc.cpp": gen_desc_cpp(qm, plan, codes)}
+    entry = dict(cycles.plan_dict(plan), ident=ns, widths={lc.L.name: lc.out_bits for lc in codes})
     return files, entry
 
 
@@ -479,12 +482,12 @@ def write_files(files: dict[str, str], out_dir: Path) -> list[str]:
     return changed
 
 
-def load_docs(models: list[str]) -> list[dict]:
+def load_docs(models: list[str]) -> list[QModel]:
     from golden.paths import qmodel_path
     docs = []
     for m in models:
         p = Path(m)
-        docs.append(artifact.load(p if p.suffix == ".json" and p.exists() else qmodel_path(m)))
+        docs.append(QModel.from_json(artifact.load(p if p.suffix == ".json" and p.exists() else qmodel_path(m))))
     return docs
 
 
@@ -500,21 +503,21 @@ def generate(models: list[str], gen_dir: Path, models_root: Path | None = None,
     gen_dir = Path(gen_dir).resolve()
     models_root = Path(models_root).resolve() if models_root else gen_dir
     docs = load_docs(models)
-    if len({d["model"] for d in docs}) != len(docs):
+    if len({q.model for q in docs}) != len(docs):
         raise CodegenError(f"a model is listed twice: {models}")
-    if len({cfg_ident(d["model"]) for d in docs}) != len(docs):     # `a-b` and `a_b` share a namespace
-        raise CodegenError(f"two models of {[d['model'] for d in docs]} differ only in '-' vs '_'; "
+    if len({cfg_ident(q.model) for q in docs}) != len(docs):     # `a-b` and `a_b` share a namespace
+        raise CodegenError(f"two models of {[q.model for q in docs]} differ only in '-' vs '_'; "
                            f"build them into separate images or rename one")
     repo = Path(__file__).resolve().parents[1]
-    changed, srcs, tables = [], [], []
-    manifest = dict(generator=GENERATOR, version=GEN_VERSION, cycle_model=cycles.MODEL_VERSION, models=[])
-    for doc in docs:
-        files, entry = model_files(doc, (calibrations or {}).get(doc["model"]))
+    changed, srcs, tables, entries = [], [], [], []
+    for qm in docs:
+        files, entry = model_files(qm, (calibrations or {}).get(qm.model))
         mdir = models_root / entry["ident"]
         changed += [str(mdir / f) for f in write_files(files, mdir)]
         srcs += [str(mdir / f) for f in sorted(files) if f.endswith(".cpp") and not f.endswith("_tables.cpp")]
         tables.append(str(mdir / f"{entry['ident']}_tables.cpp"))
-        manifest["models"].append(dict(entry, dir=str(mdir), tables=tables[-1]))
+        entries.append(dict(entry, dir=str(mdir), tables=tables[-1]))
+    manifest = dict(generator=GENERATOR, version=GEN_VERSION, cycle_model=cycles.MODEL_VERSION, models=entries)
     registry = gen_dir / "hil_models.cpp"
     set_files = {"hil_models.cpp": gen_registry(docs, build_hash or git_build_hash(repo)),
                  "models.mk": "# GENERATED by hil/targets/hls/codegen.py: the model sources of this image.\n"

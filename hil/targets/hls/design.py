@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from golden.qmodel import Layer, QModel
 from hil.errors import CodegenError
 from hil.targets.hls.cycles import (DEPTH, DESIGN_CLOCK_HZ, KERNEL_OVERHEAD, apply_calibration, levels,
                                     schedule)
@@ -152,29 +153,29 @@ def shape3(shape) -> tuple[int, int, int]:
     raise CodegenError(f"unsupported tensor shape {shape} (CHW or flat only)")
 
 
-def is_matvec(L: dict) -> bool:
+def is_matvec(L: Layer) -> bool:
     """fully connected, or a 1x1 convolution on a 1x1 map (the seed's pointwise)."""
-    if L["op"] == "fully_connected":
+    if L.op == "fully_connected":
         return True
-    if L["op"] == "conv2d":
-        _, h, w = shape3(L["in_shape"])
+    if L.op == "conv2d":
+        _, h, w = shape3(L.in_shape)
         return (h, w) == (1, 1) and list(L["kernel"]) == [1, 1] and not any(L.get("padding", [0, 0]))
     return False
 
 
-def kernel_name(L: dict, scheme: str) -> str:
+def kernel_name(L: Layer, scheme: str) -> str:
     dtype = "shift" if scheme == "shift" else "s8"
     if is_matvec(L):
         return f"hil::fully_connected_{dtype}"
-    if L["op"] == "maxpool2d":
+    if L.op == "maxpool2d":
         return "hil::maxpool2d_global" if L.get("global") else "hil::maxpool2d"
-    if L["op"] == "avgpool2d":
+    if L.op == "avgpool2d":
         return "hil::avgpool2d_s8"
-    if L["op"] in ("conv2d", "depthwise_conv2d"):
-        return f"hil::{L['op']}_{dtype}"
-    if scheme == "int8" and L["op"] in GRAPH_KERNELS:
-        return GRAPH_KERNELS[L["op"]][0]
-    raise CodegenError(f"layer '{L['name']}': op {L['op']} has no HLS kernel")
+    if L.op in ("conv2d", "depthwise_conv2d"):
+        return f"hil::{L.op}_{dtype}"
+    if scheme == "int8" and L.op in GRAPH_KERNELS:
+        return GRAPH_KERNELS[L.op][0]
+    raise CodegenError(f"layer '{L.name}': op {L.op} has no HLS kernel")
 
 
 # graph ops (int8 only): kernel and loop label, each one output value per cycle
@@ -186,31 +187,31 @@ GRAPH_KERNELS = {"add": ("hil::add_s8", "ADD_PIX"), "concat": ("hil::concat2_s8"
                  "softmax": ("hil::softmax_s8", "SMAX_C")}
 
 
-def is_graph(doc: dict) -> bool:
+def is_graph(doc: QModel | dict) -> bool:
     """Anything but a plain chain of the seed ops: branches, joins or a graph op."""
     prev = "input"
-    for L in doc["layers"]:
-        if L["op"] in GRAPH_KERNELS or L.get("inputs", [prev]) != [prev]:
+    for L in QModel.of(doc).layers:
+        if L.op in GRAPH_KERNELS or L.inputs != (prev,):
             return True
-        prev = L["name"]
+        prev = L.name
     return False
 
 
-def _epilogue_depth(L: dict, scheme: str) -> int:
+def _epilogue_depth(L: Layer, scheme: str) -> int:
     if scheme == "int8":
         return DEPTH["requant_s8"]
     return DEPTH["shift_relu"] if (L.get("rshift") or L.get("relu")) else 0
 
 
-def _matvec_sizes(L: dict) -> tuple[int, int]:
+def _matvec_sizes(L: Layer) -> tuple[int, int]:
     n_out, n_in = L["weights_shape"][0], math.prod(L["weights_shape"][1:])
     return n_in, n_out
 
 
-def conv_trip_max(doc: dict) -> int:
+def conv_trip_max(qm: QModel) -> int:
     """Longest output-pixel loop among the model's convolutions (0 if none)."""
-    trips = [math.prod(shape3(L["out_shape"])) for L in doc["layers"]
-             if L["op"] in ("conv2d", "depthwise_conv2d") and not is_matvec(L)]
+    trips = [math.prod(shape3(L.out_shape)) for L in qm.layers
+             if L.op in ("conv2d", "depthwise_conv2d") and not is_matvec(L)]
     return max(trips, default=0)
 
 
@@ -222,8 +223,8 @@ def matvec_parallel(n_in: int, n_out: int, budget: int) -> int:
     return n_out
 
 
-def plan_layer(L: dict, scheme: str, budget: int) -> Stage:
-    name, op = L["name"], L["op"]
+def plan_layer(L: Layer, scheme: str, budget: int) -> Stage:
+    name, op = L.name, L.op
     sub_zp = DEPTH["add"] if scheme == "int8" else 0
     kern = kernel_name(L, scheme)
     if is_matvec(L):
@@ -234,10 +235,10 @@ def plan_layer(L: dict, scheme: str, budget: int) -> Stage:
         has_bias = L.get("bias") is not None
         out = Loop("FC_OUT", n_out, 1, DEPTH["reg_read"] + (DEPTH["add"] if has_bias else 0)
                    + _epilogue_depth(L, scheme) + DEPTH["write"])
-        return Stage(name, op, "matvec", kern, [mac, out], macs=L["macs"], parallel=p, groups=g)
-    c, oh, ow = shape3(L["out_shape"])
+        return Stage(name, op, "matvec", kern, [mac, out], macs=L.macs, parallel=p, groups=g)
+    c, oh, ow = shape3(L.out_shape)
     if op == "maxpool2d" and L.get("global"):
-        ic, ih, iw = shape3(L["in_shape"])
+        ic, ih, iw = shape3(L.in_shape)
         lp = Loop("GPOOL_IN", ic * ih * iw, 1, DEPTH["fifo_read"] + DEPTH["max"] + DEPTH["write"])
         return Stage(name, op, "gpool", kern, [lp], parallel=1, pool_hw=ih * iw)
     if op in ("maxpool2d", "avgpool2d"):
@@ -253,7 +254,7 @@ def plan_layer(L: dict, scheme: str, budget: int) -> Stage:
         label = "DW_PIX" if op == "depthwise_conv2d" else "CONV_PIX"
         lp = Loop(label, c * oh * ow, 1, DEPTH["read"] + sub_zp + DEPTH["mul"] + levels(taps + has_bias)
                   + _epilogue_depth(L, scheme) + DEPTH["write"])
-        return Stage(name, op, "window", kern, [lp], macs=L["macs"], parallel=taps)
+        return Stage(name, op, "window", kern, [lp], macs=L.macs, parallel=taps)
     if op in GRAPH_KERNELS:
         kern, label = GRAPH_KERNELS[op]
         if op == "grouped_conv2d":
@@ -261,13 +262,13 @@ def plan_layer(L: dict, scheme: str, budget: int) -> Stage:
             taps = L["weights_shape"][1] * kh * kw
             depth = DEPTH["read"] + sub_zp + DEPTH["mul"] + levels(taps + (L.get("bias") is not None)) \
                 + _epilogue_depth(L, scheme) + DEPTH["write"]
-            return Stage(name, op, "window", kern, [Loop(label, c * oh * ow, 1, depth)], macs=L["macs"],
+            return Stage(name, op, "window", kern, [Loop(label, c * oh * ow, 1, depth)], macs=L.macs,
                          parallel=taps)
         requant = {"add": 3 * DEPTH["requant_s8"] + DEPTH["add"], "concat": DEPTH["add"] + DEPTH["requant_s8"],
                    "mean": DEPTH["add"] + DEPTH["requant_s8"], "softmax": 4 * DEPTH["requant_s8"]}
         depth = DEPTH["read"] + requant.get(op, 0) + DEPTH["write"]
         # one loop turn per output value; mean per input value, softmax three passes over the channels
-        trip = {"mean": math.prod(shape3(L["in_shape"])), "softmax": 3 * c * oh * ow}.get(op, c * oh * ow)
+        trip = {"mean": math.prod(shape3(L.in_shape)), "softmax": 3 * c * oh * ow}.get(op, c * oh * ow)
         return Stage(name, op, "window", kern, [Loop(label, trip, 1, depth)])
     raise CodegenError(f"layer '{name}': op {op} has no HLS kernel")
 
@@ -276,42 +277,44 @@ def _fanout_loop(elems: int) -> Loop:
     return Loop("FANOUT", elems, 1, DEPTH["read"] + DEPTH["write"])
 
 
-def plan_graph(doc: dict, load: Stage, layers: list[Stage]) -> None:
+def plan_graph(qm: QModel, load: Stage, layers: list[Stage]) -> None:
     """Graph wiring: PIPO inputs by stage index, FANOUT loops where a tensor has several readers."""
-    index = {"input": 0} | {L["name"]: i + 1 for i, L in enumerate(doc["layers"])}
+    index = {"input": 0} | {L.name: i + 1 for i, L in enumerate(qm.layers)}
     readers = {k: 0 for k in index.values()}
     stages = [load] + layers
-    for L, st in zip(doc["layers"], layers):
-        st.sources = [index[t] for t in L["inputs"]]
+    for L, st in zip(qm.layers, layers):
+        st.sources = [index[t] for t in L.inputs]
         for k in st.sources:
             readers[k] += 1
-    sizes = [math.prod(doc["input"]["shape"])] + [math.prod(L["out_shape"]) for L in doc["layers"]]
+    sizes = [math.prod(qm.input.shape)] + [math.prod(L.out_shape) for L in qm.layers]
     for k, st in enumerate(stages):
         st.fanout = readers[k]
         if readers[k] > 1:
             st.loops = st.loops + [_fanout_loop(sizes[k])]
 
 
-def plan_model(doc: dict, calibration: dict | None = None, clock_hz: int = DESIGN_CLOCK_HZ) -> ModelPlan:
+def plan_model(doc: QModel | dict, calibration: dict | None = None,
+               clock_hz: int = DESIGN_CLOCK_HZ) -> ModelPlan:
     """The design and its modelled schedule for one qmodel artifact."""
-    scheme = doc["scheme"]
-    budget = conv_trip_max(doc)
-    n_in = math.prod(doc["input"]["shape"])
+    qm = QModel.of(doc)
+    scheme = qm.scheme
+    budget = conv_trip_max(qm)
+    n_in = math.prod(qm.input.shape)
     load = Stage("load", "load", "load", "hil::load_input",
                  [Loop("LOAD_IN", n_in, 1, DEPTH["read"] + DEPTH["write"])])
-    layers = [plan_layer(L, scheme, budget) for L in doc["layers"]]
-    graph = is_graph(doc)
+    layers = [plan_layer(L, scheme, budget) for L in qm.layers]
+    graph = is_graph(qm)
     if graph:
-        plan_graph(doc, load, layers)
+        plan_graph(qm, load, layers)
     for i, st in enumerate(layers):
         if i > 0 and st.kind in ("gpool", "matvec") and not graph:
             st.in_edge = "fifo"
-    plan = ModelPlan(doc["model"], doc["hash"], scheme, clock_hz, load, layers)
+    plan = ModelPlan(qm.model, qm.hash, scheme, clock_hz, load, layers)
     if calibration:
         apply_calibration(plan, calibration)
     for i, st in enumerate(layers):
         if st.in_edge == "fifo":
-            tokens = math.prod(shape3(doc["layers"][i - 1]["out_shape"]))
+            tokens = math.prod(shape3(qm.layers[i - 1].out_shape))
             # a consumer slower than its producer gets room for every value, so the producer never stalls
             st.fifo_depth = tokens if st.period_in > layers[i - 1].period_out else 2
     schedule(plan)

@@ -27,6 +27,7 @@ from golden import artifact
 from golden.errors import GoldenError
 from golden.intsim.padding import pad4
 from golden.paths import qmodel_path
+from golden.qmodel import Layer, QModel
 from hil.errors import CodegenError, HilError
 from hil.targets import source_dir
 from hil.targets.c_text import c_comment, c_identifier, c_string
@@ -65,25 +66,24 @@ def _out_extent(n: int, k: int, s: int, lo: int, hi: int) -> int:
     return (n + lo + hi - k) // s + 1 if k >= 1 and s >= 1 and n + lo + hi >= k else -1
 
 
-def check_layer(model: str, i: int, L: dict) -> None:
+def check_layer(model: str, i: int, L: Layer) -> None:
     """Raise CodegenError unless the engine can run L exactly as golden/intsim does."""
-    where = f"{model} layer {i} '{L.get('name')}' ({L.get('op')})"
+    where = f"{model} layer {i} '{L.name}' ({L.op})"
 
     def need(cond: bool, what: str) -> None:
         if not cond:
             raise CodegenError(f"{where}: {what}; rebuild the artifact with `hil golden build` "
                                f"or extend firmware_stm32/src/nn")
 
-    op = L["op"]
+    op = L.op
     need(op in OPS, f"op not supported by the int8 engine (supported: {', '.join(OPS)})")
-    for key in ("in_shape", "out_shape"):
-        shape = L[key]
+    for key, shape in (("in_shape", L.in_shape), ("out_shape", L.out_shape)):
         need(1 <= len(shape) <= MAX_DIMS and all(1 <= d <= 0xFFFF for d in shape),
-             f"{key} {shape} needs 1..{MAX_DIMS} dims in [1, 65535]")
-    cin, h, w = _chw(L["in_shape"])
-    cout, oh, ow = _chw(L["out_shape"])
+             f"{key} {list(shape)} needs 1..{MAX_DIMS} dims in [1, 65535]")
+    cin, h, w = _chw(L.in_shape)
+    cout, oh, ow = _chw(L.out_shape)
     if op in CONV_OPS or op in ("maxpool2d", "avgpool2d"):
-        need(len(L["in_shape"]) == 3 and len(L["out_shape"]) == 3, "conv/pool tensors must be CHW")
+        need(len(L.in_shape) == 3 and len(L.out_shape) == 3, "conv/pool tensors must be CHW")
     if op in CONV_OPS or (op in ("maxpool2d", "avgpool2d") and not L.get("global")):
         (kh, kw), (sh, sw) = L["kernel"], L["stride"]
         try:
@@ -95,7 +95,7 @@ def check_layer(model: str, i: int, L: dict) -> None:
         need(all(1 <= v <= 0xFFFF for v in (kh, kw, sh, sw)) and
              max(top, bottom, left, right) <= 0xFFFF, "kernel/stride in [1, 65535], padding in [0, 65535]")
         need((oh, ow) == (_out_extent(h, kh, sh, top, bottom), _out_extent(w, kw, sw, left, right)),
-             f"out_shape {L['out_shape']} disagrees with in_shape/kernel/stride/padding")
+             f"out_shape {list(L.out_shape)} disagrees with in_shape/kernel/stride/padding")
     if op == "maxpool2d" and L.get("global"):
         need((cout, oh, ow) == (cin, 1, 1), "global pool output must be (C, 1, 1)")
     if op in ("maxpool2d", "avgpool2d", "channel_shuffle", "pad"):
@@ -112,20 +112,20 @@ def check_layer(model: str, i: int, L: dict) -> None:
         need(len(L["multiplier"]) == 1 and len(L["shift"]) == 1 and -31 <= L["shift"][0] <= 31,
              "one multiplier and a shift in [-31, 31]")
     if op == "softmax":
-        need(L["in_shape"] == L["out_shape"] and L["input_multiplier"] > 0 and
+        need(L.in_shape == L.out_shape and L["input_multiplier"] > 0 and
              0 <= L["input_left_shift"] <= 31 and L["diff_min"] <= 0,
              "softmax keeps the shape; input_multiplier > 0, input_left_shift in [0, 31], diff_min <= 0")
-    need(1 <= len(L["inputs"]) <= MAX_INPUTS, f"needs 1..{MAX_INPUTS} inputs")
-    need(len(L["inputs"]) == 2 if op == "add" else op == "concat" or len(L["inputs"]) == 1,
-         f"{len(L['inputs'])} inputs (add takes 2, concat any, other ops 1)")
+    need(1 <= len(L.inputs) <= MAX_INPUTS, f"needs 1..{MAX_INPUTS} inputs")
+    need(len(L.inputs) == 2 if op == "add" else op == "concat" or len(L.inputs) == 1,
+         f"{len(L.inputs)} inputs (add takes 2, concat any, other ops 1)")
     if op in ("grouped_conv2d", "channel_shuffle"):
         g = L.get("groups", 0)
         need(1 <= g <= 0xFFFF and cin % g == 0 and cout % g == 0, f"groups {g} must divide the channels")
     if op == "channel_slice":
         need(L["length"] == cout and (oh, ow) == (h, w) and 0 <= L["start"] and L["start"] + cout <= cin,
-             f"slice [{L['start']}, {L['start']} + {L['length']}) of {cin} channels -> {L['out_shape']}")
+             f"slice [{L['start']}, {L['start']} + {L['length']}) of {cin} channels -> {list(L.out_shape)}")
     if op in ("add", "concat"):
-        n = len(L["inputs"])
+        n = len(L.inputs)
         for key in ("input_zps", "input_multipliers", "input_shifts"):
             need(len(L[key]) == n, f"{key} needs one value per input")
         need(all(-128 <= z <= 127 for z in L["input_zps"]), "input_zps must be in [-128, 127]")
@@ -133,7 +133,7 @@ def check_layer(model: str, i: int, L: dict) -> None:
         need(all(-(1 << 31) <= v < (1 << 31) for v in L["input_multipliers"]), "input_multipliers must be int32")
         need(-128 <= L["output_zp"] <= 127, "output_zp must be in [-128, 127]")
     if op == "add":
-        need(L["in_shape"] == L["out_shape"], "add keeps the shape")
+        need(L.in_shape == L.out_shape, "add keeps the shape")
         need(0 <= L["left_shift"] <= 22 and all(v <= 0 for v in L["input_shifts"]),
              "left_shift in [0, 22] and input_shifts <= 0 (TFLite Micro ADD)")
         need(len(L["multiplier"]) == 1 and len(L["shift"]) == 1 and -31 <= L["shift"][0] <= 31,
@@ -162,38 +162,39 @@ def check_layer(model: str, i: int, L: dict) -> None:
     need(L["act_min"] <= L["act_max"], "act_min must not exceed act_max")
 
 
-def check_model(doc: dict) -> None:
-    name = doc["model"]
-    if doc["scheme"] != "int8":
-        raise CodegenError(f"{name}: scheme '{doc['scheme']}' is for the FPGA (shift) flow; "
+def check_model(doc: QModel | dict) -> None:
+    qm = QModel.of(doc)
+    name = qm.model
+    if qm.scheme != "int8":
+        raise CodegenError(f"{name}: scheme '{qm.scheme}' is for the FPGA (shift) flow; "
                            f"the STM32 engine runs int8 artifacts only")
-    if not doc["layers"]:
+    if not qm.layers:
         raise CodegenError(f"{name}: the artifact has no layers")
-    if doc["output"]["dtype"] != "int8":
-        raise CodegenError(f"{name}: output dtype {doc['output']['dtype']} (int8 expected)")
-    shapes = {artifact.INPUT: list(doc["input"]["shape"])}
-    for i, L in enumerate(doc["layers"]):
+    if qm.output.dtype != "int8":
+        raise CodegenError(f"{name}: output dtype {qm.output.dtype} (int8 expected)")
+    shapes = {artifact.INPUT: list(qm.input.shape)}
+    for i, L in enumerate(qm.layers):
         check_layer(name, i, L)
-        where = f"{name} layer {i} '{L['name']}'"
-        for k, t in enumerate(L["inputs"]):
+        where = f"{name} layer {i} '{L.name}'"
+        for k, t in enumerate(L.inputs):
             if t not in shapes:
                 raise CodegenError(f"{where}: reads '{t}', which no earlier layer writes")
-            if k == 0 and _prod(L["in_shape"]) != _prod(shapes[t]):
-                raise CodegenError(f"{where}: input of {_prod(L['in_shape'])} values follows "
+            if k == 0 and _prod(L.in_shape) != _prod(shapes[t]):
+                raise CodegenError(f"{where}: input of {_prod(L.in_shape)} values follows "
                                    f"'{t}', a tensor of {_prod(shapes[t])}")
-        ins = [shapes[t] for t in L["inputs"]]
-        if L["op"] == "add" and any(_prod(s) != _prod(L["out_shape"]) for s in ins):
-            raise CodegenError(f"{where}: add inputs {ins} must match its output {L['out_shape']}")
-        if L["op"] == "concat" and (sum(_chw(s)[0] for s in ins) != _chw(L["out_shape"])[0] or
-                                    any(_chw(s)[1:] != _chw(L["out_shape"])[1:] for s in ins)):
-            raise CodegenError(f"{where}: concat of {ins} on channels cannot give {L['out_shape']}")
-        if L["name"] in shapes:
+        ins = [shapes[t] for t in L.inputs]
+        if L.op == "add" and any(_prod(s) != _prod(L.out_shape) for s in ins):
+            raise CodegenError(f"{where}: add inputs {ins} must match its output {list(L.out_shape)}")
+        if L.op == "concat" and (sum(_chw(s)[0] for s in ins) != _chw(L.out_shape)[0] or
+                                 any(_chw(s)[1:] != _chw(L.out_shape)[1:] for s in ins)):
+            raise CodegenError(f"{where}: concat of {ins} on channels cannot give {list(L.out_shape)}")
+        if L.name in shapes:
             raise CodegenError(f"{where}: tensor name used twice")
-        shapes[L["name"]] = list(L["out_shape"])
-    prev = _prod(doc["layers"][-1]["out_shape"])
-    if prev != _prod(doc["output"]["shape"]):
+        shapes[L.name] = list(L.out_shape)
+    prev = _prod(qm.layers[-1].out_shape)
+    if prev != _prod(qm.output.shape):
         raise CodegenError(f"{name}: last layer gives {prev} values, output shape "
-                           f"{doc['output']['shape']} has {_prod(doc['output']['shape'])}")
+                           f"{list(qm.output.shape)} has {_prod(qm.output.shape)}")
 
 
 # ---- sizes -------------------------------------------------------------------
@@ -211,14 +212,15 @@ def _chw(shape) -> tuple[int, int, int]:
     return dims[0], dims[1], _prod(dims[2:])
 
 
-def arena_need(doc: dict) -> int:
+def arena_need(doc: QModel | dict) -> int:
     """Bytes of the planned arena (hil_model_arena_need() in hil_model.c)."""
     return plan(doc).peak
 
 
-def tensor_max(doc: dict) -> int:
+def tensor_max(doc: QModel | dict) -> int:
     """The largest tensor of a model (input or any layer output): one tensor buffer."""
-    return max([_prod(doc["input"]["shape"])] + [_prod(L["out_shape"]) for L in doc["layers"]])
+    qm = QModel.of(doc)
+    return max([_prod(qm.input.shape)] + [_prod(L.out_shape) for L in qm.layers])
 
 
 @dataclass
@@ -232,10 +234,11 @@ class TableSize:
         return self.weights + self.int32_params
 
 
-def table_size(doc: dict) -> TableSize:
-    weights = sum(len(L.get("weights", ())) for L in doc["layers"])
+def table_size(doc: QModel | dict) -> TableSize:
+    qm = QModel.of(doc)
+    weights = sum(len(L.get("weights", ())) for L in qm.layers)
     params = sum(4 * (len(L[k]) if L.get(k) is not None else 0)
-                 for L in doc["layers"] for k in ("bias", "multiplier", "shift", "input_zps",
+                 for L in qm.layers for k in ("bias", "multiplier", "shift", "input_zps",
                                                   "input_multipliers", "input_shifts"))
     return TableSize(weights, params)
 
@@ -275,45 +278,46 @@ def _float(x: float) -> str:
     return f"{float(x)!r}f"
 
 
-def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int) -> tuple[list[str], str]:
+def _layer_c(prefix: str, i: int, L: Layer, ids: dict, shapes: dict, offset: int) -> tuple[list[str], str]:
     """(array definitions, hil_layer_t initializer) of one layer."""
     arrays, ptr = [], {"weights": "0", "bias": "0", "multiplier": "0", "shift": "0"}
     sym = f"{prefix}_l{i:02d}"
-    arrays += _c_array("uint16_t", f"{sym}_inputs", [ids[t] for t in L["inputs"]], 16)
-    arrays += _c_array("uint32_t", f"{sym}_in_sizes", [_prod(shapes[t]) for t in L["inputs"]], 8)
+    arrays += _c_array("uint16_t", f"{sym}_inputs", [ids[t] for t in L.inputs], 16)
+    arrays += _c_array("uint32_t", f"{sym}_in_sizes", [_prod(shapes[t]) for t in L.inputs], 8)
     graph = {"in_zps": "0", "in_multipliers": "0", "in_shifts": "0"}
-    if L["op"] in ("add", "concat"):
+    if L.op in ("add", "concat"):
         for key, src in (("in_zps", "input_zps"), ("in_multipliers", "input_multipliers"),
                          ("in_shifts", "input_shifts")):
             arrays += _c_array("int32_t", f"{sym}_{key}", L[src], 8)
             graph[key] = f"{sym}_{key}"
-    if L["op"] in WEIGHTED_OPS:
+    if L.op in WEIGHTED_OPS:
         arrays += _c_array("int8_t", f"{sym}_weights", L["weights"], 24)
         ptr["weights"] = f"{sym}_weights"
-    if L["op"] == "softmax":     # multiplier[0], shift[0]: TFLM's input_multiplier, input_left_shift
-        L = dict(L, multiplier=[L["input_multiplier"]], shift=[L["input_left_shift"]])
-    if L["op"] in WEIGHTED_OPS or L["op"] in ("add", "mean", "softmax"):
-        for key in ("bias", "multiplier", "shift"):
-            if L.get(key) is not None:
-                arrays += _c_array("int32_t", f"{sym}_{key}", L[key], 8 if key != "shift" else 16)
+    requant = {k: L.get(k) for k in ("bias", "multiplier", "shift")}
+    if L.op == "softmax":     # multiplier[0], shift[0]: TFLM's input_multiplier, input_left_shift
+        requant.update(multiplier=[L["input_multiplier"]], shift=[L["input_left_shift"]])
+    if L.op in WEIGHTED_OPS or L.op in ("add", "mean", "softmax"):
+        for key, values in requant.items():
+            if values is not None:
+                arrays += _c_array("int32_t", f"{sym}_{key}", values, 8 if key != "shift" else 16)
                 ptr[key] = f"{sym}_{key}"
     glob = bool(L.get("global"))
-    in_chw = _chw(L["in_shape"])
+    in_chw = _chw(L.in_shape)
     kernel = in_chw[1:] if glob else L.get("kernel", (0, 0))
     stride = (1, 1) if glob else L.get("stride", (0, 0))
-    padding = L["pads"] if L["op"] == "pad" else (0, 0, 0, 0) if glob else pad4(L)
+    padding = L["pads"] if L.op == "pad" else (0, 0, 0, 0) if glob else pad4(L)
     zp = {k: L.get(k, 0) for k in ("input_zp", "output_zp")}
     act = (L.get("act_min", -128), L.get("act_max", 127))
-    init = (f"    {{ /* {i}: {c_comment(L['name'])} */\n"
-            f"        {OPS[L['op']]}, {c_string(L['name'])},\n"
-            f"        {_shape(L['in_shape'])}, {_shape(L['out_shape'])},\n"
-            f"        {_dims(L['in_shape'])}, {_dims(L['out_shape'])},\n"
-            f"        {_prod(L['in_shape'])}u, {_prod(L['out_shape'])}u,\n"
+    init = (f"    {{ /* {i}: {c_comment(L.name)} */\n"
+            f"        {OPS[L.op]}, {c_string(L.name)},\n"
+            f"        {_shape(L.in_shape)}, {_shape(L.out_shape)},\n"
+            f"        {_dims(L.in_shape)}, {_dims(L.out_shape)},\n"
+            f"        {_prod(L.in_shape)}u, {_prod(L.out_shape)}u,\n"
             f"        {_hw(kernel)}, {_hw(stride)}, {_pad(padding)}, {int(glob)}u,\n"
             f"        {zp['input_zp']}, {zp['output_zp']}, {act[0]}, {act[1]},\n"
             f"        {ptr['weights']}, {ptr['bias']}, {ptr['multiplier']}, {ptr['shift']},\n"
-            f"        {int(L.get('macs', 0))}u,\n"
-            f"        {len(L['inputs'])}u, {sym}_inputs, {sym}_in_sizes, {offset}u,\n"
+            f"        {int(L.macs or 0)}u,\n"
+            f"        {len(L.inputs)}u, {sym}_inputs, {sym}_in_sizes, {offset}u,\n"
             f"        {int(L.get('groups', 1))}u, {int(L.get('start', 0))}u, {int(L.get('left_shift', 0))},\n"
             f"        {graph['in_zps']}, {graph['in_multipliers']}, {graph['in_shifts']},\n"
             f"        {int(L.get('diff_min', 0))},\n"
@@ -321,67 +325,71 @@ def _layer_c(prefix: str, i: int, L: dict, ids: dict, shapes: dict, offset: int)
     return arrays, init
 
 
-def _model_c(idx: int, doc: dict) -> list[str]:
-    prefix = f"m{idx}_{c_identifier(doc['model'])}"
-    lines = ["", f"/* ---- model {idx}: {c_comment(doc['model'])} {c_comment(doc['hash'])} ---- */"]
+def _model_c(idx: int, qm: QModel) -> list[str]:
+    prefix = f"m{idx}_{c_identifier(qm.model)}"
+    lines = ["", f"/* ---- model {idx}: {c_comment(qm.model)} {c_comment(qm.hash)} ---- */"]
     inits = []
-    ids = {artifact.INPUT: 0} | {L["name"]: i + 1 for i, L in enumerate(doc["layers"])}
-    shapes = artifact.tensor_shapes(doc)
-    p = plan(doc)
+    ids = {artifact.INPUT: 0} | {L.name: i + 1 for i, L in enumerate(qm.layers)}
+    shapes = qm.tensor_shapes()
+    p = plan(qm)
     lines.append(f"/* arena plan: peak {p.peak} B (input slot {p.input_bytes} B at 0), naive sum {p.naive} B */")
-    for i, L in enumerate(doc["layers"]):
+    for i, L in enumerate(qm.layers):
         arrays, init = _layer_c(prefix, i, L, ids, shapes, p.offsets[i])
         lines += arrays
         inits.append(init)
     lines += [f"static const hil_layer_t {prefix}_layers[{len(inits)}] = {{", *inits, "};"]
-    digest = bytes.fromhex(doc["hash"].split(":", 1)[1])
-    inp, out = doc["input"], doc["output"]
-    macs = sum(int(L.get("macs", 0)) for L in doc["layers"])
+    inp, out = qm.input, qm.output
+    macs = sum(int(L.macs or 0) for L in qm.layers)
     lines += [
         f"static const hil_model_t {prefix} = {{",
-        f"    {idx}u, {c_string(doc['model'])},",
-        f"    {_shape(inp['shape'])}, {_shape(out['shape'])},",
-        f"    {_prod(inp['shape'])}u, {_prod(out['shape'])}u,",
-        f"    {_float(inp['scale'])}, {inp['zero_point']}, {_float(out['scale'])}, {out['zero_point']},",
+        f"    {idx}u, {c_string(qm.model)},",
+        f"    {_shape(inp.shape)}, {_shape(out.shape)},",
+        f"    {_prod(inp.shape)}u, {_prod(out.shape)}u,",
+        f"    {_float(inp.scale)}, {inp.zero_point}, {_float(out.scale)}, {out.zero_point},",
         f"    {len(inits)}u, {prefix}_layers, {macs}u,",
-        f"    {c_string(doc['hash'])},",
-        "    {" + ", ".join(f"0x{b:02x}u" for b in digest) + "},",
+        f"    {c_string(qm.hash)},",
+        "    {" + ", ".join(f"0x{b:02x}u" for b in qm.digest) + "},",
         f"    {p.peak}u,",
         "};",
     ]
     return lines
 
 
-def set_hash(docs: list[dict]) -> str:
+def _models(docs: list) -> list[QModel]:
+    return [QModel.of(d) for d in docs]
+
+
+def set_hash(docs: list[QModel | dict]) -> str:
     """sha256 over the ordered (name, qmodel hash) list: identifies a firmware's model set."""
-    text = "\n".join(f"{d['model']} {d['hash']}" for d in docs)
+    text = "\n".join(f"{q.model} {q.hash}" for q in _models(docs))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _stamp_lines(docs: list[dict]) -> list[str]:
+def _stamp_lines(docs: list[QModel]) -> list[str]:
     lines = [f" * {STAMP}.", f" * model set {set_hash(docs)}"]
-    lines += [f" *   id {i}: {c_comment(d['model'])} {c_comment(d['hash'])}" for i, d in enumerate(docs)]
+    lines += [f" *   id {i}: {c_comment(q.model)} {c_comment(q.hash)}" for i, q in enumerate(docs)]
     return lines
 
 
-def arena_size(docs: list[dict]) -> int:
+def arena_size(docs: list[QModel | dict]) -> int:
     """The largest planned peak. Every tensor, the input slot included, lies inside its
     model's plan, so this also bounds one tensor (dispatchers that keep their own input or
     layer buffers may size them with HIL_NN_ARENA_SIZE or HIL_NN_TENSOR_MAX)."""
     return max([1] + [arena_need(d) for d in docs])
 
 
-def tensor_buffer_size(docs: list[dict]) -> int:
+def tensor_buffer_size(docs: list[QModel | dict]) -> int:
     return max([1] + [tensor_max(d) for d in docs])
 
 
-def render_header(docs: list[dict]) -> str:
+def render_header(docs: list[QModel | dict]) -> str:
+    docs = _models(docs)
     lines = ["/* hil_models.h: the models built into this firmware (int8 engine tables).",
              *_stamp_lines(docs), " * activation arena per model (tools/check_size.py prints these):"]
-    for d in docs:
-        p = plan(d)
-        lines.append(f" *   arena {c_comment(d['model'])}: planned {p.peak} B, naive sum {p.naive} B, "
-                     f"input slot {p.input_bytes} B, largest tensor {tensor_max(d)} B")
+    for q in docs:
+        p = plan(q)
+        lines.append(f" *   arena {c_comment(q.model)}: planned {p.peak} B, naive sum {p.naive} B, "
+                     f"input slot {p.input_bytes} B, largest tensor {tensor_max(q)} B")
     lines += [" */",
              "#ifndef HIL_MODELS_H", "#define HIL_MODELS_H", "",
              '#include "nn/hil_model.h"', "",
@@ -392,14 +400,15 @@ def render_header(docs: list[dict]) -> str:
              "/* the largest single tensor (input, output or layer) of any model */",
              f"#define HIL_NN_TENSOR_MAX {tensor_buffer_size(docs)}u",
              f'#define HIL_MODELS_SET_HASH {c_string(set_hash(docs))}']
-    lines += [f"#define HIL_MODEL_ID_{c_identifier(d['model']).upper()} {i}u" for i, d in enumerate(docs)]
+    lines += [f"#define HIL_MODEL_ID_{c_identifier(q.model).upper()} {i}u" for i, q in enumerate(docs)]
     lines += ["", "/* hil_models[id] for id in [0, hil_model_count) */",
               "extern const hil_model_t *const hil_models[];",
               "extern const uint32_t hil_model_count;", "", "#endif /* HIL_MODELS_H */", ""]
     return "\n".join(lines)
 
 
-def render_source(docs: list[dict]) -> str:
+def render_source(docs: list[QModel | dict]) -> str:
+    docs = _models(docs)
     lines = ["/* hil_models.c: const model tables for the int8 engine (firmware_stm32/src/nn).",
              *_stamp_lines(docs), " */",
              '#include "hil_models.h"', "",
@@ -408,28 +417,28 @@ def render_source(docs: list[dict]) -> str:
              "#endif",
              "int8_t hil_nn_arena[HIL_NN_ARENA_SIZE];",
              "const uint32_t hil_nn_arena_size = HIL_NN_ARENA_SIZE;"]
-    for idx, doc in enumerate(docs):
-        lines += _model_c(idx, doc)
-    refs = ", ".join(f"&m{i}_{c_identifier(d['model'])}" for i, d in enumerate(docs)) or "0"
+    for idx, q in enumerate(docs):
+        lines += _model_c(idx, q)
+    refs = ", ".join(f"&m{i}_{c_identifier(q.model)}" for i, q in enumerate(docs)) or "0"
     lines += ["", f"const hil_model_t *const hil_models[{max(1, len(docs))}] = {{{refs}}};",
               "const uint32_t hil_model_count = HIL_MODEL_COUNT;", ""]
     return "\n".join(lines)
 
 
-def load_models(args: list[str]) -> list[dict]:
-    docs = []
+def load_models(args: list[str]) -> list[QModel]:
+    models = []
     for a in args:
         try:
-            doc = artifact.load(resolve(a))
+            qm = QModel.from_json(artifact.load(resolve(a)))
         except artifact.ArtifactError as e:
             raise CodegenError(str(e)) from e
-        check_model(doc)
-        docs.append(doc)
-    names = [d["model"] for d in docs]
+        check_model(qm)
+        models.append(qm)
+    names = [q.model for q in models]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise CodegenError(f"model(s) given twice: {', '.join(dup)}")
-    return docs
+    return models
 
 
 def read_models_list(path: Path) -> list[str]:
@@ -461,20 +470,20 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def generate(args: list[str], out_dir: Path = DEFAULT_OUT) -> list[dict]:
-    """Write hil_models.c/.h for the given artifacts into out_dir; returns the docs."""
-    docs = load_models(args)
+def generate(args: list[str], out_dir: Path = DEFAULT_OUT) -> list[QModel]:
+    """Write hil_models.c/.h for the given artifacts into out_dir; returns the models."""
+    models = load_models(args)
     out_dir = _out_dir(Path(out_dir))
-    for name, text in (("hil_models.h", render_header(docs)), ("hil_models.c", render_source(docs))):
+    for name, text in (("hil_models.h", render_header(models)), ("hil_models.c", render_source(models))):
         changed = _write_if_changed(out_dir / name, text)
         log.info("%s %s", "wrote" if changed else "unchanged", out_dir / name)
-    for i, d in enumerate(docs):
-        size = table_size(d)
-        p = plan(d)
+    for i, q in enumerate(models):
+        size = table_size(q)
+        p = plan(q)
         log.info("model %d %s: %d layers, weights %d B + int32 params %d B, arena %d B planned "
-                 "(naive sum %d B)", i, d["model"], len(d["layers"]), size.weights, size.int32_params,
+                 "(naive sum %d B)", i, q.model, len(q.layers), size.weights, size.int32_params,
                  p.peak, p.naive)
-    return docs
+    return models
 
 
 def main(argv: list[str] | None = None) -> int:

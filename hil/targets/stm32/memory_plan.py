@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from golden.artifact import INPUT, chain_inputs
+from golden.artifact import INPUT
+from golden.qmodel import Layer, QModel
 
 ALIGN = 4
 
@@ -40,13 +41,12 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def lifetimes(layers: list[dict]) -> list[tuple[int, int]]:
+def lifetimes(layers: tuple[Layer, ...]) -> list[tuple[int, int]]:
     """(first, last) layer index during which each layer's output must be kept."""
-    layers = chain_inputs(layers)
-    index = {L["name"]: i for i, L in enumerate(layers)}
+    index = {L.name: i for i, L in enumerate(layers)}
     last = list(range(len(layers)))
     for i, L in enumerate(layers):
-        for name in L["inputs"]:
+        for name in L.inputs:
             if name != INPUT:
                 last[index[name]] = max(last[index[name]], i)
     if layers:
@@ -54,10 +54,11 @@ def lifetimes(layers: list[dict]) -> list[tuple[int, int]]:
     return [(i, last[i]) for i in range(len(layers))]
 
 
-def plan(doc: dict) -> ArenaPlan:
-    layers = doc["layers"]
-    base = _align(prod(doc["input"]["shape"]))      # the input slot, [0, base) for the whole run
-    sizes = [prod(L["out_shape"]) for L in layers]
+def plan(doc: QModel | dict) -> ArenaPlan:
+    qm = QModel.of(doc)
+    layers = qm.layers
+    base = _align(prod(qm.input.shape))      # the input slot, [0, base) for the whole run
+    sizes = [prod(L.out_shape) for L in layers]
     life = lifetimes(layers)
     placed: list[tuple[int, int, int]] = []     # (offset, end, layer)
     offsets = [0] * len(layers)
@@ -75,9 +76,9 @@ def plan(doc: dict) -> ArenaPlan:
     return ArenaPlan(tuple(offsets), tuple(sizes), peak, base + sum(_align(s) for s in sizes), base)
 
 
-def check(doc: dict, p: ArenaPlan) -> None:
+def check(doc: QModel | dict, p: ArenaPlan) -> None:
     """Raise AssertionError if two tensors live at the same time share a byte."""
-    life = lifetimes(doc["layers"])
+    life = lifetimes(QModel.of(doc).layers)
     n = len(p.sizes)
     assert all(o >= p.input_bytes for o in p.offsets), "a layer tensor overlaps the input slot"
     for i in range(n):
