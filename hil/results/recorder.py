@@ -86,9 +86,9 @@ class RunRecorder:
         from hil.compare import VectorVerdict
         b = bundle.read(artifact_dir(model))
         row = self.store.run_model(self.run_id, model)
-        if row is not None and row.bundle_hash not in (None, b.manifest["hash"]):
+        if row is not None and row.bundle_hash not in (None, b.info.hash):
             raise HilError(f"run {self.run_id} cannot be resumed: the golden bundle of {model} changed since "
-                           f"(was {row.bundle_hash[:19]}, now {b.manifest['hash'][:19]}); start a new run")
+                           f"(was {row.bundle_hash[:19]}, now {b.info.hash[:19]}); start a new run")
         return [VectorVerdict.from_wire(v.to_json(), b.int_logits)
                 for v in self.store.vectors(self.run_id, model)]
 
@@ -96,7 +96,7 @@ class RunRecorder:
         """Commit one finished vector (runner callback)."""
         if mr.name not in self._started:
             self.store.start_model(
-                self.run_id, mr.name, model_hash=mr.model_hash, bundle_hash=mr.bundle.manifest["hash"],
+                self.run_id, mr.name, model_hash=mr.model_hash, bundle_hash=mr.bundle.info.hash,
                 task=mr.task, planned=self.vectors, counter=self.board.counter or "none",
                 layers=[dict(name=L.name, type=L.type, macs=L.macs) for L in mr.layers],
                 classes=mr.classes)
