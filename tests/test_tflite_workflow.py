@@ -112,6 +112,7 @@ def test_tflm_mismatch_names_the_first_differing_layer(lab, monkeypatch):
 
     from golden import artifact, bundle
     from golden.intsim.run import IntegerSimulator
+    from golden.qmodel import QModel
     from hil import tflm_check
     assert main(["golden", "build", "--tflite", "model.tflite", "--name", "lab_ad", "--data", "test.npz",
                  "--artifacts", "art"]) == 0
@@ -125,7 +126,7 @@ def test_tflm_mismatch_names_the_first_differing_layer(lab, monkeypatch):
     sim = IntegerSimulator(doc)
     b.arrays["int_logits"] = sim.run(b.inputs).outputs
     idx = np.arange(4)
-    fig = tflm_check.figures(SimpleNamespace(doc=doc, bundle=b, sim=sim),
+    fig = tflm_check.figures(SimpleNamespace(qmodel=QModel.from_json(doc), bundle=b, sim=sim),
                              [SimpleNamespace(first_bad_layer=None)] * 4, idx, b.int_logits[idx])
     t = fig.report
     assert t.device_mismatches == 4 and t.intsim_mismatches == 4 and t.mismatched_vectors == [0, 1, 2, 3]
