@@ -6,6 +6,7 @@ both are held to tests/vectors/protocol_frames.json.
 """
 
 import dataclasses
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -197,8 +198,16 @@ class Layout:
     offsets: dict        # field name -> byte offset
     fixed: struct.Struct  # every field except a "*" tail
     tail: tuple | None   # the "*" field, if any
-    record: type         # the Payload dataclass unpack_payload() returns
 
+    @functools.cached_property
+    def record(self) -> type:
+        """The Payload dataclass unpack_payload() returns; made on first use, since making all of
+        them costs every process that imports the codec (every `hil` command) about 20 ms."""
+        record = dataclasses.make_dataclass(
+            self.name.title().replace("_", ""), [(f[0], _value_type(f[1], f[2])) for f in self.fields],
+            bases=(Payload,), frozen=True, slots=True)
+        record.__module__ = __name__
+        return record
     @property
     def fixed_len(self) -> int:
         return self.fixed.size
@@ -227,11 +236,7 @@ def _layout(msg: spec.Message) -> Layout:
             continue
         fmt += f"{count}s" if type_ in ("char", "bytes") else f"{count}{_STRUCT_CHAR[type_]}"
         offset += count * TYPE_SIZES[type_]
-    record = dataclasses.make_dataclass(
-        msg.name.title().replace("_", ""), [(f[0], _value_type(f[1], f[2])) for f in msg.fields],
-        bases=(Payload,), frozen=True, slots=True)
-    record.__module__ = __name__
-    return Layout(msg.name, msg.id, msg.dir, msg.doc, tuple(msg.fields), offsets, struct.Struct(fmt), tail, record)
+    return Layout(msg.name, msg.id, msg.dir, msg.doc, tuple(msg.fields), offsets, struct.Struct(fmt), tail)
 
 
 LAYOUTS = {msg.name: _layout(msg) for msg in spec.MESSAGES}
