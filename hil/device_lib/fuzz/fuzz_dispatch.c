@@ -12,16 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define FUZZ_NAME "fuzz_dispatch"
+#include "fuzz_check.h"
 #include "hil_device.h"
 #include "test_backend.h"
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "fuzz_dispatch: check failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
 
 static hil_device_t dev;
 static hil_frame_rx_t host_rx;       /* decodes what the device sends */

@@ -6,15 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FUZZ_NAME "fuzz_frame"
+#include "fuzz_check.h"
 #include "hil_frame.h"
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "fuzz_frame: check failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
 
 static hil_frame_rx_t rx, rx2;
 static uint8_t wire[HIL_FRAME_MAX_WIRE];

@@ -13,17 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FUZZ_NAME "fuzz_mlperf"
+#include "fuzz_check.h"
 #include "hil_device.h"
 #include "hil_mlperf.h"
 #include "test_backend.h"
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "fuzz_mlperf: check failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
 
 static const hil_mlperf_model_t TABLE[] = {
     {"test_tiny", "ad01", 0.001f, 0},
